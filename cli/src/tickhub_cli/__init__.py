@@ -1,0 +1,1 @@
+"""The tickhub command line."""

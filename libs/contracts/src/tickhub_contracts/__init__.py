@@ -1,0 +1,4 @@
+"""tickhub's contracts: every NATS subject and every message, in one place.
+
+Import the modules, not names from here: ``from tickhub_contracts import subjects``.
+"""

@@ -1,0 +1,250 @@
+"""Every message tickhub puts on NATS, as msgspec Structs.
+
+Messages travel as JSON (:mod:`tickhub_contracts.codec`) so that ``nats sub`` shows
+something a person can read. Change a message here and let the type checker show
+every place that must follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import msgspec
+
+# --- ticks ---------------------------------------------------------------------
+
+
+class Tick(msgspec.Struct, kw_only=True, gc=False):
+    """One market-data tick: every field of vnpy's ``TickData`` plus tickhub's own.
+
+    Prices are ``None`` where the exchange sent none (CTP's ``DBL_MAX``), rather than
+    vnpy's 0, which a strategy cannot tell from a real price of zero.
+    ``datetime`` is the exchange time, timezone-aware (Asia/Shanghai for CTP).
+    """
+
+    symbol: str
+    exchange: str
+    datetime: dt.datetime
+    name: str = ""
+    volume: float = 0.0
+    turnover: float = 0.0
+    open_interest: float = 0.0
+    last_price: float | None = None
+    last_volume: float = 0.0
+    limit_up: float | None = None
+    limit_down: float | None = None
+    open_price: float | None = None
+    high_price: float | None = None
+    low_price: float | None = None
+    pre_close: float | None = None
+    bid_price_1: float | None = None
+    bid_price_2: float | None = None
+    bid_price_3: float | None = None
+    bid_price_4: float | None = None
+    bid_price_5: float | None = None
+    ask_price_1: float | None = None
+    ask_price_2: float | None = None
+    ask_price_3: float | None = None
+    ask_price_4: float | None = None
+    ask_price_5: float | None = None
+    bid_volume_1: float = 0.0
+    bid_volume_2: float = 0.0
+    bid_volume_3: float = 0.0
+    bid_volume_4: float = 0.0
+    bid_volume_5: float = 0.0
+    ask_volume_1: float = 0.0
+    ask_volume_2: float = 0.0
+    ask_volume_3: float = 0.0
+    ask_volume_4: float = 0.0
+    ask_volume_5: float = 0.0
+    localtime: dt.datetime | None = None
+    gateway_name: str = ""
+
+    # tickhub's own fields
+    source: str = ""
+    """The data source (account) the tick came through."""
+    received_ns: int = 0
+    """Wall clock (ns since the epoch) when the worker took the tick from vnpy."""
+    live: bool = True
+    """False for a snapshot the front replays at login or outside the session."""
+    seq: int | None = None
+    """Per-contract sequence number, stamped by the publisher on what it forwards."""
+
+    @property
+    def vt_symbol(self) -> str:
+        return f"{self.symbol}.{self.exchange}"
+
+
+# --- gateway and worker state ----------------------------------------------------
+
+GatewayType = Literal["ctp", "sim"]
+
+ConnectionState = Literal["connecting", "connected", "disconnected", "login_failed"]
+
+
+class Connection(msgspec.Struct, kw_only=True):
+    """The vnpy gateway's connection as its worker sees it (worker -> everyone)."""
+
+    source: str
+    state: ConnectionState
+    at: dt.datetime
+    reason_code: int | None = None
+    """The front's own code: CTP's disconnect reason (e.g. 4097) or login ErrorID."""
+    message: str = ""
+
+
+class Heartbeat(msgspec.Struct, kw_only=True):
+    """Sent by a worker every second; a hung worker stops sending it."""
+
+    source: str
+    pid: int
+    seq: int
+    at: dt.datetime
+    connected: bool
+    ticks_total: int
+    last_tick_at: dt.datetime | None = None
+    """Exchange time of the newest live tick."""
+    canary: str = ""
+    """The canary's vt_symbol."""
+    canary_tick_at: dt.datetime | None = None
+    """Exchange time of the canary's newest live tick."""
+    canary_received_at: dt.datetime | None = None
+    """Local time the canary's newest live tick was received."""
+    subscribed: list[str] = []
+
+
+ProcessState = Literal["starting", "running", "stopping", "stopped", "exited", "hung"]
+
+
+class GatewayStatus(msgspec.Struct, kw_only=True):
+    """The GatewayManager's view of one source (manager -> everyone).
+
+    Published on every change and at least every few seconds, so a listener that
+    joins late learns the state quickly.
+    """
+
+    source: str
+    gateway_type: GatewayType
+    priority: int
+    state: ProcessState
+    at: dt.datetime
+    pid: int | None = None
+    restarts: int = 0
+    exit_code: int | None = None
+    connection: ConnectionState = "disconnected"
+    reason_code: int | None = None
+    reason: str = ""
+    """Why the state is what it is, in words (exit code, missed heartbeats, ...)."""
+    manual_stop: bool = False
+    """Stopped by an operator: nothing restarts it until it is started again."""
+    last_heartbeat_at: dt.datetime | None = None
+    canary: str = ""
+    canary_tick_at: dt.datetime | None = None
+    last_tick_at: dt.datetime | None = None
+    ticks_total: int = 0
+    subscribed: list[str] = []
+
+    @property
+    def connected(self) -> bool:
+        return self.state == "running" and self.connection == "connected"
+
+
+class PoolStatus(msgspec.Struct, kw_only=True):
+    """Every source the manager knows (reply on ``tickhub.pool``)."""
+
+    gateways: list[GatewayStatus]
+
+
+# --- logs ---------------------------------------------------------------------
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class LogRecord(msgspec.Struct, kw_only=True):
+    at: dt.datetime
+    level: LogLevel
+    service: str
+    message: str
+    logger: str = ""
+    source: str | None = None
+    symbol: str | None = None
+    """vt_symbol the line is about, if any."""
+
+
+# --- commands -------------------------------------------------------------------
+
+FaultKind = Literal["stall", "resume", "disconnect", "hang", "crash"]
+
+
+class Command(msgspec.Struct, kw_only=True):
+    """A request to the GatewayManager about one source (``tickhub.control.<source>``).
+
+    ``restart`` is a hard restart: SIGTERM, SIGKILL after a grace period, then a
+    clean new process. ``fault`` injects a failure for rehearsal and tests.
+    """
+
+    action: Literal["start", "stop", "restart", "status", "fault"]
+    fault: FaultKind | None = None
+    by: str = "operator"
+    """Who asks: 'operator', 'failover', ... (a system restart never overrides a manual stop)."""
+
+
+class WorkerCommand(msgspec.Struct, kw_only=True):
+    """From the manager into one worker (``tickhub.worker.<source>.control``)."""
+
+    action: Literal["subscribe", "unsubscribe", "fault"]
+    vt_symbols: list[str] = []
+    fault: FaultKind | None = None
+
+
+class Reply(msgspec.Struct, kw_only=True):
+    ok: bool
+    error: str | None = None
+    status: GatewayStatus | None = None
+
+
+# --- source configuration ------------------------------------------------------
+
+
+class SimSettings(msgspec.Struct, kw_only=True):
+    ticks_per_second: float = 2.0
+    """Per contract; 2/s is CTP's cadence."""
+    delay_ms: float = 0.0
+    """Arrival delay added to every tick, so two sims can race each other."""
+    fail_login: bool = False
+    """Reject the login the way a wrong password does."""
+    seed: int = 0
+
+
+class CtpSettings(msgspec.Struct, kw_only=True):
+    userid: str = ""
+    password: str = ""
+    broker_id: str = ""
+    md_fronts: list[str] = []
+    td_front: str = ""
+    """Empty for a market-data-only account."""
+    app_id: str = ""
+    auth_code: str = ""
+    product_info: str = ""
+    environment: Literal["production", "test"] = "production"
+
+
+class SourceConfig(msgspec.Struct, kw_only=True):
+    """Everything a worker needs to run one source. Holds secrets (ctp password,
+    auth code): it travels to the worker on its stdin and nowhere else."""
+
+    name: str
+    gateway_type: GatewayType
+    priority: int = 1
+    """Lower number = preferred."""
+    contracts: list[str] = []
+    """vt_symbols to subscribe."""
+    canary: str = ""
+    """vt_symbol whose ticks prove the feed is alive; subscribed in addition to contracts."""
+    enabled: bool = True
+    sim: SimSettings | None = None
+    ctp: CtpSettings | None = None
+
+    def all_symbols(self) -> list[str]:
+        return sorted({*self.contracts, *([self.canary] if self.canary else [])})

@@ -1,0 +1,74 @@
+"""The NATS connection every service uses.
+
+nats-py's defaults suit a short-lived client, not a feed that must run for weeks:
+it gives up after 60 reconnect attempts and notices a half-open TCP connection only
+after two missed pings two minutes apart. Here a client reconnects forever and
+declares the server gone after ~3 s of silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from nats.aio.client import Client
+from nats.errors import NoServersError
+
+from .settings import Settings
+
+log = logging.getLogger("tickhub.bus")
+
+PING_INTERVAL_S = 1
+MAX_OUTSTANDING_PINGS = 3
+
+
+async def connect(
+    settings: Settings,
+    name: str,
+    *,
+    connect_timeout: float = 2.0,
+    first_connect_s: float = float("inf"),
+) -> Client:
+    """Connect to NATS with tickhub's resilience settings.
+
+    The first connection is retried too (every 0.5 s, for ``first_connect_s``), so a
+    service started before its server simply waits for it.
+    """
+
+    async def error_cb(error: Exception) -> None:
+        log.warning("nats error: %r", error)
+
+    async def disconnected_cb() -> None:
+        log.warning("nats disconnected")
+
+    async def reconnected_cb() -> None:
+        log.info("nats reconnected to %s", nc.connected_url.netloc if nc.connected_url else "?")
+
+    nc = Client()
+    options: dict[str, Any] = dict(
+        name=name,
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=connect_timeout,
+        ping_interval=PING_INTERVAL_S,
+        max_outstanding_pings=MAX_OUTSTANDING_PINGS,
+        # A publisher far ahead of a reconnect buffers this much before raising.
+        pending_size=64 * 1024 * 1024,
+        error_cb=error_cb,
+        disconnected_cb=disconnected_cb,
+        reconnected_cb=reconnected_cb,
+    )
+    url = settings.resolved_nats_url
+    deadline = asyncio.get_running_loop().time() + first_connect_s
+    while True:
+        try:
+            await nc.connect(url, **options)
+            return nc
+        except (NoServersError, OSError, TimeoutError) as error:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            log.warning("nats not reachable at %s (%s); retrying", url, error)
+            nc = Client()
+            await asyncio.sleep(0.5)

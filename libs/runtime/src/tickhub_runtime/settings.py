@@ -1,0 +1,107 @@
+"""tickhub's one Settings class: every knob, read from ``TICKHUB_*`` environment variables.
+
+Every service reads the same class and uses the fields it needs, so one ``.env`` or one
+compose ``environment:`` block configures the whole hub. The README's settings table
+lists these fields; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import msgspec
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from tickhub_contracts import subjects
+from tickhub_contracts.messages import SimSettings, SourceConfig
+
+DEFAULT_SIM_CONTRACTS = ["rb2605.SHFE", "au2602.SHFE", "m2605.DCE", "SR605.CZCE", "IF2512.CFFEX"]
+DEFAULT_CANARY = "rb2605.SHFE"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TICKHUB_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".tickhub"), description="Working files: worker dirs, NATS store.")
+    nats_url: str | None = Field(
+        None, description="NATS to use. Unset: `tickhub up` starts its bundled server."
+    )
+    nats_port: int = Field(4222, ge=0, le=65535, description="Port of the bundled nats-server.")
+    zmq_pub: str = Field("tcp://127.0.0.1:5555", description="ZeroMQ PUB endpoint for ticks.")
+    zmq_sndhwm: int = Field(
+        100_000,
+        ge=1,
+        description="Messages queued per slow ZeroMQ subscriber before ZeroMQ drops for it.",
+    )
+    api_host: str = Field("127.0.0.1", description="Where the REST API listens.")
+    api_port: int = Field(8000, ge=0, le=65535)
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+
+    sources: str = Field(
+        "",
+        description="JSON list of source configs. Empty: two sim sources, sim-a and sim-b.",
+    )
+    sim_contracts: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_SIM_CONTRACTS),
+        description="Contracts of the default sim sources (JSON list).",
+    )
+    canary: str = Field(DEFAULT_CANARY, description="Canary contract of the default sources.")
+
+    heartbeat_interval_s: float = Field(1.0, gt=0, description="Worker heartbeat period.")
+    heartbeat_timeout_s: float = Field(
+        1.5, gt=0, description="Silence after which the manager declares a worker hung."
+    )
+    restart_grace_s: float = Field(
+        3.0, gt=0, description="SIGTERM to SIGKILL on stop/restart (CTP can hang on release)."
+    )
+    stale_tick_s: float = Field(
+        30.0, gt=0, description="A tick older than this on arrival is a replay, not live."
+    )
+    command_timeout_s: float = Field(5.0, gt=0, description="How long callers wait for a reply.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @field_validator("sim_contracts")
+    @classmethod
+    def _contracts(cls, value: list[str]) -> list[str]:
+        for vt_symbol in value:
+            subjects.split_vt_symbol(vt_symbol)
+        return value
+
+    @property
+    def resolved_nats_url(self) -> str:
+        """Where services connect: the named server, else the bundled one."""
+        return self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
+
+    @cached_property
+    def source_configs(self) -> list[SourceConfig]:
+        """The sources to run (until the account database takes over)."""
+        if self.sources.strip():
+            configs = msgspec.json.decode(self.sources.encode(), type=list[SourceConfig])
+        else:
+            configs = [
+                SourceConfig(
+                    name=name,
+                    gateway_type="sim",
+                    priority=priority,
+                    contracts=list(self.sim_contracts),
+                    canary=self.canary,
+                    sim=SimSettings(),
+                )
+                for name, priority in (("sim-a", 1), ("sim-b", 2))
+            ]
+        names = [c.name for c in configs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"source names must be unique, got {names}")
+        for config in configs:
+            subjects.token(config.name, "source name")
+            for vt_symbol in config.all_symbols():
+                subjects.split_vt_symbol(vt_symbol)
+        return configs

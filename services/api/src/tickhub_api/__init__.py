@@ -1,0 +1,1 @@
+"""tickhub api service."""

@@ -1,0 +1,1 @@
+"""tickhub failover service."""

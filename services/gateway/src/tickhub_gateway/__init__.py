@@ -1,0 +1,1 @@
+"""tickhub gateway service."""
