@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from nats.aio.client import Client
+
 from tickhub_cli.natsserver import NatsServer
 from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings

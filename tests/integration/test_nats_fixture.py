@@ -2,6 +2,7 @@ import asyncio
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+
 from tickhub_cli.natsserver import NatsServer
 
 

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
+
 from tickhub_contracts import codec
 from tickhub_contracts.messages import Command, Tick
 

@@ -15,6 +15,7 @@ from typing import Any
 from nats.aio.client import Client
 from nats.errors import NoServersError
 
+from .logs import NatsLogHandler
 from .settings import Settings
 
 log = logging.getLogger("tickhub.bus")
@@ -72,3 +73,10 @@ async def connect(
             log.warning("nats not reachable at %s (%s); retrying", url, error)
             nc = Client()
             await asyncio.sleep(0.5)
+
+
+async def open_for_service(settings: Settings, service: str) -> Client:
+    """Connect as ``tickhub-<service>`` and publish this process's log records on NATS."""
+    nc = await connect(settings, f"tickhub-{service}")
+    logging.getLogger().addHandler(NatsLogHandler(nc, service, asyncio.get_running_loop()))
+    return nc

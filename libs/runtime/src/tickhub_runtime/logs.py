@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from nats.aio.client import Client
+
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import LogLevel, LogRecord
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import msgspec
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from tickhub_contracts import subjects
 from tickhub_contracts.messages import SimSettings, SourceConfig
 

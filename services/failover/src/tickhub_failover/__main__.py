@@ -1,0 +1,8 @@
+"""`tickhub failover` / `python -m tickhub_failover`: run the failover service."""
+
+from tickhub_runtime import service
+
+from .app import main
+
+if __name__ == "__main__":
+    service.run("failover", main)

@@ -1,0 +1,8 @@
+"""`tickhub health` / `python -m tickhub_health`: run the health service."""
+
+from tickhub_runtime import service
+
+from .app import main
+
+if __name__ == "__main__":
+    service.run("health", main)
