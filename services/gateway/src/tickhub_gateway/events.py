@@ -1,0 +1,89 @@
+"""What a tickhub gateway adds to vnpy's gateway contract.
+
+vnpy's ``BaseGateway`` reports connection state only as free-text log lines; a hub
+that fails over on a lost front needs it as data. Every tickhub gateway therefore
+derives from :class:`SourceGateway` and reports its state with :meth:`report`, which
+puts an :data:`EVENT_CONNECTION` event carrying a
+:class:`~tickhub_contracts.messages.Connection` on the worker's EventEngine.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import UTC, datetime
+
+from vnpy.event import EventEngine
+from vnpy.trader.event import EVENT_TICK
+from vnpy.trader.gateway import BaseGateway
+from vnpy.trader.object import CancelRequest, OrderRequest, TickData
+
+from tickhub_contracts.messages import Connection, ConnectionState, FaultKind, SourceConfig
+
+EVENT_CONNECTION = "eTickhubConnection"
+"""Event type whose data is a :class:`Connection`."""
+
+
+class FaultNotSupported(Exception):
+    """The gateway type cannot inject this fault (e.g. a real CTP front cannot stall)."""
+
+
+class SourceGateway(BaseGateway):
+    """Base of every tickhub gateway: one market-data source, no trading.
+
+    Order and account methods exist only because vnpy declares them abstract; a
+    market-data hub never calls them.
+    """
+
+    default_name = "SOURCE"
+
+    def __init__(self, event_engine: EventEngine, config: SourceConfig) -> None:
+        super().__init__(event_engine, config.name)
+        self.config = config
+
+    @abstractmethod
+    def start(self) -> None:
+        """Connect using ``self.config``; returns at once (as vnpy's ``connect``)."""
+
+    def connect(self, setting: dict[str, object]) -> None:
+        # vnpy's entry point; tickhub gateways take their settings from the SourceConfig.
+        self.start()
+
+    def inject_fault(self, kind: FaultKind) -> None:
+        """Rehearse a failure. Crash and hang are done by the worker for every type."""
+        raise FaultNotSupported(
+            f"{type(self).__name__} ({self.config.gateway_type}) cannot inject {kind!r}"
+        )
+
+    def report(
+        self, state: ConnectionState, reason_code: int | None = None, message: str = ""
+    ) -> None:
+        """Publish the connection state (safe from any thread: EventEngine.put is)."""
+        self.on_event(
+            EVENT_CONNECTION,
+            Connection(
+                source=self.gateway_name,
+                state=state,
+                at=datetime.now(UTC),
+                reason_code=reason_code,
+                message=message,
+            ),
+        )
+
+    def on_tick(self, tick: TickData) -> None:
+        # vnpy also puts EVENT_TICK + vt_symbol; nobody in a worker listens to it and
+        # every event is a queue round trip on the tick path.
+        self.on_event(EVENT_TICK, tick)
+
+    # --- trading: not part of a market-data source -------------------------------
+
+    def send_order(self, req: OrderRequest) -> str:
+        return ""
+
+    def cancel_order(self, req: CancelRequest) -> None:
+        return None
+
+    def query_account(self) -> None:
+        return None
+
+    def query_position(self) -> None:
+        return None
