@@ -1,0 +1,121 @@
+"""What every benchmark run shares: the ticks it sends, pacing, and the statistics."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tickhub_contracts.messages import Tick
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def symbols(n: int) -> list[str]:
+    """n distinct vt_symbols on SHFE-like names (bench0000.SHFE ...)."""
+    return [f"bench{i:04d}.SHFE" for i in range(n)]
+
+
+def template(vt_symbol: str) -> Tick:
+    """A full tick (five book levels filled): the size real CTP ticks have."""
+    symbol, exchange = vt_symbol.split(".")
+    return Tick(
+        symbol=symbol,
+        exchange=exchange,
+        datetime=datetime(2026, 11, 24, 21, 0, tzinfo=CHINA),
+        name=symbol,
+        volume=1000.0,
+        turnover=3.5e9,
+        open_interest=120000.0,
+        last_price=3500.0,
+        last_volume=2.0,
+        limit_up=3850.0,
+        limit_down=3150.0,
+        open_price=3490.0,
+        high_price=3510.0,
+        low_price=3480.0,
+        pre_close=3495.0,
+        bid_price_1=3499.0, bid_price_2=3498.0, bid_price_3=3497.0, bid_price_4=3496.0,
+        bid_price_5=3495.0,
+        ask_price_1=3500.0, ask_price_2=3501.0, ask_price_3=3502.0, ask_price_4=3503.0,
+        ask_price_5=3504.0,
+        bid_volume_1=10.0, bid_volume_2=20.0, bid_volume_3=30.0, bid_volume_4=40.0,
+        bid_volume_5=50.0,
+        ask_volume_1=11.0, ask_volume_2=21.0, ask_volume_3=31.0, ask_volume_4=41.0,
+        ask_volume_5=51.0,
+        gateway_name="bench",
+        source="bench",
+    )  # fmt: skip
+
+
+def paced(rate: float, total: int) -> Iterator[int]:
+    """Yield how many messages are due now, keeping ``rate`` per second on average.
+
+    Sleeps only while nothing is due, so a sender that falls behind catches up in a
+    burst (as a real feed does) instead of silently lowering the rate.
+    """
+    start = time.perf_counter()
+    sent = 0
+    while sent < total:
+        due = min(total, int((time.perf_counter() - start) * rate) + 1)
+        if due > sent:
+            yield due - sent
+            sent = due
+        else:
+            time.sleep(max(0.0, (sent + 1) / rate - (time.perf_counter() - start)))
+
+
+@dataclass
+class Result:
+    name: str
+    offered_per_s: float
+    received: int
+    expected: int
+    lost: int
+    duplicated: int
+    elapsed_s: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate_per_s(self) -> float:
+        return self.received / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+def percentile(sorted_values: list[int], q: float) -> float:
+    if not sorted_values:
+        return math.nan
+    index = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))
+    return sorted_values[index] / 1e6
+
+
+def spawn_receiver(*args: str) -> subprocess.Popen[str]:
+    """Start ``python -m bench.receiver ARGS``; returns once it says it is connected."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.receiver", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if line != "ready":
+        process.kill()
+        raise RuntimeError(f"receiver failed to start: {line!r}")
+    return process
+
+
+def receiver_result(process: subprocess.Popen[str], timeout: float) -> Result:
+    out, _ = process.communicate(timeout=timeout)
+    data = json.loads(out.strip().splitlines()[-1])
+    return Result(**data)

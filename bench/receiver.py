@@ -1,0 +1,155 @@
+"""The receiving end of every benchmark run, in its own process as a client would be.
+
+``python -m bench.receiver --kind msgpack|rpc --endpoint E ...`` prints ``ready`` once
+connected, ``warm`` at its first warm-up frame, and at the end one JSON line: a
+:class:`bench.common.Result`. Latency is receive time minus the send stamp the
+sender put in the tick (same machine, same wall clock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any
+
+import msgspec
+import zmq
+
+from tickhub_contracts.messages import Tick
+
+from .common import Result, percentile
+
+
+class Tally:
+    """Latencies, and losses/duplicates judged per contract by a counter that must
+    advance by exactly one (the sender's or publisher's seq, or the exchange-time slot)."""
+
+    def __init__(self, period_ns: int | None) -> None:
+        self.period_ns = period_ns
+        self.latencies: list[int] = []
+        self.last: dict[str, int] = {}
+        self.lost = 0
+        self.duplicated = 0
+        self.first_ns = 0
+        self.last_ns = 0
+
+    def add(self, vt_symbol: str, counter: int, sent_ns: int) -> None:
+        now = time.time_ns()
+        if not self.first_ns:
+            self.first_ns = now
+        self.last_ns = now
+        self.latencies.append(now - sent_ns)
+        previous = self.last.get(vt_symbol)
+        if previous is not None:
+            step = counter - previous
+            if step <= 0:
+                self.duplicated += 1
+                return
+            self.lost += step - 1
+        self.last[vt_symbol] = counter
+
+
+def counter_of(tick: Tick, period_ns: int | None) -> int:
+    if period_ns:  # the sim's slot index: consecutive slots are consecutive ticks
+        return int(tick.datetime.timestamp() * 1e9 + 0.5) // period_ns
+    return tick.seq or 0
+
+
+def run_msgpack(args: argparse.Namespace, tally: Tally) -> None:
+    context = zmq.Context()
+    sub = context.socket(zmq.SUB)
+    sub.setsockopt(zmq.RCVHWM, 0)  # measure the sender's drops, not our own
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    sub.connect(args.endpoint)
+    decoder = msgspec.msgpack.Decoder(Tick)
+    print("ready", flush=True)
+    poller = zmq.Poller()
+    poller.register(sub, zmq.POLLIN)
+    warm = False
+    deadline = time.monotonic() + args.timeout
+    received = 0
+    while time.monotonic() < deadline and received < args.expect:
+        if not poller.poll(args.idle * 1000 if received else 1000):
+            if received:
+                break
+            continue
+        topic, payload = sub.recv_multipart()
+        if topic == b"warmup":
+            if not warm:
+                warm = True
+                print("warm", flush=True)
+            continue
+        tick = decoder.decode(payload)
+        if args.stamp == "localtime" and tick.localtime is not None:
+            stamp = int(tick.localtime.timestamp() * 1e9)
+        else:
+            stamp = tick.received_ns
+        tally.add(topic.decode(), counter_of(tick, tally.period_ns), stamp)
+        received += 1
+
+
+def run_rpc(args: argparse.Namespace, tally: Tally) -> None:
+    from vnpy.rpc import RpcClient
+
+    done = {"n": 0}
+
+    class Client(RpcClient):
+        def callback(self, topic: str, data: Any) -> None:
+            if topic == "warmup":
+                if not done.get("warm"):
+                    done["warm"] = 1
+                    print("warm", flush=True)
+                return
+            tally.add(topic, data.extra["seq"], data.extra["sent_ns"])
+            done["n"] += 1
+
+    client = Client()
+    client.subscribe_topic("")
+    client.start(args.req, args.endpoint)
+    print("ready", flush=True)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline and done["n"] < args.expect:
+        seen = done["n"]
+        time.sleep(args.idle)
+        if seen and done["n"] == seen:
+            break
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kind", choices=["msgpack", "rpc"], required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--req", default="")
+    parser.add_argument("--expect", type=int, required=True)
+    parser.add_argument("--offered", type=float, required=True)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--idle", type=float, default=2.0)
+    parser.add_argument("--period-ns", type=int, default=0)
+    parser.add_argument("--stamp", choices=["received", "localtime"], default="received")
+    args = parser.parse_args()
+    tally = Tally(args.period_ns or None)
+    (run_rpc if args.kind == "rpc" else run_msgpack)(args, tally)
+    latencies = sorted(tally.latencies)
+    received = len(latencies)
+    result = Result(
+        name=args.name,
+        offered_per_s=args.offered,
+        received=received,
+        expected=args.expect,
+        lost=tally.lost if args.period_ns else max(0, args.expect - received + tally.duplicated),
+        duplicated=tally.duplicated,
+        elapsed_s=(tally.last_ns - tally.first_ns) / 1e9,
+        p50_ms=percentile(latencies, 0.50),
+        p99_ms=percentile(latencies, 0.99),
+        max_ms=percentile(latencies, 1.0),
+    )
+    print(result.to_json(), flush=True)
+    sys.stdout.flush()
+    os._exit(0)  # vnpy's RpcClient thread polls for 30 s before it notices stop()
+
+
+if __name__ == "__main__":
+    main()
