@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         30.0, gt=0, description="A tick older than this on arrival is a replay, not live."
     )
     command_timeout_s: float = Field(5.0, gt=0, description="How long callers wait for a reply.")
+    stop_grace_s: float = Field(
+        10.0,
+        gt=0,
+        description="`tickhub up`: SIGTERM to SIGKILL per service on stop (the gateway "
+        "needs restart_grace_s to stop its workers first).",
+    )
 
     @field_validator("log_level")
     @classmethod
