@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nats.aio.client import Client
@@ -23,6 +24,8 @@ log = logging.getLogger("tickhub.bus")
 PING_INTERVAL_S = 1
 MAX_OUTSTANDING_PINGS = 3
 
+ErrorCallback = Callable[[Exception], Awaitable[None]]
+
 
 async def connect(
     settings: Settings,
@@ -30,14 +33,19 @@ async def connect(
     *,
     connect_timeout: float = 2.0,
     first_connect_s: float = float("inf"),
+    error_cb: ErrorCallback | None = None,
 ) -> Client:
     """Connect to NATS with tickhub's resilience settings.
 
     The first connection is retried too (every 0.5 s, for ``first_connect_s``), so a
     service started before its server simply waits for it.
+
+    ``error_cb`` takes the client's asynchronous errors in place of the default
+    warning line: a high-rate subscriber counts ``SlowConsumerError`` (one per
+    dropped message) rather than logging each.
     """
 
-    async def error_cb(error: Exception) -> None:
+    async def default_error_cb(error: Exception) -> None:
         log.warning("nats error: %r", error)
 
     async def disconnected_cb() -> None:
@@ -57,7 +65,7 @@ async def connect(
         max_outstanding_pings=MAX_OUTSTANDING_PINGS,
         # A publisher far ahead of a reconnect buffers this much before raising.
         pending_size=64 * 1024 * 1024,
-        error_cb=error_cb,
+        error_cb=error_cb or default_error_cb,
         disconnected_cb=disconnected_cb,
         reconnected_cb=reconnected_cb,
     )
@@ -75,8 +83,10 @@ async def connect(
             await asyncio.sleep(0.5)
 
 
-async def open_for_service(settings: Settings, service: str) -> Client:
+async def open_for_service(
+    settings: Settings, service: str, *, error_cb: ErrorCallback | None = None
+) -> Client:
     """Connect as ``tickhub-<service>`` and publish this process's log records on NATS."""
-    nc = await connect(settings, f"tickhub-{service}")
+    nc = await connect(settings, f"tickhub-{service}", error_cb=error_cb)
     logging.getLogger().addHandler(NatsLogHandler(nc, service, asyncio.get_running_loop()))
     return nc
