@@ -35,6 +35,18 @@ class Settings(BaseSettings):
         ge=1,
         description="Messages queued per slow ZeroMQ subscriber before ZeroMQ drops for it.",
     )
+    publisher_pending_msgs: int = Field(
+        100_000,
+        ge=1,
+        description="Ticks the publisher's NATS client may hold unprocessed before it drops "
+        "(counted as slow_consumer).",
+    )
+    publisher_pending_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1,
+        description="Bytes of ticks the publisher's NATS client may hold unprocessed before "
+        "it drops (counted as slow_consumer).",
+    )
     api_host: str = Field("127.0.0.1", description="Where the REST API listens.")
     api_port: int = Field(8000, ge=0, le=65535)
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
