@@ -90,7 +90,8 @@ class Connection(msgspec.Struct, kw_only=True):
     state: ConnectionState
     at: dt.datetime
     reason_code: int | None = None
-    """The front's own code: CTP's disconnect reason (e.g. 4097) or login ErrorID."""
+    """The front's own code: CTP's disconnect reason (e.g. 4097) or login ErrorID; or
+    tickhub's 0x3001 (no front answered) / 0x3002 (no login answer), where CTP is silent."""
     message: str = ""
 
 
@@ -228,6 +229,9 @@ class CtpSettings(msgspec.Struct, kw_only=True):
     auth_code: str = ""
     product_info: str = ""
     environment: Literal["production", "test"] = "production"
+    connect_timeout_s: float = 10.0
+    """CTP never calls back while no front answers (a closed port, a dead host): after
+    this long without a login the gateway reports ``disconnected`` itself."""
 
 
 class SourceConfig(msgspec.Struct, kw_only=True):
