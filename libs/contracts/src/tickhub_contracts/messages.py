@@ -252,3 +252,27 @@ class SourceConfig(msgspec.Struct, kw_only=True):
 
     def all_symbols(self) -> list[str]:
         return sorted({*self.contracts, *([self.canary] if self.canary else [])})
+
+
+# --- account pool --------------------------------------------------------------
+
+AccountAction = Literal["created", "updated", "deleted"]
+
+
+class AccountChanged(msgspec.Struct, kw_only=True):
+    """The api changed an account in the database (``tickhub.accounts.changed``).
+
+    Carries identifiers and the names of the changed fields, never a value: the
+    gateway reads the account itself (``tickhub_accounts``), so a secret never
+    travels here.
+    """
+
+    account_id: int
+    name: str
+    """The account's source name after the change (before it, for ``deleted``)."""
+    action: AccountAction
+    at: dt.datetime
+    fields: list[str] = []
+    """Fields the change touched (``updated``), e.g. ``["priority", "ctp.password"]``."""
+    previous_name: str | None = None
+    """Set when ``updated`` renamed the account: the source to stop under its old name."""

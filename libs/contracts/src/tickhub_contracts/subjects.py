@@ -110,6 +110,13 @@ CONTROL_ALL = f"{PREFIX}.control.*"
 POOL = f"{PREFIX}.pool"
 
 
+# --- api -> gateway, dashboard --------------------------------------------------
+
+# An account was created, updated or deleted (:class:`AccountChanged`: ids and field
+# names only). The GatewayManager reloads that account from the database.
+ACCOUNTS_CHANGED = f"{PREFIX}.accounts.changed"
+
+
 # --- logs from every service -------------------------------------------------------
 
 # Service-wide records (not about one source) use this in place of a source token.

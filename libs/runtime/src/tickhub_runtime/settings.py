@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 import msgspec
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tickhub_contracts import subjects
@@ -77,6 +77,39 @@ class Settings(BaseSettings):
         gt=0,
         description="`tickhub up`: SIGTERM to SIGKILL per service on stop (the gateway "
         "needs restart_grace_s to stop its workers first).",
+    )
+
+    # --- account pool, api security (issue 3) ---
+    database_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL holding the account pool (postgresql://user:password@host:port/db). "
+        "Unset: `tickhub up` starts an embedded PostgreSQL under <data_dir>/postgres.",
+    )
+    postgres_port: int = Field(
+        0, ge=0, le=65535, description="Port of the embedded PostgreSQL (0: a free port at start)."
+    )
+    database_timeout_s: float = Field(
+        5.0, gt=0, description="Connect and query timeout towards PostgreSQL."
+    )
+    api_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for /api and /ws (at least 16 characters). Unset: read from "
+        "api_token_file, else generated once into <data_dir>/api-token.",
+    )
+    api_token_file: Path | None = Field(
+        None, description="File holding the api token (e.g. a Docker secret)."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Fernet key(s) encrypting account secrets at rest; comma-separated for "
+        "rotation (the first encrypts, all decrypt). Unset: read from secret_key_file, else "
+        "generated once into <data_dir>/secret.key.",
+    )
+    secret_key_file: Path | None = Field(
+        None, description="File holding the secret key(s) (e.g. a Docker secret)."
+    )
+    api_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body the api reads; larger gets 413."
     )
 
     @field_validator("log_level")
