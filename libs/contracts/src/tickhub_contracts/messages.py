@@ -216,6 +216,8 @@ class SimSettings(msgspec.Struct, kw_only=True):
     fail_login: bool = False
     """Reject the login the way a wrong password does."""
     seed: int = 0
+    reconnect_after_s: float = 3.0
+    """After a ``disconnect`` fault, reconnect by itself this much later (as CTP does)."""
 
 
 class CtpSettings(msgspec.Struct, kw_only=True):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from vnpy.event import EventEngine
 from vnpy.trader.event import EVENT_TICK
 from vnpy.trader.gateway import BaseGateway
-from vnpy.trader.object import CancelRequest, OrderRequest, TickData
+from vnpy.trader.object import CancelRequest, OrderRequest, SubscribeRequest, TickData
 
 from tickhub_contracts.messages import Connection, ConnectionState, FaultKind, SourceConfig
 
@@ -47,6 +47,10 @@ class SourceGateway(BaseGateway):
     def connect(self, setting: dict[str, object]) -> None:
         # vnpy's entry point; tickhub gateways take their settings from the SourceConfig.
         self.start()
+
+    def unsubscribe(self, req: SubscribeRequest) -> None:
+        """Stop a contract's feed if the API can (vnpy has no such call). The worker
+        drops ticks of unsubscribed contracts anyway, so doing nothing is correct."""
 
     def inject_fault(self, kind: FaultKind) -> None:
         """Rehearse a failure. Crash and hang are done by the worker for every type."""
