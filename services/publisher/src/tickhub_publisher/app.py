@@ -1,0 +1,109 @@
+"""The publisher service: bind the PUB socket, join NATS, bridge until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import zmq
+from nats.aio.client import Client
+
+from tickhub_runtime import bus
+from tickhub_runtime.logs import get_logger
+from tickhub_runtime.settings import Settings
+
+from .bridge import Bridge
+from .counters import StatsLine
+from .zmqpub import BindError, bind_pub, bound_endpoint
+
+log = get_logger("tickhub.publisher")
+
+STATS_INTERVAL_S = 10.0
+
+
+class Publisher:
+    """One running publisher. ``start`` then ``stop``; usable in-process by tests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        service_logs: bool = True,
+        stats_interval_s: float = STATS_INTERVAL_S,
+    ) -> None:
+        self.settings = settings
+        self.service_logs = service_logs
+        self.stats_interval_s = stats_interval_s
+        self.context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+        self.socket: zmq.Socket[bytes] | None = None
+        self.bridge: Bridge | None = None
+        self.nc: Client | None = None
+        self.endpoint = ""
+        self._stats_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Bind first (a port in use fails fast, before touching NATS), then subscribe.
+
+        Raises :class:`BindError` when the PUB socket cannot bind.
+        """
+        settings = self.settings
+        try:
+            self.socket = bind_pub(self.context, settings.zmq_pub, settings.zmq_sndhwm)
+        except BindError:
+            self.context.term()
+            raise
+        self.endpoint = bound_endpoint(self.socket)
+        bridge = self.bridge = Bridge(self.socket)
+        on_error = bridge.on_nats_error
+        if self.service_logs:
+            self.nc = await bus.open_for_service(settings, "publisher", error_cb=on_error)
+        else:
+            self.nc = await bus.connect(settings, "tickhub-publisher", error_cb=on_error)
+        await bridge.attach(
+            self.nc,
+            pending_msgs_limit=settings.publisher_pending_msgs,
+            pending_bytes_limit=settings.publisher_pending_bytes,
+            pool_timeout_s=min(2.0, settings.command_timeout_s),
+        )
+        self._stats_task = asyncio.create_task(self._log_stats(), name="publisher-stats")
+        log.info("publishing ticks on %s (sndhwm %d)", self.endpoint, settings.zmq_sndhwm)
+
+    async def _log_stats(self) -> None:
+        assert self.bridge is not None
+        line = StatsLine(self.bridge.counters)
+        while True:
+            await asyncio.sleep(self.stats_interval_s)
+            log.info(line.render())
+
+    async def stop(self) -> None:
+        """Drain NATS (ticks already received still go out), then close ZeroMQ."""
+        if self._stats_task is not None:
+            self._stats_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._stats_task
+            self._stats_task = None
+        if self.nc is not None and not self.nc.is_closed:
+            try:
+                await self.nc.drain()
+            except Exception as error:  # a lost server must not stop the shutdown
+                log.warning("nats drain failed (%r); closing", error)
+                await self.nc.close()
+        if self.bridge is not None:
+            log.info(StatsLine(self.bridge.counters).render().replace(" rate=", " final_rate="))
+        if self.socket is not None:
+            self.socket.close()
+            self.socket = None
+        self.context.term()
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    publisher = Publisher(settings)
+    try:
+        await publisher.start()
+    except BindError as error:
+        log.error("%s", error)
+        raise SystemExit(2) from None
+    try:
+        await stop.wait()
+    finally:
+        await publisher.stop()

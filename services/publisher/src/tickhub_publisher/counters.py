@@ -1,0 +1,55 @@
+"""What the publisher counts, and the line it logs about them every few seconds."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(slots=True)
+class Counters:
+    """Totals since the publisher started. Plain ints bumped on the tick path."""
+
+    received: int = 0
+    """Messages taken from the tick subscription (every source)."""
+    forwarded: int = 0
+    """Sent on the ZeroMQ PUB socket."""
+    duplicates: int = 0
+    """Same order key as the last forwarded tick of the contract."""
+    stale: int = 0
+    """Older order key than the last forwarded tick (late or out of order)."""
+    not_live: int = 0
+    """Replayed snapshots (``live=False``)."""
+    not_selected: int = 0
+    """From a source that is not the selected one for the contract (or none is)."""
+    malformed: int = 0
+    """Undecodable, of another type, or disagreeing with their subject."""
+    replayed: int = 0
+    """Of ``forwarded``: a new source's latest tick, sent at the moment it was selected."""
+    slow_consumer: int = 0
+    """Dropped by nats-py because the subscription's pending limits were full."""
+    zmq_errors: int = 0
+    """ZeroMQ refused a send (never expected on a PUB socket: it drops per subscriber)."""
+
+    def snapshot(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class StatsLine:
+    """Formats the periodic counters line: totals plus the forwarding rate since last time."""
+
+    def __init__(self, counters: Counters) -> None:
+        self.counters = counters
+        self._last_at = time.monotonic()
+        self._last_forwarded = counters.forwarded
+
+    def render(self) -> str:
+        now = time.monotonic()
+        forwarded = self.counters.forwarded
+        elapsed = now - self._last_at
+        rate = (forwarded - self._last_forwarded) / elapsed if elapsed > 0 else 0.0
+        self._last_at, self._last_forwarded = now, forwarded
+        totals = " ".join(
+            f"{field.name}={getattr(self.counters, field.name)}" for field in fields(self.counters)
+        )
+        return f"stats {totals} rate={rate:.0f}/s"
