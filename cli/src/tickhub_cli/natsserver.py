@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from . import procs
+
 
 class NatsServerError(RuntimeError):
     pass
@@ -35,8 +37,17 @@ def binary() -> str:
 class NatsServer:
     """A nats-server child process with JetStream, its files under ``store_dir``."""
 
-    def __init__(self, store_dir: Path, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        *,
+        die_with_parent: bool = False,
+    ) -> None:
         self.store_dir = store_dir
+        # `tickhub up` sets this: the kernel stops the server if `up` is killed hard.
+        self.die_with_parent = die_with_parent
         self.host = host
         self.requested_port = port
         self.port: int = port
@@ -71,6 +82,7 @@ class NatsServer:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C in a terminal reaches us, not the server
+            preexec_fn=procs.die_with_parent() if self.die_with_parent else None,
         )
         log_file.close()
         ports_file = ports_dir / f"nats-server_{self.process.pid}.ports"

@@ -1,0 +1,260 @@
+"""``tickhub up``: the whole hub on one machine, from one command.
+
+Order matters: check everything that can be checked before starting anything (so a
+mistake costs one line, not a half-started hub), then the bus, then the services;
+on stop the services first (they drain to the bus) and the bus last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import importlib.util
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from tickhub_runtime import logs
+from tickhub_runtime.logs import get_logger
+from tickhub_runtime.settings import Settings
+
+from . import ports
+from .natsserver import NatsServer, NatsServerError
+from .supervisor import Backoff, ChildSpec, Supervisor
+
+SERVICES: tuple[str, ...] = ("gateway", "health", "failover", "publisher", "api")
+"""Every service ``tickhub up`` runs, each as ``python -m tickhub_<name>``."""
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+FORCE_AFTER_S = 1.0
+"""A second stop signal at least this long after the first kills without grace."""
+
+log = get_logger("tickhub.up")
+
+
+class UpError(Exception):
+    """Why ``tickhub up`` cannot start: one line, and the exit code to end with."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def module(service: str) -> str:
+    return f"tickhub_{service}"
+
+
+def service_argv(service: str) -> list[str]:
+    return [sys.executable, "-m", module(service)]
+
+
+def missing(services: tuple[str, ...] | list[str]) -> list[str]:
+    """Services whose ``python -m`` entry point is not installed."""
+    return [s for s in services if importlib.util.find_spec(f"{module(s)}.__main__") is None]
+
+
+def preflight(settings: Settings, services: list[str], bundled_nats: bool) -> None:
+    """Raise UpError (exit 2) when a port we will bind is already taken."""
+    try:
+        wanted = ports.ports_for(settings, services, bundled_nats)
+        problem = ports.problem(wanted)
+    except ports.EndpointError as error:
+        raise UpError(str(error), 2) from None
+    if problem:
+        raise UpError(problem, 2)
+
+
+@dataclass
+class DataDirLock:
+    """One ``tickhub up`` per data dir: two would run two workers in one CTP flow dir."""
+
+    path: Path
+    _file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            raise UpError(
+                f"data dir {self.path.parent} is in use by another `tickhub up` (pid {holder})",
+                2,
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            # The file stays: unlinking it would race a second `up` that already opened it.
+            self._file.close()
+            self._file = None
+
+
+def banner(settings: Settings, nats_url: str, nats: NatsServer | None) -> str:
+    api_host = settings.api_host
+    nats_flag = "" if nats_url == DEFAULT_NATS_URL else f" --nats-url {nats_url}"
+    nats_line = f"  NATS     {nats_url}"
+    if nats is not None:
+        nats_line += f"  (bundled, JetStream; files in {nats.store_dir})"
+    lines = [
+        f"tickhub is up (data dir {settings.data_dir})",
+        nats_line,
+        f"  ZeroMQ   {settings.zmq_pub}  (ticks: [vt_symbol, msgpack], see docs/zmq.md)",
+        f"  API      http://{api_host}:{settings.api_port}  (OpenAPI at /docs)",
+        "  watch    tickhub tail [SYMBOL ...]",
+        f"           tickhub status{nats_flag}",
+        f"           nats sub 'tickhub.>' --server {nats_url}",
+        "Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)
+
+
+def run(settings: Settings, nats_url: str | None = None) -> int:
+    """Start the hub and block until Ctrl-C / SIGTERM; the exit code to end with."""
+    if nats_url:
+        settings = settings.model_copy(update={"nats_url": nats_url})
+    settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    logs.configure("up", settings.log_level)
+    lock = DataDirLock(settings.data_dir / "up.lock")
+    try:
+        absent = missing(SERVICES)
+        if absent:
+            names = ", ".join(f"{s} ({module(s)}.__main__)" for s in absent)
+            raise UpError(f"not installed: {names}; run `make setup`")
+        lock.acquire()
+        preflight(settings, list(SERVICES), bundled_nats=settings.nats_url is None)
+        return asyncio.run(_up(settings))
+    except UpError as error:
+        print(f"tickhub: {error}", file=sys.stderr)
+        return error.code
+    finally:
+        lock.release()
+
+
+async def _up(settings: Settings) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    supervisor: Supervisor | None = None
+    first_signal_at: float | None = None
+
+    def on_signal() -> None:
+        nonlocal first_signal_at
+        now = loop.time()
+        if first_signal_at is None:
+            first_signal_at = now
+            log.info("stopping everything (signal again to kill at once)")
+            stop.set()
+        # One Ctrl-C often arrives twice: the terminal signals the whole foreground
+        # group and a wrapper (`uv run`, `timeout`) forwards it too. Only a signal
+        # sent deliberately later means "kill now".
+        elif now - first_signal_at > FORCE_AFTER_S and supervisor is not None:
+            log.warning("second signal: killing everything now")
+            supervisor.force()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, on_signal)
+
+    nats: NatsServer | None = None
+    if settings.nats_url is None:
+        nats = NatsServer(settings.data_dir / "nats", port=settings.nats_port, die_with_parent=True)
+        try:
+            nats.start()
+        except NatsServerError as error:
+            raise UpError(str(error), 2 if "in use" in str(error) else 1) from None
+        nats_url = nats.url
+        log.info("nats-server started (pid %s) on %s", _pid(nats), nats_url)
+    else:
+        nats_url = settings.nats_url
+        if not await _reachable(nats_url):
+            log.warning("NATS at %s does not answer yet; the services keep trying", nats_url)
+
+    env = dict(os.environ)
+    env.update(
+        TICKHUB_NATS_URL=nats_url,
+        TICKHUB_DATA_DIR=str(settings.data_dir),
+        PYTHONUNBUFFERED="1",
+    )
+    specs = [ChildSpec(name, service_argv(name), env) for name in SERVICES]
+    supervisor = Supervisor(
+        specs,
+        stop_grace_s=settings.stop_grace_s,
+        keep_pids=lambda: {pid} if (pid := _pid(nats)) else set(),
+    )
+    watch: asyncio.Task[None] | None = None
+    try:
+        supervisor.start()
+        if nats is not None:
+            watch = asyncio.create_task(_watch_nats(nats, stop))
+        print(banner(settings, nats_url, nats), flush=True)
+        await stop.wait()
+    finally:
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+        await supervisor.stop()
+        if nats is not None:
+            nats.stop()
+            log.info("nats-server stopped")
+    logging.getLogger("tickhub.up").info("all stopped")
+    return 0
+
+
+def _pid(nats: NatsServer | None) -> int | None:
+    if nats is None or nats.process is None or nats.process.poll() is not None:
+        return None
+    return nats.process.pid
+
+
+async def _watch_nats(nats: NatsServer, stop: asyncio.Event) -> None:
+    """Restart the bundled server if it dies: every service waits on it."""
+    backoff = Backoff()
+    while not stop.is_set():
+        await asyncio.sleep(0.5)
+        process = nats.process
+        if process is None or process.poll() is None:
+            continue
+        log.error("nats-server exited unexpectedly (exit code %s)", process.returncode)
+        while not stop.is_set():
+            delay = backoff.next_delay(0.0)
+            log.warning("restarting nats-server in %.1f s", delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                return
+            try:
+                # Blocking, but the server starts in milliseconds and must be forked
+                # from this (the main) thread for its die-with-parent to hold.
+                nats.restart()
+            except NatsServerError as error:
+                log.error("nats-server did not restart: %s", error)
+                continue
+            log.info("nats-server restarted (pid %s)", _pid(nats))
+            break
+
+
+async def _reachable(url: str) -> bool:
+    try:
+        host, port = ports.nats_url_port(url)
+    except ports.EndpointError:
+        return False
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2.0)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
