@@ -83,7 +83,6 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(tmp_path: Path) -> None
     env = hub_env(data_dir)
     nats_port, api_port = env["TICKHUB_NATS_PORT"], int(env["TICKHUB_API_PORT"])
     zmq_endpoint = env["TICKHUB_ZMQ_PUB"]
-    context = zmq.Context.instance()
     with running_up(env) as up:
         up.stdout.wait_for(lambda line: line.startswith("Ctrl-C stops everything"), START_S)
         banner = up.stdout.text
@@ -101,6 +100,7 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(tmp_path: Path) -> None
         wait_until(lambda: bool(_sources_running(env)), START_S, "sim-a and sim-b running")
 
         # Ticks leave on ZeroMQ as [vt_symbol, msgpack], stamped by the publisher.
+        context = zmq.Context()
         sub = context.socket(zmq.SUB)
         sub.setsockopt(zmq.LINGER, 0)
         sub.setsockopt(zmq.SUBSCRIBE, b"rb2605.SHFE")
@@ -110,6 +110,7 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(tmp_path: Path) -> None
             topic, payload = sub.recv_multipart()
         finally:
             sub.close()
+            context.term()
         tick = codec.tick_msgpack_decoder.decode(payload)
         assert topic == b"rb2605.SHFE" and tick.vt_symbol == "rb2605.SHFE"
         assert tick.source in {"sim-a", "sim-b"} and tick.seq is not None
