@@ -6,26 +6,92 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from tortoise.context import TortoiseContext
 
-from tickhub_runtime import bus
+from tickhub_accounts.crypto import load_secret_box
+from tickhub_accounts.db import redact, tortoise_config
+from tickhub_accounts.secretfiles import api_token
+from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
+
+from . import errors
+from .guard import Guard
+from .routes import api_router, health
+from .state import NatsLink
+
+log = get_logger(__name__)
+
+DESCRIPTION = """
+The account pool of the tickhub market-data hub.
+
+**Authentication**: every `/api` route needs `Authorization: Bearer <token>`, the
+token being `TICKHUB_API_TOKEN` or, on the local run, the one `tickhub up` generated
+into `<data dir>/api-token` (use the *Authorize* button). `/health` and
+`/health/ready` are open.
+
+**Secrets** (`ctp.password`, `ctp.auth_code`) are write-only: stored encrypted,
+never returned (responses say `password_set`), never logged.
+
+**Errors** share one shape (`Problem`): `type`, `title`, `status`, `detail` and, for
+invalid input, `errors[]` naming each field.
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app. Reads the token and secret key now (a bad one fails here, at start,
+    with a clear message); connects to the database and NATS lazily, so it serves
+    /health and reports in /health/ready while either is missing."""
     settings = settings or Settings()
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    config = (
+        tortoise_config(url, timeout_s=settings.database_timeout_s, application_name="tickhub-api")
+        if url
+        else None
+    )
+    token = api_token(settings)
+    box = load_secret_box(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.nc = await bus.open_for_service(settings, "api")
-        yield
-        await app.state.nc.drain()
+        link = app.state.nats = NatsLink(settings)
+        link.start()
+        context = None
+        if config is None:
+            # Serve anyway: /health/ready and every /api route say what is missing.
+            log.error("TICKHUB_DATABASE_URL is not set: the account pool is unavailable")
+        else:
+            context = TortoiseContext()
+            # Requests run in other tasks than this one: the context is made the
+            # global fallback, as Tortoise's own FastAPI integration does.
+            with context:
+                await context.init(config=config, _enable_global_fallback=True)
+            log.info("serving the account pool of %s", redact(url or ""))
+        app.state.db = context
+        try:
+            yield
+        finally:
+            await link.close()
+            if context is not None:
+                await context.close_connections()
 
-    app = FastAPI(title="tickhub", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="tickhub",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
     app.state.settings = settings
+    app.state.box = box
+    app.state.guard_token = token.encode()
+    app.add_middleware(Guard, token=token, max_body_bytes=settings.api_max_body_bytes)
+    errors.install(app)
 
-    @app.get("/health", tags=["health"])
-    async def health() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
 
+    app.include_router(health.router)
+    app.include_router(api_router)
     return app

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import sys
+
 import uvicorn
 
+from tickhub_accounts.crypto import SecretKeyError
+from tickhub_accounts.db import DatabaseUrlError
+from tickhub_accounts.secretfiles import SecretFileError
 from tickhub_runtime import logs
 from tickhub_runtime.settings import Settings
 
 from .main import create_app
 
+log = logs.get_logger("tickhub.api")
+
 
 def serve(settings: Settings | None = None) -> None:
     settings = settings or Settings()
     logs.configure("api", settings.log_level)
+    try:
+        app = create_app(settings)
+    except (SecretKeyError, SecretFileError, DatabaseUrlError) as error:
+        # A configuration mistake: one line that says what to fix, no traceback.
+        log.error("cannot start: %s", error)
+        sys.exit(2)
     # uvicorn handles SIGTERM/SIGINT itself: it stops accepting, finishes requests,
-    # runs the lifespan shutdown (NATS drain) and exits 0.
+    # runs the lifespan shutdown (NATS drain, database pool close) and exits 0.
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,

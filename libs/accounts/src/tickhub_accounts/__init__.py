@@ -1,0 +1,1 @@
+"""The account pool shared by the api and the gateway."""

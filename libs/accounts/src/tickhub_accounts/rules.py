@@ -1,0 +1,203 @@
+"""What a valid account looks like: one set of rules for the api (which answers bad
+input with 422 naming the field) and the gateway (which re-checks what it reads).
+
+The constraints are declared in the types (patterns, bounds) so that they also appear
+in the OpenAPI schema, where clients and property-based tests can read them.
+
+The field lengths of the CTP settings are those of CTP's own C structs (a user id is
+``char[16]``: 15 characters and the NUL), so a value that passes here is one CTP can
+take without truncating it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+GatewayTypeName = Literal["ctp", "sim"]
+GATEWAY_TYPES: tuple[GatewayTypeName, ...] = ("ctp", "sim")
+
+# The exchanges CTP serves (vnpy_ctp's EXCHANGE_CTP2VT).
+EXCHANGES = ("CFFEX", "SHFE", "DCE", "CZCE", "INE", "GFEX")
+
+PRIORITY_MIN = 0
+PRIORITY_MAX = 1000
+MAX_CONTRACTS = 2000
+MAX_MD_FRONTS = 16
+
+# A source name becomes a NATS subject token and a directory name
+# (tickhub_contracts.subjects.token): letters, digits, '-' and '_'.
+NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+VT_SYMBOL_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.(" + "|".join(EXCHANGES) + r")$"
+# CTP takes "tcp://host:port" or "ssl://host:port"; no path, no user info.
+FRONT_PATTERN = r"^(tcp|ssl)://[A-Za-z0-9.-]{1,253}:[0-9]{1,5}$"
+
+
+def _port_in_range(address: str) -> str:
+    port = int(address.rsplit(":", 1)[1])
+    if not 1 <= port <= 65535:
+        raise ValueError("port must be between 1 and 65535")
+    return address
+
+
+SourceName = Annotated[
+    str,
+    Field(
+        pattern=NAME_PATTERN,
+        min_length=1,
+        max_length=64,
+        description="Unique name, also the source's NATS token: 1-64 of A-Z a-z 0-9 - _.",
+        examples=["ctp-main"],
+    ),
+]
+Priority = Annotated[
+    int,
+    Field(
+        ge=PRIORITY_MIN,
+        le=PRIORITY_MAX,
+        description=f"Lower number = preferred source ({PRIORITY_MIN}-{PRIORITY_MAX}); ties go "
+        "to the lower id.",
+        examples=[1],
+    ),
+]
+VtSymbol = Annotated[
+    str,
+    Field(
+        pattern=VT_SYMBOL_PATTERN,
+        max_length=71,
+        description="Contract as vnpy writes it: SYMBOL.EXCHANGE, exchange one of "
+        + ", ".join(EXCHANGES)
+        + ".",
+        examples=["rb2605.SHFE"],
+    ),
+]
+FrontAddress = Annotated[
+    str,
+    Field(pattern=FRONT_PATTERN, max_length=270, examples=["tcp://180.168.146.187:10211"]),
+    AfterValidator(_port_in_range),
+]
+Contracts = Annotated[
+    list[VtSymbol],
+    Field(
+        max_length=MAX_CONTRACTS,
+        description="Contracts this source subscribes besides its canary.",
+        examples=[["rb2605.SHFE", "m2605.DCE"]],
+    ),
+]
+
+
+# --- sim settings ---
+
+TicksPerSecond = Annotated[
+    float,
+    Field(gt=0, le=50, allow_inf_nan=False, description="Ticks per contract per second."),
+]
+DelayMs = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=60_000,
+        allow_inf_nan=False,
+        description="Arrival delay added to every tick, so two sims can race each other.",
+    ),
+]
+Seed = Annotated[int, Field(ge=0, le=2**63 - 1, description="Seed of the price walk.")]
+FailLogin = Annotated[
+    bool, Field(description="Reject the login the way a wrong password does (rehearsal).")
+]
+
+# --- ctp settings ---
+
+UserId = Annotated[
+    str, Field(min_length=1, max_length=15, pattern=r"^[\x21-\x7E]+$", examples=["089123"])
+]
+BrokerId = Annotated[
+    str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9]+$", examples=["9999"])
+]
+MdFronts = Annotated[
+    list[FrontAddress],
+    Field(
+        min_length=1,
+        max_length=MAX_MD_FRONTS,
+        description="Market-data fronts; CTP tries them in turn.",
+        examples=[["tcp://180.168.146.187:10211", "tcp://180.168.146.187:10212"]],
+    ),
+]
+TdFront = Annotated[
+    str,
+    Field(
+        max_length=270,
+        pattern=r"^$|" + FRONT_PATTERN,
+        description='Trading front, for the contract query; "" for a market-data-only account.',
+        examples=["tcp://180.168.146.187:10201"],
+    ),
+    AfterValidator(lambda value: _port_in_range(value) if value else value),
+]
+AppId = Annotated[str, Field(max_length=32, pattern=r"^[\x21-\x7E]*$", examples=["client_x_1.0"])]
+ProductInfo = Annotated[str, Field(max_length=10, pattern=r"^[\x21-\x7E]*$")]
+Environment = Annotated[
+    Literal["production", "test"],
+    Field(description="CTP's 柜台环境: production (实盘) or test (测试)."),
+]
+ConnectTimeout = Annotated[
+    float,
+    Field(
+        gt=0,
+        le=300,
+        allow_inf_nan=False,
+        description="Without a login after this long, the source reports disconnected.",
+    ),
+]
+
+
+class Strict(BaseModel):
+    # Strict: "1" is not a priority and "true" is not a boolean; automation scripts
+    # learn about their mistakes instead of having them guessed away.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SimConfig(Strict):
+    """A simulated source (rehearsal, tests): ticks derived from contract and time slot,
+    so two sims produce identical ticks."""
+
+    ticks_per_second: TicksPerSecond = 2.0
+    delay_ms: DelayMs = 0.0
+    seed: Seed = 0
+    fail_login: FailLogin = False
+
+
+class CtpConfig(Strict):
+    """A CTP market-data account, without its secrets."""
+
+    userid: UserId
+    broker_id: BrokerId
+    md_fronts: MdFronts
+    td_front: TdFront = ""
+    app_id: AppId = ""
+    product_info: ProductInfo = ""
+    environment: Environment = "production"
+    connect_timeout_s: ConnectTimeout = 10.0
+
+
+# Secrets: printable ASCII (CTP's char[41] and char[17], less the NUL).
+Password = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[\x20-\x7E]+$",
+        description="Write-only: stored encrypted, never returned.",
+        examples=["s3cret-Passw0rd"],
+    ),
+]
+AuthCode = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=16,
+        pattern=r"^[\x21-\x7E]+$",
+        description="Write-only: stored encrypted, never returned.",
+        examples=["0000000000000000"],
+    ),
+]

@@ -1,0 +1,27 @@
+"""The api's routes.
+
+``api_router`` is everything under /api (token required). The live pool arrives here
+as further routers, without touching the rest:
+
+* ``gateways.py``: ``GET /api/gateways`` — the accounts joined with the
+  GatewayManager's ``PoolStatus`` (NATS request on ``subjects.POOL``);
+* ``control.py``: ``POST /api/accounts/{id}/start|stop|restart`` — a ``Command`` on
+  ``subjects.control(name)``, 504 when no ``Reply`` comes within
+  ``settings.command_timeout_s``.
+
+Both reach NATS through ``state.nats_of(request)`` and the account through
+``store.get_account``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from ..guard import require_token
+from ..state import require_database
+from . import accounts
+
+api_router = APIRouter(
+    prefix="/api", dependencies=[Depends(require_token), Depends(require_database)]
+)
+api_router.include_router(accounts.router)
