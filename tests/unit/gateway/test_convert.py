@@ -9,9 +9,7 @@ from tickhub_contracts.messages import Tick
 from tickhub_gateway.convert import CHINA, to_tick
 from tickhub_gateway.sources.simfeed import tick_at
 
-VNPY_FIELDS = [
-    name for name in TickData.__dataclass_fields__ if name not in ("extra", "exchange")
-]
+VNPY_FIELDS = [name for name in TickData.__dataclass_fields__ if name not in ("extra", "exchange")]
 
 
 def test_every_vnpy_field_is_copied_and_tickhub_fields_are_set():
@@ -35,7 +33,7 @@ def test_missing_prices_stay_none_through_json():
         datetime=datetime(2026, 11, 24, 21, 0, 0, 500_000, CHINA),
         last_price=3000.0,
     )
-    data.ask_price_1 = None  # what normalise makes of CTP's DBL_MAX
+    setattr(data, "ask_price_1", None)  # what normalise makes of CTP's DBL_MAX  # noqa: B010
     tick = codec.decode(codec.encode(to_tick(data, "ctp-a", 1, True)), Tick)
     assert tick.ask_price_1 is None
     assert tick.last_price == 3000.0

@@ -96,9 +96,7 @@ def test_the_datetime_is_the_slot_start_in_beijing(vt_symbol, slot, seed, rate):
 
 
 @given(symbols, slots, seeds, rates)
-def test_a_real_book_has_every_price_on_the_grid_and_inside_the_limits(
-    vt_symbol, slot, seed, rate
-):
+def test_a_real_book_has_every_price_on_the_grid_and_inside_the_limits(vt_symbol, slot, seed, rate):
     feed = SimFeed(vt_symbol, seed, rate)
     tick = feed.tick(slot)
     step = feed.spec.tick_size
@@ -170,7 +168,7 @@ def test_known_products_use_their_spec_and_others_get_a_stable_one():
 
 
 def test_bad_inputs_are_refused_with_clear_errors():
-    with pytest.raises(ValueError, match="SYMBOL.EXCHANGE"):
+    with pytest.raises(ValueError, match=r"SYMBOL\.EXCHANGE"):
         SimFeed("rb2605")
     with pytest.raises(ValueError):
         SimFeed("rb2605.NOPE")
