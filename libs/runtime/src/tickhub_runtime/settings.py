@@ -72,6 +72,14 @@ class Settings(BaseSettings):
         30.0, gt=0, description="A tick older than this on arrival is a replay, not live."
     )
     command_timeout_s: float = Field(5.0, gt=0, description="How long callers wait for a reply.")
+    worker_start_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        description="A new worker silent this long after its start is declared hung.",
+    )
+    status_interval_s: float = Field(
+        2.0, gt=0, description="The manager republishes every source's status this often."
+    )
     stop_grace_s: float = Field(
         10.0,
         gt=0,

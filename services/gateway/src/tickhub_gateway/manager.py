@@ -1,0 +1,449 @@
+"""``GatewayManager``: one worker process per source, watched and commanded over NATS.
+
+What it does for each source:
+
+* runs its worker (:mod:`.process`) and waits on the process, so an exit or a kill
+  is published the moment it happens (state ``exited``, exit code or signal in
+  ``reason``); it does not restart it by itself: the failover service orders that;
+* folds the worker's Heartbeats and Connection messages into a
+  :class:`GatewayStatus`, declares it ``hung`` when the heartbeats stop, and
+  publishes the status on every change and every ``status_interval_s``;
+* answers commands (``tickhub.control.<source>``) and the pool query
+  (``tickhub.pool``).
+
+Commands for one source are serialised by that source's lock; each request runs in
+its own task, so a slow restart never holds up another source or the loop. The pool
+can change at run time through :meth:`GatewayManager.apply`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from tickhub_contracts import codec, subjects
+from tickhub_contracts.messages import (
+    Command,
+    Connection,
+    FaultKind,
+    GatewayStatus,
+    Heartbeat,
+    PoolStatus,
+    Reply,
+    SourceConfig,
+    WorkerCommand,
+)
+from tickhub_runtime.logs import get_logger
+from tickhub_runtime.settings import Settings
+
+from . import process
+from .plan import plan_pool
+from .tracker import SourceTracker
+
+CHECK_INTERVAL_S = 0.1
+"""How often heartbeat ages are checked (the hung verdict's resolution)."""
+
+OPERATOR = "operator"
+CRASH_WAIT_S = 2.0
+"""How long a crash fault's reply waits to show the exit."""
+
+log = get_logger("tickhub.gateway.manager")
+
+
+class _Source:
+    """A tracker plus the live parts that are not pure: process, lock, watcher."""
+
+    def __init__(self, config: SourceConfig) -> None:
+        self.tracker = SourceTracker(config)
+        self.lock = asyncio.Lock()
+        self.process: asyncio.subprocess.Process | None = None
+        self.ending = False
+        """Set while we end the process on purpose: its exit is not a failure."""
+        self.frozen = False
+        """SIGSTOPped by the hang fault."""
+        self.sent_at = 0.0
+        """Monotonic time its status was last published."""
+        self.log = get_logger("tickhub.gateway.manager", source=config.name)
+
+
+class GatewayManager:
+    def __init__(self, settings: Settings, nc: Client) -> None:
+        self.settings = settings
+        self.nc = nc
+        self._sources: dict[str, _Source] = {}
+        self._subscriptions: list[Subscription] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._monitor: asyncio.Task[None] | None = None
+        self._apply_lock = asyncio.Lock()
+        self._closed = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen to workers and commands; call before :meth:`apply`."""
+        nc = self.nc
+        self._subscriptions = [
+            await nc.subscribe(subjects.HEARTBEAT_ALL, cb=self._on_heartbeat),
+            await nc.subscribe(subjects.CONNECTION_ALL, cb=self._on_connection),
+            await nc.subscribe(subjects.CONTROL_ALL, cb=self._spawn_task(self._on_command)),
+            await nc.subscribe(subjects.POOL, cb=self._spawn_task(self._on_pool)),
+        ]
+        self._monitor = asyncio.create_task(self._watch_time(), name="gateway-monitor")
+
+    async def close(self) -> None:
+        """Stop every worker (grace, then SIGKILL) and stop listening.
+
+        Commands already running finish first (each source's lock), so no process
+        is ever left half-started; commands arriving later are refused.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        for sub in self._subscriptions:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+        if self._monitor is not None:
+            self._monitor.cancel()
+            await asyncio.gather(self._monitor, return_exceptions=True)
+
+        async def end(source: _Source) -> None:
+            async with source.lock:
+                await self._end(source, "manager shut down")
+
+        async with self._apply_lock:
+            await asyncio.gather(*(end(source) for source in list(self._sources.values())))
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        log.info("every worker stopped")
+
+    # --- the pool ----------------------------------------------------------------------------
+
+    async def apply(self, configs: list[SourceConfig]) -> None:
+        """Make the pool ``configs``: start new sources, stop removed ones, restart
+        changed ones (a priority change only updates the status). Raises ValueError,
+        changing nothing, when the list is invalid."""
+        async with self._apply_lock:
+            current = {name: s.tracker.config for name, s in self._sources.items()}
+            plan = plan_pool(current, configs)
+            if plan.empty:
+                return
+            log.info(
+                "pool: add %s, remove %s, restart %s, update %s",
+                [c.name for c in plan.add],
+                plan.remove,
+                [c.name for c in plan.restart],
+                [c.name for c in plan.update],
+            )
+            jobs: list[Awaitable[None]] = []
+            for config in plan.add:
+                source = self._sources[config.name] = _Source(config)
+                jobs.append(self._add(source))
+            for name in plan.remove:
+                jobs.append(self._remove(self._sources[name]))
+            for config in plan.restart:
+                jobs.append(self._reconfigure(self._sources[config.name], config))
+            for config in plan.update:
+                jobs.append(self._update(self._sources[config.name], config))
+            await asyncio.gather(*jobs)
+
+    def pool(self) -> PoolStatus:
+        sources = sorted(
+            self._sources.values(), key=lambda s: (s.tracker.config.priority, s.tracker.name)
+        )
+        at = datetime.now(UTC)
+        return PoolStatus(gateways=[s.tracker.status(at) for s in sources])
+
+    def status(self, name: str) -> GatewayStatus | None:
+        source = self._sources.get(name)
+        return source.tracker.status() if source else None
+
+    async def _add(self, source: _Source) -> None:
+        async with source.lock:
+            if source.tracker.config.enabled:
+                await self._spawn(source)
+            else:
+                source.tracker.stopped(None, "disabled")
+                await self._publish(source)
+
+    async def _remove(self, source: _Source) -> None:
+        async with source.lock:
+            await self._end(source, "removed from the pool")
+            self._sources.pop(source.tracker.name, None)
+
+    async def _reconfigure(self, source: _Source, config: SourceConfig) -> None:
+        async with source.lock:
+            tracker = source.tracker
+            was_running = source.process is not None
+            tracker.config = config
+            if was_running:
+                await self._end(source, "configuration changed")
+            if not config.enabled:
+                tracker.stopped(tracker.exit_code, "disabled")
+                await self._publish(source)
+            elif tracker.manual_stop:
+                await self._publish(source)  # stays stopped until an operator starts it
+            elif was_running or tracker.state == "stopped":  # not one that crashed
+                tracker.restarts += int(was_running)
+                await self._spawn(source)
+
+    async def _update(self, source: _Source, config: SourceConfig) -> None:
+        async with source.lock:
+            source.tracker.config = config
+            await self._publish(source)
+
+    # --- processes ------------------------------------------------------------------------------
+
+    async def _spawn(self, source: _Source) -> None:
+        tracker = source.tracker
+        try:
+            proc = await process.spawn(tracker.config, self.settings)
+        except OSError as error:
+            source.log.error("could not start the worker: %s", error)
+            tracker.spawn_failed(str(error))
+            await self._publish(source)
+            return
+        source.process = proc
+        source.frozen = False
+        tracker.spawned(proc.pid, time.monotonic())
+        source.log.info("worker started (pid %d)", proc.pid)
+        await self._publish(source)
+        self._track(asyncio.create_task(self._wait_exit(source, proc)))
+
+    async def _wait_exit(self, source: _Source, proc: asyncio.subprocess.Process) -> None:
+        returncode = await proc.wait()
+        if source.process is not proc or source.ending:
+            return  # ended on purpose: _end reports it
+        source.process = None
+        source.tracker.exited(returncode)
+        source.log.warning("worker %d %s", proc.pid, source.tracker.reason)
+        await self._publish(source)
+
+    async def _end(self, source: _Source, why: str) -> None:
+        """End the worker on purpose (caller holds the lock, or the manager is closing)."""
+        proc = source.process
+        tracker = source.tracker
+        if proc is None:
+            if tracker.state not in ("stopped", "exited"):
+                tracker.stopped(tracker.exit_code, why)
+            await self._publish(source)
+            return
+        source.ending = True
+        try:
+            tracker.stopping(why)
+            await self._publish(source)
+            returncode, killed = await process.terminate(proc, self.settings.restart_grace_s)
+        finally:
+            source.ending = False
+        source.process = None
+        source.frozen = False
+        if killed:
+            source.log.warning(
+                "worker %d ignored SIGTERM for %.1f s: killed",
+                proc.pid,
+                self.settings.restart_grace_s,
+            )
+        tracker.stopped(returncode, why + (" (killed after the grace period)" if killed else ""))
+        source.log.info("worker %d stopped: %s", proc.pid, tracker.reason)
+        await self._publish(source)
+
+    # --- commands -------------------------------------------------------------------------------
+
+    async def command(self, name: str, command: Command) -> Reply:
+        """Carry out one command (what ``tickhub.control.<name>`` does)."""
+        source = self._sources.get(name)
+        if source is None:
+            known = ", ".join(sorted(self._sources)) or "none"
+            return Reply(ok=False, error=f"unknown source {name!r} (known: {known})")
+        async with source.lock:
+            if self._sources.get(name) is not source or self._closed:
+                return Reply(ok=False, error=f"source {name!r} is being removed")
+            try:
+                error = await self._carry_out(source, command)
+            except Exception as failure:  # a bug must not leave the caller waiting
+                source.log.exception("%s failed", command.action)
+                error = f"{command.action} failed: {failure!r}"
+            return Reply(ok=error is None, error=error, status=source.tracker.status())
+
+    async def _carry_out(self, source: _Source, command: Command) -> str | None:
+        tracker = source.tracker
+        action = command.action
+        if action != "status":
+            source.log.info(
+                "%s%s requested by %s",
+                action,
+                f" {command.fault}" if command.fault else "",
+                command.by,
+            )
+        if action == "status":
+            return None
+        if action in ("start", "restart") and tracker.manual_stop and command.by != OPERATOR:
+            return f"{tracker.name} was stopped by an operator; only an operator can start it again"
+        if action == "start":
+            tracker.manual_stop = False
+            if source.process is None:
+                await self._spawn(source)
+            else:
+                await self._publish(source)
+            return None
+        if action == "stop":
+            tracker.manual_stop = True
+            await self._end(source, f"stopped by {command.by}")
+            return None
+        if action == "restart":
+            tracker.manual_stop = False
+            if source.process is not None:
+                await self._end(source, f"hard restart by {command.by}")
+            tracker.restarts += 1
+            await self._spawn(source)
+            return None
+        if command.fault is None:
+            return "a fault command needs a fault: stall, resume, disconnect, hang or crash"
+        return await self._fault(source, command.fault)
+
+    async def _fault(self, source: _Source, kind: FaultKind) -> str | None:
+        proc = source.process
+        if proc is None:
+            return f"{source.tracker.name} has no running worker"
+        if kind == "hang":
+            process.send(proc, signal.SIGSTOP)
+            source.frozen = True
+            return None
+        if kind == "resume":
+            was_frozen = source.frozen
+            process.send(proc, signal.SIGCONT)
+            source.frozen = False
+            error = await self._forward(source, kind)
+            # A gateway that cannot stall (ctp) has nothing to resume: thawing was all.
+            return None if was_frozen else error
+        if kind == "crash":
+            # No reply comes back from a process that exits at once.
+            await self.nc.publish(
+                subjects.worker_control(source.tracker.name),
+                codec.encode(WorkerCommand(action="fault", fault="crash")),
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(proc.wait()), CRASH_WAIT_S)
+            return None
+        return await self._forward(source, kind)
+
+    async def _forward(self, source: _Source, kind: FaultKind) -> str | None:
+        timeout = max(0.5, self.settings.command_timeout_s / 2)
+        try:
+            msg = await self.nc.request(
+                subjects.worker_control(source.tracker.name),
+                codec.encode(WorkerCommand(action="fault", fault=kind)),
+                timeout=timeout,
+            )
+            reply = codec.decode(msg.data, Reply)
+        except TimeoutError:
+            return f"the worker did not answer within {timeout:.1f} s"
+        except Exception as error:
+            return f"the worker could not be asked: {error!r}"
+        return None if reply.ok else (reply.error or "the worker refused")
+
+    # --- NATS callbacks -------------------------------------------------------------------
+
+    def _spawn_task(
+        self, handler: Callable[[Msg], Coroutine[Any, Any, None]]
+    ) -> Callable[[Msg], Awaitable[None]]:
+        """nats-py runs a subscription's callbacks one at a time; a request must not
+        wait for the one before it (a restart takes seconds)."""
+
+        async def cb(msg: Msg) -> None:
+            self._track(asyncio.create_task(handler(msg)))
+
+        return cb
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _on_command(self, msg: Msg) -> None:
+        name = msg.subject.rsplit(".", 1)[-1]
+        try:
+            command = codec.decode(msg.data, Command)
+        except codec.DecodeError as error:
+            reply = Reply(ok=False, error=f"bad command: {error}")
+        else:
+            reply = await self.command(name, command)
+        if msg.reply:
+            with contextlib.suppress(Exception):
+                await msg.respond(codec.encode(reply))
+
+    async def _on_pool(self, msg: Msg) -> None:
+        if msg.reply:
+            with contextlib.suppress(Exception):
+                await msg.respond(codec.encode(self.pool()))
+
+    async def _on_heartbeat(self, msg: Msg) -> None:
+        try:
+            beat = codec.decode(msg.data, Heartbeat)
+        except codec.DecodeError:
+            log.warning("dropped a malformed heartbeat on %s", msg.subject)
+            return
+        source = self._sources.get(beat.source)
+        if source is not None and source.tracker.on_heartbeat(beat, time.monotonic()):
+            await self._publish(source)
+
+    async def _on_connection(self, msg: Msg) -> None:
+        try:
+            conn = codec.decode(msg.data, Connection)
+        except codec.DecodeError:
+            log.warning("dropped a malformed connection message on %s", msg.subject)
+            return
+        source = self._sources.get(conn.source)
+        if source is not None and source.tracker.on_connection(conn):
+            await self._publish(source)
+
+    # --- time and publishing ---------------------------------------------------------------------
+
+    async def _watch_time(self) -> None:
+        settings = self.settings
+        bus_lost = False
+        while True:
+            await asyncio.sleep(CHECK_INTERVAL_S)
+            now = time.monotonic()
+            # Without our own connection we hear no heartbeats: that says nothing
+            # about the workers, so the silence is forgiven once we are back.
+            if not self.nc.is_connected:
+                bus_lost = True
+                continue
+            if bus_lost:
+                bus_lost = False
+                for source in self._sources.values():
+                    source.tracker.excuse_silence(now)
+            for source in list(self._sources.values()):
+                tracker = source.tracker
+                if tracker.check(
+                    now, settings.heartbeat_timeout_s, settings.worker_start_timeout_s
+                ):
+                    source.log.warning("worker %s: %s", tracker.pid, tracker.reason)
+                    await self._publish(source)
+            # A status published for a change also counts as the periodic one.
+            for source in list(self._sources.values()):
+                if now - source.sent_at >= settings.status_interval_s:
+                    source.tracker.take_change()
+                    await self._send_status(source)
+
+    async def _publish(self, source: _Source) -> None:
+        """Publish the status if it changed."""
+        if source.tracker.take_change():
+            await self._send_status(source)
+
+    async def _send_status(self, source: _Source) -> None:
+        status = source.tracker.status()
+        source.sent_at = time.monotonic()
+        try:
+            await self.nc.publish(subjects.status(status.source), codec.encode(status))
+        except Exception as error:
+            source.log.warning("status not published: %r", error)

@@ -1,0 +1,210 @@
+"""What the manager knows about one source, folded from what it sees: pure logic.
+
+:class:`SourceTracker` turns process events (spawned, exited, stopped), the worker's
+Heartbeats and Connection messages, and the passing of time into a
+:class:`GatewayStatus`. It does no I/O and reads no clock: the manager passes
+``now`` (monotonic seconds) in, so every rule here is unit-testable.
+"""
+
+from __future__ import annotations
+
+import signal
+from datetime import UTC, datetime
+
+from tickhub_contracts.messages import (
+    Connection,
+    ConnectionState,
+    GatewayStatus,
+    Heartbeat,
+    ProcessState,
+    SourceConfig,
+)
+
+ALIVE: frozenset[ProcessState] = frozenset({"starting", "running", "hung", "stopping"})
+
+
+def describe_exit(returncode: int) -> str:
+    """``-9`` -> ``'killed by SIGKILL'``; ``70`` -> ``'exit code 70'``."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"killed by {name}"
+    return f"exit code {returncode}"
+
+
+class SourceTracker:
+    def __init__(self, config: SourceConfig) -> None:
+        self.config = config
+        self.state: ProcessState = "stopped"
+        self.pid: int | None = None
+        self.restarts = 0
+        self.exit_code: int | None = None
+        self.reason = ""
+        self.manual_stop = False
+        self.connection: ConnectionState = "disconnected"
+        self.reason_code: int | None = None
+        self.connection_message = ""
+        self.started_at: float | None = None
+        self.heard_at: float | None = None
+        """Monotonic time of the newest heartbeat of the current process."""
+        self.heartbeat: Heartbeat | None = None
+        self._published: tuple[object, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def alive(self) -> bool:
+        return self.state in ALIVE
+
+    # --- process events -----------------------------------------------------------------
+
+    def spawned(self, pid: int, now: float) -> None:
+        self.state = "starting"
+        self.pid = pid
+        self.exit_code = None
+        self.reason = ""
+        self.started_at = now
+        self.heard_at = None
+        self.heartbeat = None
+        self._lose_connection()
+
+    def stopping(self, why: str) -> None:
+        self.state = "stopping"
+        self.reason = why
+
+    def stopped(self, returncode: int | None, why: str) -> None:
+        """Ended on purpose (stop, restart, removal, shutdown)."""
+        self.state = "stopped"
+        self.pid = None
+        self.exit_code = returncode
+        self.reason = why
+        self._lose_connection()
+
+    def exited(self, returncode: int) -> None:
+        """Ended by itself or by someone else's signal."""
+        self.state = "exited"
+        self.pid = None
+        self.exit_code = returncode
+        self.reason = describe_exit(returncode)
+        self._lose_connection()
+
+    def spawn_failed(self, error: str) -> None:
+        self.state = "exited"
+        self.pid = None
+        self.reason = f"could not start the worker: {error}"
+        self._lose_connection()
+
+    def _lose_connection(self) -> None:
+        self.connection = "disconnected"
+        self.reason_code = None
+        self.connection_message = ""
+
+    # --- what the worker says ---------------------------------------------------------
+
+    def on_heartbeat(self, beat: Heartbeat, now: float) -> bool:
+        """Fold a heartbeat in; False (ignored) when it is not from the current process."""
+        if self.pid is None or beat.pid != self.pid or self.state not in ALIVE:
+            return False
+        self.heartbeat = beat
+        self.heard_at = now
+        if self.state in ("starting", "hung"):
+            self.state = "running"
+            self.reason = ""
+        # The heartbeat repeats the connection flag: it heals a lost Connection message.
+        if beat.connected and self.connection != "connected":
+            self.connection, self.reason_code, self.connection_message = "connected", None, ""
+        elif not beat.connected and self.connection == "connected":
+            self.connection = "disconnected"
+        return True
+
+    def on_connection(self, conn: Connection) -> bool:
+        if self.pid is None or self.state not in ALIVE:
+            return False
+        self.connection = conn.state
+        self.reason_code = conn.reason_code
+        self.connection_message = conn.message
+        return True
+
+    # --- time ---------------------------------------------------------------------------
+
+    def check(self, now: float, heartbeat_timeout: float, start_timeout: float) -> bool:
+        """Declare a silent worker hung; True when the state changed."""
+        if self.state == "running" and self.heard_at is not None:
+            silent = now - self.heard_at
+            if silent > heartbeat_timeout:
+                self.state = "hung"
+                self.reason = f"no heartbeat for {silent:.1f} s"
+                return True
+        elif self.state == "starting" and self.started_at is not None:
+            silent = now - self.started_at
+            if silent > start_timeout:
+                self.state = "hung"
+                self.reason = f"no heartbeat {silent:.1f} s after start"
+                return True
+        return False
+
+    def excuse_silence(self, now: float) -> None:
+        """Restart the heartbeat clock: the manager itself was cut off the bus."""
+        if self.heard_at is not None:
+            self.heard_at = max(self.heard_at, now)
+        if self.started_at is not None:
+            self.started_at = max(self.started_at, now)
+
+    # --- the published view ---------------------------------------------------------------
+
+    def status(self, at: datetime | None = None) -> GatewayStatus:
+        beat = self.heartbeat
+        reason = self.reason
+        if not reason and self.alive and self.connection != "connected":
+            reason = self.connection + (
+                f": {self.connection_message}" if self.connection_message else ""
+            )
+        return GatewayStatus(
+            source=self.config.name,
+            gateway_type=self.config.gateway_type,
+            priority=self.config.priority,
+            state=self.state,
+            at=at or datetime.now(UTC),
+            pid=self.pid,
+            restarts=self.restarts,
+            exit_code=self.exit_code,
+            connection=self.connection,
+            reason_code=self.reason_code,
+            reason=reason,
+            manual_stop=self.manual_stop,
+            last_heartbeat_at=beat.at if beat else None,
+            canary=self.config.canary,
+            canary_tick_at=beat.canary_tick_at if beat else None,
+            last_tick_at=beat.last_tick_at if beat else None,
+            ticks_total=beat.ticks_total if beat else 0,
+            subscribed=list(beat.subscribed) if beat else [],
+        )
+
+    def _key(self) -> tuple[object, ...]:
+        beat = self.heartbeat
+        return (
+            self.state,
+            self.pid,
+            self.restarts,
+            self.exit_code,
+            self.reason,
+            self.manual_stop,
+            self.connection,
+            self.reason_code,
+            self.connection_message,
+            self.config.priority,
+            self.config.canary,
+            tuple(beat.subscribed) if beat else (),
+        )
+
+    def take_change(self) -> bool:
+        """True once per change worth telling (not every heartbeat's counters)."""
+        key = self._key()
+        if key == self._published:
+            return False
+        self._published = key
+        return True
