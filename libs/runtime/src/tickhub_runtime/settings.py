@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         "it drops (counted as slow_consumer).",
     )
     api_host: str = Field("127.0.0.1", description="Where the REST API listens.")
-    api_port: int = Field(8000, ge=0, le=65535)
+    api_port: int = Field(8000, ge=0, le=65535, description="Port of the REST API.")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
     sources: str = Field(
