@@ -1,0 +1,145 @@
+"""What the publisher's integration tests feed it and how they watch its output."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import zmq
+import zmq.asyncio
+from nats.aio.client import Client
+
+from tickhub_contracts import codec, subjects
+from tickhub_contracts.messages import ConnectionState, GatewayStatus, Tick
+
+CHINA = ZoneInfo("Asia/Shanghai")
+SLOT0 = dt.datetime(2026, 11, 24, 21, 0, tzinfo=CHINA)
+RB = "rb2605.SHFE"
+PROBE = "probe0.PROBE"
+
+
+def tick(
+    source: str, slot: int, vt_symbol: str = RB, *, live: bool = True, **fields: object
+) -> Tick:
+    """The tick of ``slot`` (500 ms apart, like CTP), identical whatever the source."""
+    symbol, exchange = vt_symbol.split(".")
+    values: dict[str, object] = dict(
+        symbol=symbol,
+        exchange=exchange,
+        datetime=SLOT0 + dt.timedelta(milliseconds=500 * slot),
+        volume=float(slot),
+        last_price=3500.0 + slot % 7,
+        bid_price_1=3499.0,
+        ask_price_1=3501.0,
+        bid_volume_1=10.0,
+        ask_volume_1=12.0,
+        source=source,
+        live=live,
+        received_ns=time.time_ns(),
+        gateway_name=source,
+    )
+    values.update(fields)
+    return Tick(**values)  # type: ignore[arg-type]
+
+
+def status(
+    source: str,
+    priority: int,
+    subscribed: list[str],
+    connection: ConnectionState = "connected",
+) -> GatewayStatus:
+    return GatewayStatus(
+        source=source,
+        gateway_type="sim",
+        priority=priority,
+        state="running",
+        connection=connection,
+        at=dt.datetime.now(dt.UTC),
+        subscribed=subscribed,
+    )
+
+
+async def send_tick(nc: Client, t: Tick) -> None:
+    await nc.publish(subjects.tick(t.source, t.exchange, t.symbol), codec.encode(t))
+
+
+async def send_status(nc: Client, s: GatewayStatus) -> None:
+    await nc.publish(subjects.status(s.source), codec.encode(s))
+    await nc.flush()
+
+
+async def until(condition: Callable[[], bool], limit_s: float = 10.0, what: str = "") -> None:
+    """Wait for ``condition`` (checked every 10 ms), failing after ``limit_s`` s."""
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {limit_s} s waiting for {what or condition}")
+        await asyncio.sleep(0.01)
+
+
+class ZmqClient:
+    """A real SUB socket on the publisher's endpoint, decoding what arrives."""
+
+    def __init__(self, endpoint: str, topics: list[bytes] | None = None) -> None:
+        self.context = zmq.asyncio.Context()
+        self.socket = self.context.socket(zmq.SUB)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.setsockopt(zmq.RCVHWM, 0)  # the test reads in bursts: keep it all
+        for topic in topics or [b""]:
+            self.socket.setsockopt(zmq.SUBSCRIBE, topic)
+        self.socket.connect(endpoint)
+
+    async def recv(self, limit_s: float = 10.0) -> tuple[bytes, Tick]:
+        if not await self.socket.poll(limit_s * 1000):
+            raise AssertionError(f"no tick on ZeroMQ within {limit_s} s")
+        topic, payload = await self.socket.recv_multipart()
+        return topic, codec.tick_msgpack_decoder.decode(payload)
+
+    async def ticks(self, n: int, limit_s: float = 20.0, skip_probe: bool = True) -> list[Tick]:
+        """The next ``n`` ticks (probe ticks left out); fails if they do not come."""
+        got: list[Tick] = []
+        deadline = time.monotonic() + limit_s
+        while len(got) < n:
+            try:
+                topic, t = await self.recv(max(0.01, deadline - time.monotonic()))
+            except AssertionError:
+                raise AssertionError(f"{len(got)} of {n} ticks within {limit_s} s") from None
+            assert topic == t.vt_symbol.encode()
+            if skip_probe and t.vt_symbol == PROBE:
+                continue
+            got.append(t)
+        return got
+
+    async def nothing_more(self, within: float = 0.5) -> None:
+        """Fail if a non-probe tick arrives within ``within`` s."""
+        deadline = time.monotonic() + within
+        while (left := deadline - time.monotonic()) > 0:
+            if not await self.socket.poll(left * 1000):
+                return
+            _, payload = await self.socket.recv_multipart()
+            t = codec.tick_msgpack_decoder.decode(payload)
+            if t.vt_symbol != PROBE:
+                raise AssertionError(f"unexpected tick: {t}")
+
+    async def join(self, nc: Client, limit_s: float = 10.0) -> None:
+        """Make sure the subscription has reached the publisher (ZeroMQ's slow joiner):
+        declare a probe source and send its ticks until one comes back."""
+        await send_status(nc, status("probe", 99, [PROBE]))
+        deadline = time.monotonic() + limit_s
+        slot = 0
+        while time.monotonic() < deadline:
+            slot += 1
+            await send_tick(nc, tick("probe", slot, PROBE))
+            await nc.flush()
+            if await self.socket.poll(100):
+                while await self.socket.poll(50):  # drain the probes
+                    await self.socket.recv_multipart()
+                return
+        raise AssertionError(f"the ZeroMQ client did not join within {limit_s} s")
+
+    def close(self) -> None:
+        self.socket.close(0)
+        self.context.term()

@@ -1,0 +1,190 @@
+"""`python -m tickhub_publisher` as its own process, the way `tickhub up` runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import zmq
+import zmq.asyncio
+from nats.aio.client import Client
+
+from tickhub_contracts import codec, subjects
+from tickhub_runtime.settings import Settings
+
+from .feed import RB, ZmqClient, send_status, status, tick, until
+
+MiB = 1024 * 1024
+
+
+class Service:
+    """The publisher process, its stderr collected as it goes."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        async for raw in self.process.stderr:
+            self.lines.append(raw.decode(errors="replace").rstrip())
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    async def endpoint(self) -> str:
+        found: list[str] = []
+
+        def bound() -> bool:
+            found.extend(re.findall(r"publishing ticks on (\S+)", self.text))
+            return bool(found) or self.process.returncode is not None
+
+        await until(bound, limit_s=30, what="the publisher to bind")
+        assert found, self.text
+        return found[0]
+
+    def rss(self) -> int:
+        text = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(r"VmRSS:\s+(\d+) kB", text)
+        assert match is not None
+        return int(match.group(1)) * 1024
+
+    async def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+        try:
+            code = await asyncio.wait_for(self.process.wait(), 30)
+        finally:
+            if self.process.returncode is None:
+                self.process.kill()
+                await self.process.wait()
+        await self._reader
+        return code
+
+
+async def start_service(settings: Settings, **env: str) -> Service:
+    environment = {
+        **os.environ,
+        "TICKHUB_NATS_URL": settings.resolved_nats_url,
+        "TICKHUB_DATA_DIR": str(settings.data_dir),
+        "TICKHUB_ZMQ_PUB": settings.zmq_pub,
+        **env,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tickhub_publisher",
+        env=environment,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    return Service(process)
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[Service]:
+    running = await start_service(settings)
+    yield running
+    await running.stop()
+
+
+async def test_the_service_forwards_and_stops_cleanly_on_sigterm(
+    service: Service, nc: Client
+) -> None:
+    client = ZmqClient(await service.endpoint())
+    try:
+        await client.join(nc)
+        await send_status(nc, status("sim-a", 1, [RB]))
+        await until(lambda: "selected sim-a" in service.text, limit_s=20)
+        await nc.publish(subjects.tick("sim-a", "SHFE", "rb2605"), codec.encode(tick("sim-a", 1)))
+        [got] = await client.ticks(1)
+        assert (got.source, got.seq) == ("sim-a", 1)
+    finally:
+        client.close()
+    assert await service.stop() == 0
+    assert "Traceback" not in service.text
+    assert "stats received=" in service.text  # the final counters
+    assert "stopped" in service.lines[-1]
+
+
+async def test_a_port_in_use_is_a_one_line_error(settings: Settings) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = settings.model_copy(update={"zmq_pub": f"tcp://127.0.0.1:{port}"})
+        service = await start_service(busy)
+        code = await asyncio.wait_for(service.process.wait(), 30)
+        await service._reader
+    assert code == 2
+    assert "Traceback" not in service.text
+    errors = [line for line in service.lines if " ERROR " in line]
+    assert len(errors) == 1
+    assert f"tcp://127.0.0.1:{port}" in errors[0]
+    assert "in use" in errors[0]
+
+
+async def test_a_subscriber_that_never_reads_does_not_grow_the_publishers_memory(
+    settings: Settings, nc: Client
+) -> None:
+    """Push ~240 MiB of ticks past a subscriber that reads nothing.
+
+    ZeroMQ may queue SNDHWM (here 500) messages for it, plus what the kernel's socket
+    buffers hold; without that bound the publisher would keep all 240 MiB. A second,
+    healthy subscriber paces the test and must get every tick.
+    """
+    service = await start_service(settings, TICKHUB_ZMQ_SNDHWM="500")
+    stuck_context = zmq.Context()
+    stuck = stuck_context.socket(zmq.SUB)
+    healthy = ZmqClient(await service.endpoint())
+    try:
+        endpoint = await service.endpoint()
+        stuck.setsockopt(zmq.RCVHWM, 1)
+        stuck.setsockopt(zmq.RCVBUF, 4096)
+        stuck.setsockopt(zmq.SUBSCRIBE, b"")
+        stuck.connect(endpoint)
+        await healthy.join(nc)
+        await send_status(nc, status("sim-a", 1, [RB]))
+        await until(lambda: "selected sim-a" in service.text, limit_s=20)
+
+        padding = "x" * 6000  # ~6 KiB ticks: memory grows fast if anything keeps them
+        subject = subjects.tick("sim-a", "SHFE", "rb2605")
+        # Bursts below SNDHWM, so the healthy subscriber never loses a tick.
+        chunk, total = 250, 40_000
+        baseline = 0
+        peak = 0
+        received = 0
+        started = time.monotonic()
+        for first in range(1, total + 1, chunk):
+            for slot in range(first, first + chunk):
+                await nc.publish(subject, codec.encode(tick("sim-a", slot, name=padding)))
+            await nc.flush()
+            got = await healthy.ticks(chunk, limit_s=60)
+            assert [int(t.volume) for t in got] == list(range(first, first + chunk))
+            received += len(got)
+            if first == 1 + 8 * chunk:
+                baseline = service.rss()  # after the stuck queue and buffers have filled
+            peak = max(peak, service.rss())
+        assert received == total
+        growth = peak - baseline
+        print(
+            f"rss baseline {baseline / MiB:.1f} MiB, peak {peak / MiB:.1f} MiB, "
+            f"{total} ticks in {time.monotonic() - started:.1f} s"
+        )
+        assert growth < 48 * MiB, f"publisher RSS grew {growth / MiB:.1f} MiB"
+    finally:
+        healthy.close()
+        stuck.close(0)
+        stuck_context.term()
+        assert await service.stop() == 0
