@@ -1,0 +1,144 @@
+"""compose.yaml and the Dockerfiles, checked without a Docker engine: every command
+runs real code, every TICKHUB_* variable is a real setting with a valid value, and
+every image installs its own service."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tickhub_cli import main, up
+from tickhub_runtime.settings import Settings
+
+ROOT = Path(__file__).parents[3]
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def _dockerfile(service: str) -> str:
+    return (ROOT / "services" / service / "Dockerfile").read_text()
+
+
+def _env(service: str) -> dict[str, str]:
+    environment = SERVICES[service].get("environment", {})
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment)
+    return {key: str(value) for key, value in environment.items()}
+
+
+def test_compose_runs_nats_and_every_service() -> None:
+    assert set(SERVICES) == {"nats", *up.SERVICES}
+
+
+def test_nats_has_jetstream_on_a_volume() -> None:
+    nats = SERVICES["nats"]
+    assert nats["image"].startswith("nats:")
+    command = nats["command"]
+    assert "-js" in command
+    store = command[command.index("-sd") + 1]
+    assert any(volume.split(":")[1] == store for volume in nats["volumes"])
+    assert store and nats["volumes"][0].split(":")[0] in COMPOSE["volumes"]
+
+
+def _runs(command: list[str]) -> str:
+    """The service a container command runs, after checking the code for it exists."""
+    if command[:2] == ["python", "-m"]:
+        module = command[2]
+        assert importlib.util.find_spec(f"{module}.__main__") is not None, module
+        return module.removeprefix("tickhub_")
+    assert command[0] == "tickhub", command
+    args = main.build_parser().parse_args(command[1:])
+    assert args.handler is main._service
+    return str(args.command)
+
+
+@pytest.mark.parametrize("service", up.SERVICES)
+def test_each_service_command_runs_that_service(service: str) -> None:
+    spec = SERVICES[service]
+    assert _runs(spec["command"]) == service
+    assert spec["restart"] in {"always", "unless-stopped", "on-failure"}
+    assert "nats" in spec["depends_on"]
+
+
+@pytest.mark.parametrize("service", up.SERVICES)
+def test_each_tickhub_variable_is_a_setting_with_a_valid_value(service: str) -> None:
+    env = _env(service)
+    assert env["TICKHUB_NATS_URL"] == "nats://nats:4222"
+    values: dict[str, Any] = {}
+    for key, value in env.items():
+        assert key.startswith("TICKHUB_"), key
+        field = key.removeprefix("TICKHUB_").lower()
+        assert field in Settings.model_fields, f"{service}: {key} is not a Settings field"
+        values[field] = value
+    Settings(_env_file=None, **values)  # raises on a value the setting rejects
+
+
+def test_the_publisher_binds_all_interfaces_on_the_published_port() -> None:
+    publisher = SERVICES["publisher"]
+    assert _env("publisher")["TICKHUB_ZMQ_PUB"] == "tcp://0.0.0.0:5555"
+    assert "5555:5555" in publisher["ports"]
+
+
+def test_the_api_listens_on_all_interfaces_on_the_published_port() -> None:
+    env = _env("api")
+    assert (env["TICKHUB_API_HOST"], env["TICKHUB_API_PORT"]) == ("0.0.0.0", "8000")
+    assert "8000:8000" in SERVICES["api"]["ports"]
+
+
+def test_the_gateway_keeps_its_data_dir_on_a_volume() -> None:
+    data_dir = _env("gateway")["TICKHUB_DATA_DIR"]
+    volumes = {v.split(":")[1]: v.split(":")[0] for v in SERVICES["gateway"]["volumes"]}
+    assert volumes[data_dir] in COMPOSE["volumes"]
+
+
+def _cmd(dockerfile: str) -> list[str]:
+    match = re.search(r"^CMD (\[.*\])$", dockerfile, re.M)
+    assert match is not None
+    command: list[str] = json.loads(match.group(1))
+    return command
+
+
+LOCKED = {p["name"] for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]}
+
+
+@pytest.mark.parametrize("service", up.SERVICES)
+def test_each_dockerfile_installs_and_runs_its_own_service(service: str) -> None:
+    spec = SERVICES[service]
+    assert spec["build"]["context"] == "."
+    assert spec["build"]["dockerfile"] == f"services/{service}/Dockerfile"
+    dockerfile = _dockerfile(service)
+    syncs = re.findall(r"uv sync ([^\n]*)", dockerfile)
+    assert len(syncs) == 1
+    flags = syncs[0].split()
+    assert {"--frozen", "--no-dev", "--no-editable"} <= set(flags)
+    package = flags[flags.index("--package") + 1]
+    assert package == f"tickhub-{service}" and package in LOCKED
+    stages = re.findall(r"^FROM (\S+)", dockerfile, re.M)
+    assert stages and all(image == "python:3.11-slim" for image in stages)
+    instructions = "\n".join(
+        line for line in dockerfile.splitlines() if not line.lstrip().startswith("#")
+    )
+    assert re.search(r"pip install .*\buv\b", instructions)  # uv from PyPI
+    assert "curl" not in instructions
+    assert _runs(_cmd(dockerfile)) == service
+    assert _cmd(dockerfile) == spec["command"]
+
+
+def test_the_gateway_builds_in_one_stage_and_runs_in_another() -> None:
+    dockerfile = _dockerfile("gateway")
+    assert len(re.findall(r"^FROM ", dockerfile, re.M)) == 2
+    assert "build-essential" in dockerfile.split("FROM", 2)[1]  # compiler: build stage only
+    assert "COPY --from=build /app/.venv" in dockerfile
+    assert "zh_CN.GB18030" in dockerfile
+
+
+def test_the_build_context_leaves_out_local_state() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".git", ".venv", ".tickhub", ".env"} <= ignored
