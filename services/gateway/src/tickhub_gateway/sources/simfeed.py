@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from threading import Lock
 from zoneinfo import ZoneInfo
@@ -139,7 +139,9 @@ def slot_due(now_ns: int, period: int, delay_ns: int = 0) -> int:
 class _Day:
     """One contract's trading day: the minute path and its running extremes, in ticks."""
 
+    index: int
     first_slot: int
+    start_ns: int
     open_ticks: int
     pre_close_ticks: int
     limit_up_ticks: int
@@ -147,14 +149,20 @@ class _Day:
     knots: tuple[float, ...]
     running_max: tuple[float, ...]
     running_min: tuple[float, ...]
+    open_interest: tuple[float, ...]
     open_price_ticks: int
+    # The day's constant prices and turnover factor, ready to print.
+    prices: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    """(limit_up, limit_down, open_price, pre_close)"""
+    turnover_per_lot: float = 0.0
 
 
 class SimFeed:
     """Ticks of one contract. ``tick(slot)`` is pure: same arguments, same tick.
 
     The per-day path is cached (a day is 1,441 knots), so generating consecutive
-    slots costs a few hashes each. Thread-safe.
+    slots costs a few hashes each: the sim must keep up with hundreds of contracts
+    at 100 ticks/s in one process. Thread-safe.
     """
 
     def __init__(self, vt_symbol: str, seed: int = 0, ticks_per_second: float = 2.0) -> None:
@@ -171,18 +179,27 @@ class SimFeed:
         tick = self.spec.tick_size
         self._tick = tick
         self._decimals = max(0, -math.floor(math.log10(tick) + 1e-9)) if tick < 1 else 0
+        # Prices are ticks * tick_size computed as int / int (0.02 = 2 / 100): Python
+        # rounds a true division correctly, so 600.02 never prints as
+        # 600.0200000000001, and it is cheaper than round() on the tick path.
+        self._scale: int = 10**self._decimals
+        self._tick_scaled: int = round(tick * self._scale)
         self._base_ticks = max(100, round(self.spec.base_price / tick))
         # Lots per slot: volume per second spread over the slots of one second.
         self._lots_per_slot = max(1, round(self.spec.volume_per_s * self.period_ns / NS))
         self._days: dict[int, _Day] = {}
         self._lock = Lock()
+        # Memos (pure: they only skip recomputing what the same inputs gave before).
+        # Each is one tuple, swapped whole, so concurrent callers never see half of it.
+        self._current: tuple[int, _Day] | None = None
+        self._last_bump: tuple[int, int] = (-1, 0)
 
     # --- the day ---------------------------------------------------------------
 
     def _day(self, day: int) -> _Day:
-        cached = self._days.get(day)
-        if cached is not None:
-            return cached
+        current = self._current
+        if current is not None and current[0] == day:
+            return current[1]
         with self._lock:
             cached = self._days.get(day)
             if cached is None:
@@ -191,6 +208,7 @@ class SimFeed:
                 for old in [d for d in self._days if d < day - 1]:
                     del self._days[old]
                 self._days[day] = cached
+            self._current = (day, cached)
             return cached
 
     def _make_day(self, day: int) -> _Day:
@@ -209,18 +227,32 @@ class SimFeed:
         knots = [value]
         running_max = [value]
         running_min = [value]
-        for minute in range(1, KNOTS_PER_DAY + 1):
-            bits = _mix(key, day * KNOTS_PER_DAY + minute, _S_STEP)
+        oi_base = self.spec.open_interest
+        open_interest = []
+        for minute in range(KNOTS_PER_DAY + 1):
+            n = day * KNOTS_PER_DAY + minute
+            oi_bits = _mix(key, n, _S_OI)
+            open_interest.append(float(round(oi_base * (1 + (_unit(oi_bits) - 0.5) * 0.02))))
+            if minute == 0:
+                continue
+            bits = _mix(key, n, _S_STEP)
             u1 = (bits & 0xFFFFFFFF) / 4294967296.0
             u2 = (bits >> 32) / 4294967296.0
             value = min(hi, max(lo, value + (u1 + u2 - 1.0) * step))
             knots.append(value)
             running_max.append(max(running_max[-1], value))
             running_min.append(min(running_min[-1], value))
-        day_start = day * DAY_NS + DAY_START_NS
-        first_slot = -(-day_start // self.period_ns)
-        partial = _Day(
+        start_ns = day * DAY_NS + DAY_START_NS
+        first_slot = -(-start_ns // self.period_ns)
+        # The day opens at its first slot's price.
+        minute, rest = divmod(first_slot * self.period_ns - start_ns, KNOT_NS)
+        mid = knots[minute] + (knots[minute + 1] - knots[minute]) * (rest / KNOT_NS)
+        open_price = round(mid) + self._jitter(_mix(key, first_slot, _S_BOOK2))
+        price = self._price
+        return _Day(
+            index=day,
             first_slot=first_slot,
+            start_ns=start_ns,
             open_ticks=open_ticks,
             pre_close_ticks=pre_close,
             limit_up_ticks=limit_up,
@@ -228,59 +260,68 @@ class SimFeed:
             knots=tuple(knots),
             running_max=tuple(running_max),
             running_min=tuple(running_min),
-            open_price_ticks=0,
+            open_interest=tuple(open_interest),
+            open_price_ticks=open_price,
+            prices=(price(limit_up), price(limit_down), price(open_price), price(pre_close)),
+            turnover_per_lot=open_ticks * self._tick * self.spec.multiplier,
         )
-        first_price = self._last_ticks(partial, first_slot, first_slot * self.period_ns - day_start)
-        return replace(partial, open_price_ticks=first_price)
 
-    def _last_ticks(self, day: _Day, slot: int, in_day_ns: int) -> int:
-        minute, rest = divmod(in_day_ns, KNOT_NS)
-        a = day.knots[minute]
-        mid = a + (day.knots[minute + 1] - a) * (rest / KNOT_NS)
-        jitter = _mix(self._key, slot, _S_JITTER) % (2 * JITTER_TICKS + 1) - JITTER_TICKS
-        return round(mid) + jitter
+    @staticmethod
+    def _jitter(bits: int) -> int:
+        return (bits >> 40) % (2 * JITTER_TICKS + 1) - JITTER_TICKS
+
+    def _price(self, ticks: int) -> float:
+        return ticks * self._tick_scaled / self._scale
+
+    def _bump(self, slot: int) -> int:
+        """The bounded extra lots of a slot's cumulative volume."""
+        memo = self._last_bump
+        if memo[0] == slot:
+            return memo[1]
+        bump = _mix(self._key, slot, _S_VOLUME) % (self._lots_per_slot + 1)
+        self._last_bump = (slot, bump)
+        return bump
 
     # --- one slot ---------------------------------------------------------------
 
     def tick(self, slot: int, gateway_name: str = "SIM") -> TickData:
         """The tick of ``slot`` (its exchange time is the slot's start)."""
         slot_ns = slot * self.period_ns
-        day_index = (slot_ns - DAY_START_NS) // DAY_NS
-        day = self._day(day_index)
-        in_day_ns = slot_ns - (day_index * DAY_NS + DAY_START_NS)
-        minute, rest = divmod(in_day_ns, KNOT_NS)
+        day = self._day((slot_ns - DAY_START_NS) // DAY_NS)
+        minute, rest = divmod(slot_ns - day.start_ns, KNOT_NS)
         key = self._key
 
         a = day.knots[minute]
         mid = a + (day.knots[minute + 1] - a) * (rest / KNOT_NS)
-        jitter = _mix(key, slot, _S_JITTER) % (2 * JITTER_TICKS + 1) - JITTER_TICKS
-        last = round(mid) + jitter
+        book = _mix(key, slot, _S_BOOK)
+        book2 = _mix(key, slot, _S_BOOK2)
+        last = round(mid) + (book2 >> 40) % (2 * JITTER_TICKS + 1) - JITTER_TICKS
         # Extremes bound every price printed so far (see the module docstring).
-        high = math.ceil(max(day.running_max[minute], mid)) + JITTER_TICKS
-        low = math.floor(min(day.running_min[minute], mid)) - JITTER_TICKS
-        high = max(high, day.open_price_ticks)
-        low = min(low, day.open_price_ticks)
+        open_ticks = day.open_price_ticks
+        high = max(math.ceil(max(day.running_max[minute], mid)) + JITTER_TICKS, open_ticks)
+        low = min(math.floor(min(day.running_min[minute], mid)) - JITTER_TICKS, open_ticks)
 
         # Cumulative volume: lots_per_slot * i plus a bounded bump, so it never falls.
         lots = self._lots_per_slot
         i = slot - day.first_slot
-        volume = lots * i + _mix(key, slot, _S_VOLUME) % (lots + 1)
-        if i > 0:
-            previous = lots * (i - 1) + _mix(key, slot - 1, _S_VOLUME) % (lots + 1)
-            last_volume = volume - previous
-        else:
-            last_volume = volume
+        previous = self._bump(slot - 1) if i > 0 else 0
+        bump = self._bump(slot)
+        volume = lots * i + bump
+        last_volume = lots + bump - previous if i > 0 else volume
 
-        book = _mix(key, slot, _S_BOOK)
-        book2 = _mix(key, slot, _S_BOOK2)
         bid1 = last - (book & 1)
-        ask1 = bid1 + 1
         size = max(1, lots // 2)
+        ts = self._tick_scaled
+        sc = self._scale
+        ask1 = bid1 + 1
+        levels = (
+            last, high, low,
+            bid1, bid1 - 1, bid1 - 2, bid1 - 3, bid1 - 4,
+            ask1, ask1 + 1, ask1 + 2, ask1 + 3, ask1 + 4,
+        )  # fmt: skip
+        px = [v * ts / sc for v in levels]
+        limit_up, limit_down, open_price, pre_close = day.prices
 
-        oi_bits = _mix(key, day_index * KNOTS_PER_DAY + minute, _S_OI)
-        open_interest = round(self.spec.open_interest * (1 + (_unit(oi_bits) - 0.5) * 0.02))
-
-        p = self._price
         return TickData(
             gateway_name=gateway_name,
             symbol=self.symbol,
@@ -288,26 +329,26 @@ class SimFeed:
             datetime=EPOCH + timedelta(microseconds=slot_ns // 1_000),
             name=self.symbol,
             volume=float(volume),
-            turnover=float(volume) * day.open_ticks * self._tick * self.spec.multiplier,
-            open_interest=float(open_interest),
-            last_price=p(last),
+            turnover=volume * day.turnover_per_lot,
+            open_interest=day.open_interest[minute],
+            last_price=px[0],
             last_volume=float(last_volume),
-            limit_up=p(day.limit_up_ticks),
-            limit_down=p(day.limit_down_ticks),
-            open_price=p(day.open_price_ticks),
-            high_price=p(high),
-            low_price=p(low),
-            pre_close=p(day.pre_close_ticks),
-            bid_price_1=p(bid1),
-            bid_price_2=p(bid1 - 1),
-            bid_price_3=p(bid1 - 2),
-            bid_price_4=p(bid1 - 3),
-            bid_price_5=p(bid1 - 4),
-            ask_price_1=p(ask1),
-            ask_price_2=p(ask1 + 1),
-            ask_price_3=p(ask1 + 2),
-            ask_price_4=p(ask1 + 3),
-            ask_price_5=p(ask1 + 4),
+            limit_up=limit_up,
+            limit_down=limit_down,
+            open_price=open_price,
+            high_price=px[1],
+            low_price=px[2],
+            pre_close=pre_close,
+            bid_price_1=px[3],
+            bid_price_2=px[4],
+            bid_price_3=px[5],
+            bid_price_4=px[6],
+            bid_price_5=px[7],
+            ask_price_1=px[8],
+            ask_price_2=px[9],
+            ask_price_3=px[10],
+            ask_price_4=px[11],
+            ask_price_5=px[12],
             bid_volume_1=float(size * (1 + ((book >> 1) & 63))),
             bid_volume_2=float(size * (1 + ((book >> 7) & 63))),
             bid_volume_3=float(size * (1 + ((book >> 13) & 63))),
@@ -320,15 +361,9 @@ class SimFeed:
             ask_volume_5=float(size * (1 + ((book2 >> 25) & 63))),
         )
 
-    def _price(self, ticks: int) -> float:
-        # Rounding to the tick's decimals keeps 0.02-tick prices from printing as
-        # 600.0200000000001.
-        return round(ticks * self._tick, self._decimals)
-
     def trading_day_first_slot(self, slot: int) -> int:
         """First slot of the sim trading day ``slot`` belongs to (volume resets there)."""
-        day_index = (slot * self.period_ns - DAY_START_NS) // DAY_NS
-        return self._day(day_index).first_slot
+        return self._day((slot * self.period_ns - DAY_START_NS) // DAY_NS).first_slot
 
 
 def tick_at(
