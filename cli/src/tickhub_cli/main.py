@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -81,14 +80,10 @@ def _service(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _tail(args: argparse.Namespace, settings: Settings) -> int:
-    # Imported only here: it pulls in pyzmq, which no other command needs.
-    try:
-        tail = importlib.import_module("tickhub_cli.tail")
-    except ModuleNotFoundError as error:
-        if error.name != "tickhub_cli.tail":
-            raise
-        raise control.CommandError("tail is not part of this install") from None
-    return int(tail.run(settings, list(args.symbols)))
+    # Imported here: it pulls in pyzmq, which no other command needs.
+    from . import tail
+
+    return tail.run(settings, list(args.symbols))
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import pytest
 import zmq
 
 from tests.integration.cli.running import (
+    TICKHUB,
+    Output,
     Up,
     alive,
     cmdline,
@@ -114,6 +117,24 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(tmp_path: Path) -> None
         tick = codec.tick_msgpack_decoder.decode(payload)
         assert topic == b"rb2605.SHFE" and tick.vt_symbol == "rb2605.SHFE"
         assert tick.source in {"sim-a", "sim-b"} and tick.seq is not None
+
+        # What the banner says to run: `tickhub tail SYMBOL` prints ticks until Ctrl-C.
+        tail = subprocess.Popen(
+            [TICKHUB, "tail", "rb2605.SHFE"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert tail.stdout is not None
+            Output(tail.stdout).wait_for(lambda line: "rb2605.SHFE" in line, 30)
+            tail.send_signal(signal.SIGINT)
+            assert tail.wait(15) == 0
+        finally:
+            if tail.poll() is None:
+                tail.kill()
+                tail.wait(10)
 
         services = _services(up)
         assert set(services) == {"gateway", "health", "failover", "publisher", "api"}
