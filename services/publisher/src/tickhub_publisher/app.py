@@ -89,7 +89,7 @@ class Publisher:
                 log.warning("nats drain failed (%r); closing", error)
                 await self.nc.close()
         if self.bridge is not None:
-            log.info(StatsLine(self.bridge.counters).render().replace(" rate=", " final_rate="))
+            log.info("final stats %s", StatsLine(self.bridge.counters).totals())
         if self.socket is not None:
             self.socket.close()
             self.socket = None

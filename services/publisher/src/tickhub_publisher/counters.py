@@ -44,12 +44,15 @@ class StatsLine:
         self._last_forwarded = counters.forwarded
 
     def render(self) -> str:
+        """Totals and the forwarding rate since the previous call."""
         now = time.monotonic()
         forwarded = self.counters.forwarded
         elapsed = now - self._last_at
         rate = (forwarded - self._last_forwarded) / elapsed if elapsed > 0 else 0.0
         self._last_at, self._last_forwarded = now, forwarded
-        totals = " ".join(
+        return f"stats {self.totals()} rate={rate:.0f}/s"
+
+    def totals(self) -> str:
+        return " ".join(
             f"{field.name}={getattr(self.counters, field.name)}" for field in fields(self.counters)
         )
-        return f"stats {totals} rate={rate:.0f}/s"
