@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -51,9 +52,18 @@ class Tally:
         self.last[vt_symbol] = counter
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+US = timedelta(microseconds=1)
+
+
+def ns_of(at: datetime) -> int:
+    """Exact ns since the epoch (a float timestamp loses ~200 ns at today's magnitude)."""
+    return (at - EPOCH) // US * 1000
+
+
 def counter_of(tick: Tick, period_ns: int | None) -> int:
     if period_ns:  # the sim's slot index: consecutive slots are consecutive ticks
-        return int(tick.datetime.timestamp() * 1e9 + 0.5) // period_ns
+        return ns_of(tick.datetime) // period_ns
     return tick.seq or 0
 
 
@@ -70,6 +80,7 @@ def run_msgpack(args: argparse.Namespace, tally: Tally) -> None:
     warm = False
     deadline = time.monotonic() + args.timeout
     received = 0
+    skip_until: float | None = None
     while time.monotonic() < deadline and received < args.expect:
         if not poller.poll(args.idle * 1000 if received else 1000):
             if received:
@@ -82,10 +93,11 @@ def run_msgpack(args: argparse.Namespace, tally: Tally) -> None:
                 print("warm", flush=True)
             continue
         tick = decoder.decode(payload)
-        if args.stamp == "localtime" and tick.localtime is not None:
-            stamp = int(tick.localtime.timestamp() * 1e9)
-        else:
-            stamp = tick.received_ns
+        stamp = ns_of(tick.datetime) if args.stamp == "exchange" else tick.received_ns
+        if skip_until is None:
+            skip_until = time.monotonic() + args.skip_s
+        if time.monotonic() < skip_until:
+            continue  # start-up: the worker is still spawning and catching up
         tally.add(topic.decode(), counter_of(tick, tally.period_ns), stamp)
         received += 1
 
@@ -128,7 +140,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--idle", type=float, default=2.0)
     parser.add_argument("--period-ns", type=int, default=0)
-    parser.add_argument("--stamp", choices=["received", "localtime"], default="received")
+    parser.add_argument("--stamp", choices=["received", "exchange"], default="received")
+    parser.add_argument("--skip-s", type=float, default=0.0)
     args = parser.parse_args()
     tally = Tally(args.period_ns or None)
     (run_rpc if args.kind == "rpc" else run_msgpack)(args, tally)

@@ -1,0 +1,69 @@
+"""tickhub itself: a sim gateway worker -> NATS -> publisher -> ZeroMQ client.
+
+Real processes, as `tickhub up` runs them: the bundled nats-server, the gateway
+service (manager + one sim worker) and the publisher. Latency is counted from the
+tick's exchange time, which is the instant the sim emits it, to its arrival at the
+client: every hop of the hub is inside it. A lost tick is a missing slot.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import msgspec
+
+from tickhub_cli.natsserver import NatsServer
+from tickhub_contracts.messages import SimSettings, SourceConfig
+
+from .baselines import free_port
+from .common import Result, receiver_result, spawn_receiver, symbols
+
+
+def tickhub(per_contract: float, n_contracts: int, seconds: float, warmup_s: float = 3.0) -> Result:
+    rate = per_contract * n_contracts
+    contracts = symbols(n_contracts)
+    source = SourceConfig(
+        name="bench",
+        gateway_type="sim",
+        priority=1,
+        contracts=contracts,
+        canary=contracts[0],
+        sim=SimSettings(ticks_per_second=per_contract),
+    )
+    with tempfile.TemporaryDirectory(prefix="tickhub-bench-") as tmp:
+        endpoint = f"tcp://127.0.0.1:{free_port()}"
+        with NatsServer(Path(tmp) / "nats") as nats:
+            env = {
+                **os.environ,
+                "TICKHUB_NATS_URL": nats.url,
+                "TICKHUB_DATA_DIR": str(Path(tmp) / "data"),
+                "TICKHUB_ZMQ_PUB": endpoint,
+                "TICKHUB_SOURCES": msgspec.json.encode([source]).decode(),
+                "TICKHUB_LOG_LEVEL": "WARNING",
+            }
+            services = [
+                subprocess.Popen([sys.executable, "-m", f"tickhub_{name}"], env=env)
+                for name in ("publisher", "gateway")
+            ]
+            try:
+                receiver = spawn_receiver(
+                    "--kind", "msgpack", "--name", "tickhub (gateway→NATS→publisher→ZeroMQ)",
+                    "--endpoint", endpoint, "--expect", str(int(rate * seconds)),
+                    "--offered", str(rate), "--stamp", "exchange",
+                    "--period-ns", str(round(1e9 / per_contract)),
+                    "--skip-s", str(warmup_s), "--timeout", str(seconds + warmup_s + 60),
+                )  # fmt: skip
+                return receiver_result(receiver, timeout=seconds + warmup_s + 90)
+            finally:
+                for process in services:
+                    process.terminate()
+                for process in services:
+                    try:
+                        process.wait(15)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
