@@ -77,8 +77,12 @@ class DataDirLock:
     _file: IO[str] | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.path.open("a+")
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise UpError(f"cannot use data dir {self.path.parent}: {reason}", 2) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -215,3 +215,11 @@ def test_a_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("tickhub: ZeroMQ endpoint '127.0.0.1:5555'")
     assert result.stderr.count("\n") == 1
+
+
+def test_an_unusable_data_dir_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    data_dir = tmp_path / "file" / "hub"
+    result = tickhub("up", env=hub_env(data_dir))
+    assert result.returncode == 2
+    assert result.stderr == f"tickhub: cannot use data dir {data_dir}: Not a directory\n"
