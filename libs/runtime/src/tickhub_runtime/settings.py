@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     # --- account pool, api security (issue 3) ---
     database_url: SecretStr | None = Field(
         None,
-        description="PostgreSQL holding the account pool (postgresql://user:password@host:port/db). "
+        description="PostgreSQL holding the account pool "
+        "(postgresql://user:password@host:port/db). "
         "Unset: `tickhub up` starts an embedded PostgreSQL under <data_dir>/postgres.",
     )
     postgres_port: int = Field(
