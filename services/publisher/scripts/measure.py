@@ -1,6 +1,9 @@
 """Quick local measurement of the publisher alone (not ``make bench``).
 
-    uv run python services/publisher/scripts/measure.py --rate 2000 --seconds 5
+    PYTHONPATH=. uv run python services/publisher/scripts/measure.py --rate 2000 --seconds 5
+
+(PYTHONPATH=. for the ``bench`` package at the repository root, whose sender pacing,
+full-size tick and receiver process this reuses.)
 
 Starts a bundled nats-server, ``python -m tickhub_publisher`` and bench's receiver
 process, declares one connected source, then publishes paced ticks on NATS from this
@@ -68,7 +71,6 @@ async def feed(settings: Settings, rate: float, total: int, contracts: list[str]
 def cpu_seconds(pid: int) -> float:
     """user + system CPU of a process so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    print(f"utime={int(fields[11])} stime={int(fields[12])} ticks", file=sys.stderr)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

@@ -118,6 +118,22 @@ async def test_the_service_forwards_and_stops_cleanly_on_sigterm(
     assert "stopped" in service.lines[-1]
 
 
+async def test_sigterm_ends_it_while_nats_is_still_unreachable(settings: Settings) -> None:
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    nowhere = settings.model_copy(update={"nats_url": f"nats://127.0.0.1:{port}"})
+    service = await start_service(nowhere)
+    # nats-py retries a first connection quietly: the service says it is starting,
+    # then nothing until NATS answers.
+    await until(lambda: "starting (nats" in service.text, limit_s=30, what="the start line")
+    started = time.monotonic()
+    assert await service.stop() == 0
+    assert time.monotonic() - started < 10
+    assert "Traceback" not in service.text
+    assert "stopped before NATS was reached" in service.text
+
+
 async def test_a_port_in_use_is_a_one_line_error(settings: Settings) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

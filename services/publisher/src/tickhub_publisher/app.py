@@ -93,17 +93,30 @@ class Publisher:
         if self.socket is not None:
             self.socket.close()
             self.socket = None
-        self.context.term()
+        if not self.context.closed:
+            self.context.term()
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     publisher = Publisher(settings)
+    # A stop while NATS is still unreachable (connect retries forever) must end the
+    # process too, not wait for a server that may never come.
+    starting = asyncio.create_task(publisher.start(), name="publisher-start")
+    stopping = asyncio.create_task(stop.wait(), name="publisher-stop")
     try:
-        await publisher.start()
-    except BindError as error:
-        log.error("%s", error)
-        raise SystemExit(2) from None
-    try:
-        await stop.wait()
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            log.info("stopped before NATS was reached")
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            return
+        try:
+            starting.result()
+        except BindError as error:
+            log.error("%s", error)
+            raise SystemExit(2) from None
+        await stopping
     finally:
+        stopping.cancel()
         await publisher.stop()
