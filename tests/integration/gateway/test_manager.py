@@ -250,8 +250,9 @@ async def test_every_status_is_republished_every_interval(
     seen = len(statuses.items)
     repeats = await statuses.wait_count(lambda s: s.source == "sim-b", 3, within=10, after=seen)
     gaps = [(b.at - a.at).total_seconds() for a, b in pairwise(repeats)]
-    # Nothing changes for sim-b here, so every message is the periodic one.
-    assert all(1.5 < gap < 3.0 for gap in gaps), gaps
+    # Nothing changes for sim-b here, yet it is told at least every 2 s (a change,
+    # e.g. a heartbeat late on a loaded machine, may add a message in between).
+    assert all(gap < 3.0 for gap in gaps), gaps
 
 
 async def test_each_source_runs_in_its_own_directory(
@@ -338,3 +339,55 @@ async def test_a_killed_service_takes_its_workers_with_it(
         for pid in pids:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+async def test_a_restart_kills_a_worker_that_outlasts_the_grace_period(
+    nc: Client, gw_settings: Settings, statuses: Inbox[GatewayStatus]
+):
+    # A worker's clean exit takes longer than 50 ms (it stops vnpy's EventEngine).
+    impatient = gw_settings.model_copy(update={"restart_grace_s": 0.05})
+    manager = GatewayManager(impatient, nc)
+    await manager.start()
+    try:
+        await manager.apply([sim("sim-a")])
+        pid = await running_pid(statuses, "sim-a")
+        seen = len(statuses.items)
+        reply = await command(nc, "sim-a", "restart")
+        assert reply.ok and reply.status is not None and reply.status.pid != pid
+        assert not alive(pid)
+        killed = await statuses.wait_for(is_("sim-a", "stopped"), after=seen)
+        assert killed.exit_code == -9 and "killed after the grace period" in killed.reason
+        await statuses.wait_for(lambda s: s.source == "sim-a" and s.connected, START_TIMEOUT)
+    finally:
+        await manager.close()
+
+
+@pytest.mark.parametrize(
+    ("sources", "says"),
+    [
+        ('[{"name": "a b", "gateway_type": "sim"}]', "source name 'a b'"),
+        ('[{"name": "a", "gateway_type": "fix"}]', "gateway_type"),
+        ("[{", "truncated"),
+    ],
+)
+async def test_the_service_refuses_a_bad_source_list_in_one_line(
+    gw_settings: Settings, tmp_path: Path, sources: str, says: str
+):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TICKHUB_")},
+        "TICKHUB_NATS_URL": gw_settings.resolved_nats_url,
+        "TICKHUB_SOURCES": sources,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tickhub_gateway",
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    text = err.decode()
+    assert "TICKHUB_SOURCES" in text and says in text, text
+    assert "Traceback" not in text

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import msgspec
+
 from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
@@ -17,7 +19,7 @@ log = logging.getLogger("tickhub.gateway")
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     try:
         configs = settings.source_configs
-    except ValueError as error:
+    except (ValueError, msgspec.MsgspecError) as error:
         log.error("TICKHUB_SOURCES is not a valid source list: %s", error)
         raise SystemExit(2) from None
     nc = await bus.open_for_service(settings, "gateway")
