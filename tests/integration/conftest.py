@@ -6,13 +6,20 @@ messages and never touch the machine's own server on 4222.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import pytest
 from nats.aio.client import Client
 
 from tickhub_cli.natsserver import NatsServer
+from tickhub_cli.postgres import EmbeddedPostgres
 from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
@@ -40,3 +47,78 @@ async def nc(settings: Settings) -> AsyncIterator[Client]:
     client = await bus.connect(settings, "test")
     yield client
     await client.drain()
+
+
+# --- PostgreSQL --------------------------------------------------------------------
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env(timeout=3).ping()
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole run, as an admin URL.
+
+    ``TICKHUB_TEST_DATABASE_URL`` when set (CI: this machine's server); else a
+    testcontainers PostgreSQL when a Docker engine answers; else the embedded server
+    (run as an unprivileged user when we are root).
+    """
+    url = os.environ.get("TICKHUB_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:17-alpine", driver=None) as container:
+            yield container.get_connection_url()
+        return
+    # Not under pytest's tmp dir: that one is closed (mode 700) to the server's user.
+    base = Path(tempfile.mkdtemp(prefix="tickhub-pg-"))
+    base.chmod(0o711)
+    try:
+        with EmbeddedPostgres(base / "data") as server:
+            yield server.url
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def with_schema(url: str, schema: str) -> str:
+    """``url`` with ``?schema=``: tickhub's connections then live in that schema."""
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+@asynccontextmanager
+async def own_schema(admin_url: str) -> AsyncIterator[str]:
+    """A new empty schema on the server, as a URL whose connections live in it;
+    dropped on exit."""
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(admin_url, timeout=30)
+    try:
+        await admin.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await admin.close()
+    try:
+        yield with_schema(admin_url, schema)
+    finally:
+        admin = await asyncpg.connect(admin_url, timeout=30)
+        try:
+            await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """An empty schema of this test's own (the search path of every connection made
+    with this URL), dropped afterwards: tests never see each other's rows, and can
+    run beside other helpers' tests on the same server."""
+    async with own_schema(postgres_server_url) as url:
+        yield url

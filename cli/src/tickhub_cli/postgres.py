@@ -294,11 +294,12 @@ class EmbeddedPostgres:
         while time.monotonic() < deadline:
             code = self.process.poll()
             if code is not None:
-                text = self._log_tail(since=log_start)
                 self.process = None
-                if "could not bind" in text or "already in use" in text:
+                if "Address already in use" in self._log_text(since=log_start):
                     raise _PortTaken()
-                raise PostgresError(f"postgres exited with code {code}: {text}")
+                raise PostgresError(
+                    f"postgres exited with code {code}: {self._log_tail(since=log_start)}"
+                )
             if self._status() == "ready":
                 return
             time.sleep(0.05)
@@ -365,13 +366,16 @@ class EmbeddedPostgres:
         if self._psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'") != "1":
             self._psql("postgres", f"CREATE DATABASE {DATABASE}")
 
-    def _log_tail(self, since: int = 0, lines: int = 3) -> str:
+    def _log_text(self, since: int = 0) -> str:
         try:
             with self.log_path.open("rb") as file:
                 file.seek(since)
-                text = file.read().decode(errors="replace")
+                return file.read().decode(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def _log_tail(self, since: int = 0, lines: int = 3) -> str:
+        text = self._log_text(since)
         return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
 
     # --- stop ------------------------------------------------------------------
@@ -409,11 +413,14 @@ class _PortTaken(Exception):
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:
+    """Wait until ``pid`` has exited (a zombie counts as exited: its parent reaps it)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+            stat_line = Path(f"/proc/{pid}/stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if stat_line.rsplit(")", 1)[1].split()[0] == "Z":
             return True
         time.sleep(0.05)
     return False

@@ -11,9 +11,9 @@ take without truncating it.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 GatewayTypeName = Literal["ctp", "sim"]
 GATEWAY_TYPES: tuple[GatewayTypeName, ...] = ("ctp", "sim")
@@ -30,15 +30,23 @@ MAX_MD_FRONTS = 16
 # (tickhub_contracts.subjects.token): letters, digits, '-' and '_'.
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 VT_SYMBOL_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.(" + "|".join(EXCHANGES) + r")$"
-# CTP takes "tcp://host:port" or "ssl://host:port"; no path, no user info.
-FRONT_PATTERN = r"^(tcp|ssl)://[A-Za-z0-9.-]{1,253}:[0-9]{1,5}$"
+# CTP takes "tcp://host:port" or "ssl://host:port"; no path, no user info. The port
+# is 1-65535, spelled out so that the schema itself says so.
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+FRONT_PATTERN = r"^(tcp|ssl)://[A-Za-z0-9.-]{1,253}:" + _PORT + "$"
 
 
-def _port_in_range(address: str) -> str:
-    port = int(address.rsplit(":", 1)[1])
-    if not 1 <= port <= 65535:
-        raise ValueError("port must be between 1 and 65535")
-    return address
+def _integral(value: Any) -> Any:
+    # JSON Schema counts 3.0 as an integer (and JSON has one number type): take it as
+    # 3. Anything else (1.5, "3", true) is left for the strict int check to refuse.
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
+# Appended to an int's metadata: it accepts the integral floats JSON Schema calls
+# integers. (Placed after the bounds, so they still show as minimum/maximum.)
+AcceptIntegralFloat = BeforeValidator(_integral)
 
 
 SourceName = Annotated[
@@ -60,6 +68,7 @@ Priority = Annotated[
         "to the lower id.",
         examples=[1],
     ),
+    AcceptIntegralFloat,
 ]
 VtSymbol = Annotated[
     str,
@@ -75,7 +84,6 @@ VtSymbol = Annotated[
 FrontAddress = Annotated[
     str,
     Field(pattern=FRONT_PATTERN, max_length=270, examples=["tcp://180.168.146.187:10211"]),
-    AfterValidator(_port_in_range),
 ]
 Contracts = Annotated[
     list[VtSymbol],
@@ -102,7 +110,9 @@ DelayMs = Annotated[
         description="Arrival delay added to every tick, so two sims can race each other.",
     ),
 ]
-Seed = Annotated[int, Field(ge=0, le=2**63 - 1, description="Seed of the price walk.")]
+Seed = Annotated[
+    int, Field(ge=0, le=2**63 - 1, description="Seed of the price walk."), AcceptIntegralFloat
+]
 FailLogin = Annotated[
     bool, Field(description="Reject the login the way a wrong password does (rehearsal).")
 ]
@@ -132,7 +142,6 @@ TdFront = Annotated[
         description='Trading front, for the contract query; "" for a market-data-only account.',
         examples=["tcp://180.168.146.187:10201"],
     ),
-    AfterValidator(lambda value: _port_in_range(value) if value else value),
 ]
 AppId = Annotated[str, Field(max_length=32, pattern=r"^[\x21-\x7E]*$", examples=["client_x_1.0"])]
 ProductInfo = Annotated[str, Field(max_length=10, pattern=r"^[\x21-\x7E]*$")]

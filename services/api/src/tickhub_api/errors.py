@@ -119,6 +119,9 @@ def _field_path(loc: Sequence[Any]) -> str:
     return ".".join(parts)
 
 
+# What FastAPI raises when reading the body fails other than by a JSON syntax error.
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
 _LOCATIONS = ("body", "path", "query", "header", "cookie")
 
 
@@ -130,9 +133,13 @@ def field_errors(errors: Sequence[Any]) -> list[FieldError]:
         location = loc[0] if loc and loc[0] in _LOCATIONS else "body"
         if loc and loc[0] == location:
             loc = loc[1:]
+        if error.get("type") == "gateway_type_invalid" and isinstance(error.get("input"), dict):
+            loc = [*loc, "gateway_type"]  # schemas.GATEWAY_TYPE_ERROR: an object, wrong type
+        # Parameter names are the client's own: shown as sent (shortened).
+        field = _field_path(loc) if location == "body" else ".".join(map(str, loc))[:100]
         result.append(
             FieldError(
-                field=_field_path(loc),
+                field=field,
                 location=location,
                 message=str(error.get("msg", "invalid")),
                 type=str(error.get("type", "value_error")),
@@ -166,6 +173,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and error.detail == FASTAPI_BODY_ERROR:
+            # Not UTF-8, nested too deep for the parser, ...: unreadable, like bad JSON.
+            return problem_response(
+                400, "the request body is not valid UTF-8 JSON", type="malformed_json"
+            )
         detail = (
             error.detail
             if isinstance(error.detail, str)

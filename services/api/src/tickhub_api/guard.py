@@ -13,6 +13,8 @@ import json
 from typing import Annotated
 
 from fastapi import HTTPException, Request, Security
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -189,4 +191,26 @@ async def require_token(
     if not token_matches(header, request.app.state.guard_token):
         raise ApiError(
             401, "a valid bearer token is required", headers={"WWW-Authenticate": challenge(True)}
+        )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def reject_unknown_query(request: Request) -> None:
+    """422 for a query parameter the route does not take: ``?enabled=true`` for
+    ``?is_enabled=true`` would otherwise be ignored and return every account."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    allowed = _query_names(dependant) if isinstance(dependant, Dependant) else set()
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "msg": "unknown parameter", "type": "extra_forbidden"}
+                for name in unknown
+            ]
         )

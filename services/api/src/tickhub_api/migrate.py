@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 from aerich import Command
+from tortoise.exceptions import OperationalError
 
 from tickhub_accounts.db import APP, redact, tortoise_config
 from tickhub_runtime.logs import get_logger
@@ -44,7 +45,7 @@ def aerich_config(url: str, timeout_s: float = 5.0) -> dict[str, Any]:
     )
 
 
-def _connect_args(url: str, timeout_s: float) -> dict[str, Any]:
+def connect_args(url: str, timeout_s: float) -> dict[str, Any]:
     """asyncpg's arguments for ``url`` (tortoise's parse, so ``?schema=`` is understood)."""
     credentials = tortoise_config(url, timeout_s=timeout_s)["connections"]["default"]["credentials"]
     args: dict[str, Any] = {
@@ -62,7 +63,7 @@ async def wait_for_database(url: str, timeout_s: float = 30.0, attempt_s: float 
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            connection = await asyncpg.connect(**_connect_args(url, attempt_s))
+            connection = await asyncpg.connect(**connect_args(url, attempt_s))
             try:
                 await connection.fetchval("SELECT 1")
             finally:
@@ -80,7 +81,7 @@ async def wait_for_database(url: str, timeout_s: float = 30.0, attempt_s: float 
 @asynccontextmanager
 async def migration_lock(url: str, timeout_s: float = 60.0) -> AsyncIterator[None]:
     """Held by one process at a time for a database (a session-level advisory lock)."""
-    connection = await asyncpg.connect(**_connect_args(url, timeout_s))
+    connection = await asyncpg.connect(**connect_args(url, timeout_s))
     try:
         await connection.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
         try:
@@ -99,7 +100,10 @@ async def _run(url: str, action: str) -> list[str]:
         async with command:
             if action == "upgrade":
                 return await command.upgrade(run_in_transaction=True)
-            return await command.heads()
+            try:
+                return await command.heads()
+            except OperationalError:  # no aerich table yet: an empty database
+                return sorted(path.name for path in (MIGRATIONS / APP).glob("[0-9]*_*.py"))
 
     return await asyncio.create_task(run())
 

@@ -8,9 +8,9 @@ responses say whether one is set (``password_set``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Discriminator, Field, Tag
 
 from tickhub_accounts.rules import (
     AppId,
@@ -36,6 +36,9 @@ from tickhub_accounts.rules import (
     UserId,
     VtSymbol,
 )
+
+GATEWAY_TYPE_ERROR = "gateway_type_invalid"
+"""The error type of a body whose gateway_type is missing or unknown."""
 
 # --- examples (shown in /docs) ------------------------------------------------
 
@@ -102,18 +105,44 @@ class CtpCreate(CtpConfig):
     auth_code: AuthCode | None = None
 
 
-class AccountCreate(Strict):
-    """A new account. ``ctp`` is required for gateway_type ctp; ``sim`` is optional for
-    gateway_type sim (defaults apply); the other type's object is refused."""
-
+class _AccountBase(Strict):
     name: SourceName
-    gateway_type: GatewayTypeName
     priority: Priority
     is_enabled: bool = True
     canary: VtSymbol = Field(description="Contract whose ticks prove the feed is alive.")
     contracts: Contracts = Field(default_factory=list)
-    ctp: CtpCreate | None = None
-    sim: SimConfig | None = None
+
+
+class CtpAccountCreate(_AccountBase):
+    """A new CTP account: ``ctp`` holds its settings and secrets."""
+
+    gateway_type: Literal["ctp"]
+    ctp: CtpCreate
+
+
+class SimAccountCreate(_AccountBase):
+    """A new sim account: ``sim`` may be left out (defaults apply)."""
+
+    gateway_type: Literal["sim"]
+    sim: SimConfig = Field(default_factory=SimConfig)
+
+
+def _gateway_tag(value: Any) -> str | None:
+    kind = value.get("gateway_type") if isinstance(value, dict) else None
+    # Tags that are no field names: they must not read as a field in error locations.
+    return f"gateway_type={kind}" if kind in ("ctp", "sim") else None
+
+
+AccountCreate = Annotated[
+    Annotated[CtpAccountCreate, Tag("gateway_type=ctp")]
+    | Annotated[SimAccountCreate, Tag("gateway_type=sim")],
+    Discriminator(
+        _gateway_tag,
+        custom_error_type=GATEWAY_TYPE_ERROR,
+        custom_error_message="the body must be an object with gateway_type 'ctp' or 'sim'",
+    ),
+]
+"""A new account, its settings by ``gateway_type``."""
 
 
 # --- update -------------------------------------------------------------------

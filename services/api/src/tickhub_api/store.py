@@ -19,7 +19,7 @@ from tickhub_accounts.models import MarketDataAccount
 from tickhub_accounts.rules import CtpConfig, SimConfig
 
 from .errors import ApiError
-from .schemas import AccountCreate, AccountOut, AccountUpdate, CtpOut
+from .schemas import AccountCreate, AccountOut, AccountUpdate, CtpAccountCreate, CtpOut
 
 SECRET_FIELDS = ("password", "auth_code")
 
@@ -115,18 +115,12 @@ async def create_account(body: AccountCreate, box: SecretBox) -> MarketDataAccou
         canary=body.canary,
         contracts=list(body.contracts),
     )
-    if body.gateway_type == "ctp":
-        if body.sim is not None:
-            raise _invalid(("sim",), "not allowed with gateway_type ctp", "extra_forbidden")
-        if body.ctp is None:
-            raise _invalid(("ctp",), "required with gateway_type ctp", "missing")
+    if isinstance(body, CtpAccountCreate):
         account.settings = body.ctp.model_dump(exclude=set(SECRET_FIELDS))
         account.password_encrypted = _encrypt(box, body.ctp.password)
         account.auth_code_encrypted = _encrypt(box, body.ctp.auth_code)
     else:
-        if body.ctp is not None:
-            raise _invalid(("ctp",), "not allowed with gateway_type sim", "extra_forbidden")
-        account.settings = (body.sim or SimConfig()).model_dump()
+        account.settings = body.sim.model_dump()
     await _ensure_name_free(body.name)
     try:
         await account.save()

@@ -17,11 +17,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from ..guard import require_token
+from ..guard import reject_unknown_query, require_token
 from ..state import require_database
 from . import accounts
 
 api_router = APIRouter(
-    prefix="/api", dependencies=[Depends(require_token), Depends(require_database)]
+    prefix="/api",
+    dependencies=[
+        Depends(require_token),
+        Depends(reject_unknown_query),
+        Depends(require_database),
+    ],
 )
 api_router.include_router(accounts.router)

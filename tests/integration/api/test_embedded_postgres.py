@@ -1,0 +1,156 @@
+"""The embedded PostgreSQL of ``tickhub up``: starts (as root here, by running the
+server as an unprivileged user), migrates, keeps its data, stops leaving no process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tickhub_cli.postgres import EmbeddedPostgres, PostgresError, run_prestart
+
+
+@pytest.fixture
+def base() -> Iterator[Path]:
+    # Not pytest's tmp dir: that one is closed (mode 700) to the server's user.
+    path = Path(tempfile.mkdtemp(prefix="tickhub-pg-test-"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def _server_processes(postmaster: int) -> list[int]:
+    """The postmaster and its children (the background workers and backends; each
+    is its own session leader, so they are found by parent)."""
+    found = [postmaster] if _alive(postmaster) else []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            if parent == postmaster and _alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+def _uid(pid: int) -> int | None:
+    """The process's user, None if it has exited meanwhile (short-lived workers)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    for line in status.splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[1])
+    return None
+
+
+def _stopped(server: EmbeddedPostgres) -> bool:
+    return server.process is None
+
+
+async def _count(url: str) -> int:
+    connection = await asyncpg.connect(url, timeout=10)
+    try:
+        count: int = await connection.fetchval("SELECT count(*) FROM accounts")
+        return count
+    finally:
+        await connection.close()
+
+
+async def test_starts_migrates_keeps_data_and_stops_leaving_no_process(base: Path) -> None:
+    data_dir = base / "data"
+    server = EmbeddedPostgres(data_dir).start()
+    try:
+        assert server.process is not None
+        processes = _server_processes(server.process.pid)
+        assert len(processes) > 1  # the postmaster and its background workers
+        if os.geteuid() == 0:
+            uids = {_uid(pid) for pid in processes} - {None}
+            assert uids and 0 not in uids
+        assert (data_dir / "postgres" / "data" / "PG_VERSION").exists()
+        assert oct((data_dir / "postgres" / "password").stat().st_mode & 0o777) == "0o600"
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TICKHUB_")}
+        run_prestart({**env, "TICKHUB_DATABASE_URL": server.url}, demo=True, wait_s=30)
+        assert await _count(server.url) == 2
+
+        with pytest.raises(asyncpg.InvalidPasswordError):
+            await asyncpg.connect(server.url.replace(server.password, "wrong"), timeout=10)
+    finally:
+        server.stop()
+    assert _stopped(server)
+    assert [pid for pid in processes if _alive(pid)] == []
+
+    # Started again on the same data: the same password, the same rows.
+    with EmbeddedPostgres(data_dir) as again:
+        assert await _count(again.url) == 2
+        assert again.process is not None
+        processes = _server_processes(again.process.pid)
+    assert [pid for pid in processes if _alive(pid)] == []
+
+
+def test_a_server_left_by_a_killed_run_is_replaced(base: Path) -> None:
+    # A `tickhub up` that died without stopping its server: a process of its own,
+    # gone, its server left running (reparented, not our child).
+    orphaned = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; from pathlib import Path;"
+            "from tickhub_cli.postgres import EmbeddedPostgres;"
+            f"s = EmbeddedPostgres(Path({str(base / 'data')!r})).start();"
+            "print(s.process.pid, flush=True); os._exit(0)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    orphan = int(orphaned.stdout.strip())
+    left = _server_processes(orphan)
+    assert orphan in left
+    with EmbeddedPostgres(base / "data") as server:
+        assert server.process is not None and server.process.pid != orphan
+        assert [pid for pid in left if _alive(pid)] == []
+
+
+def test_a_port_in_use_is_one_clear_error(base: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(PostgresError, match=f"port {port} is already in use"):
+            EmbeddedPostgres(base / "data", port=port).start()
+
+
+def test_a_closed_directory_above_the_data_is_named(base: Path) -> None:
+    closed = base / "closed"
+    closed.mkdir(mode=0o700)
+    server = EmbeddedPostgres(closed / "data")
+    if server.user.uid == os.geteuid():
+        # Not root: the server runs as ourselves and reaches our own directories.
+        with server:
+            assert server.process is not None
+        return
+    with pytest.raises(PostgresError, match=rf"{closed} is closed to it.*chmod o\+x {closed}"):
+        server.start()
+    assert server.process is None
