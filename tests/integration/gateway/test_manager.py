@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from nats.aio.client import Client
 
+from tickhub_cli.natsserver import NatsServer
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import GatewayStatus, Heartbeat, Tick
 from tickhub_gateway.manager import GatewayManager
@@ -391,3 +392,23 @@ async def test_the_service_refuses_a_bad_source_list_in_one_line(
     text = err.decode()
     assert "TICKHUB_SOURCES" in text and says in text, text
     assert "Traceback" not in text
+
+
+async def test_the_service_stops_with_its_workers_even_when_nats_is_frozen(
+    nc: Client, gw_settings: Settings, tmp_path: Path, nats_server: NatsServer
+):
+    service = await start_service(gw_settings, tmp_path / "gateway.log")
+    try:
+        pids = await wait_running(nc)
+        nats_server.freeze()
+        try:
+            service.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(service.wait(), 20) == 0
+        finally:
+            nats_server.thaw()
+            await until(lambda: nc.is_connected, within=20)  # for the nc fixture's drain
+        assert [pid for pid in pids if alive(pid)] == []
+    finally:
+        if service.returncode is None:
+            service.kill()
+            await service.wait()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nats.aio.client import Client
 
+from tickhub_cli.natsserver import NatsServer
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import Connection, Heartbeat, LogRecord, Tick, WorkerCommand
 from tickhub_gateway.convert import to_tick
@@ -319,3 +320,18 @@ async def test_a_worker_whose_manager_dies_stops_by_itself(
     finally:
         if alive(worker_pid):
             os.kill(worker_pid, signal.SIGKILL)
+
+
+async def test_a_worker_stops_on_sigterm_even_when_nats_is_frozen(
+    nc: Client, workers: Workers, nats_server: NatsServer
+):
+    conns = await inbox(nc, subjects.connection("sim-a"), Connection)
+    proc = await workers.start(sim("sim-a"))
+    await conns.wait_for(lambda c: c.state == "connected", START_TIMEOUT)
+    nats_server.freeze()  # half-open: sockets stay, nothing answers
+    try:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+    finally:
+        nats_server.thaw()
+        await until(lambda: nc.is_connected, within=20)  # for the nc fixture's drain

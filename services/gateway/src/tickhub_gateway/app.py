@@ -4,6 +4,7 @@ database takes over in the next issue)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import msgspec
@@ -31,4 +32,6 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         await stop.wait()
     finally:
         await manager.close()
-        await nc.drain()
+        # Bounded: a frozen server must not keep the service (and `tickhub up`) alive.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(nc.drain(), 2.0)

@@ -52,6 +52,9 @@ PUMP_BATCH = 2_000
 """Messages published before the pump yields, so heartbeats and NATS's own flusher
 get the loop even when ticks arrive faster than they can be sent."""
 
+NATS_STEP_TIMEOUT_S = 1.0
+"""Each NATS call of the shutdown (unsubscribe, last publish, drain) gets this long."""
+
 CLOSE_TIMEOUT_S = 2.0
 """How long shutdown waits for the gateway to close (CTP's release can hang)."""
 
@@ -116,18 +119,24 @@ class WorkerHost:
         await stop.wait()
 
         self.log.info("stopping")
+        # Every NATS step is bounded: with the server gone or frozen, nats-py can wait
+        # forever, and a worker that never exits outlives its manager.
         with contextlib.suppress(Exception):
-            await control.unsubscribe()
+            await asyncio.wait_for(control.unsubscribe(), NATS_STEP_TIMEOUT_S)
         clean = await self._close_gateway()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._publish_queued()
         with contextlib.suppress(Exception):
-            await self.nc.drain()
+            await asyncio.wait_for(self._publish_queued(), NATS_STEP_TIMEOUT_S)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.nc.drain(), NATS_STEP_TIMEOUT_S)
         if not clean:
             # The gateway's threads are stuck; a normal exit would wait for them forever.
             os._exit(0)
+        if not self.nc.is_closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.nc.close(), NATS_STEP_TIMEOUT_S)
 
     async def _close_gateway(self) -> bool:
         """Close the gateway and the EventEngine on a helper thread, bounded in time."""

@@ -53,6 +53,8 @@ CHECK_INTERVAL_S = 0.1
 """How often heartbeat ages are checked (the hung verdict's resolution)."""
 
 OPERATOR = "operator"
+NATS_STEP_TIMEOUT_S = 1.0
+"""Bound on each NATS call made while shutting down."""
 CRASH_WAIT_S = 2.0
 """How long a crash fault's reply waits to show the exit."""
 
@@ -103,14 +105,12 @@ class GatewayManager:
         """Stop every worker (grace, then SIGKILL) and stop listening.
 
         Commands already running finish first (each source's lock), so no process
-        is ever left half-started; commands arriving later are refused.
+        is ever left half-started; commands arriving later are refused. The workers
+        go before anything that talks to NATS, which can hang when the server does.
         """
         if self._closed:
             return
         self._closed = True
-        for sub in self._subscriptions:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
         if self._monitor is not None:
             self._monitor.cancel()
             await asyncio.gather(self._monitor, return_exceptions=True)
@@ -121,6 +121,9 @@ class GatewayManager:
 
         async with self._apply_lock:
             await asyncio.gather(*(end(source) for source in list(self._sources.values())))
+        for sub in self._subscriptions:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(sub.unsubscribe(), NATS_STEP_TIMEOUT_S)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -444,6 +447,9 @@ class GatewayManager:
         status = source.tracker.status()
         source.sent_at = time.monotonic()
         try:
-            await self.nc.publish(subjects.status(status.source), codec.encode(status))
+            await asyncio.wait_for(
+                self.nc.publish(subjects.status(status.source), codec.encode(status)),
+                NATS_STEP_TIMEOUT_S,
+            )
         except Exception as error:
             source.log.warning("status not published: %r", error)
