@@ -85,3 +85,15 @@ def api_token(settings: Settings) -> str:
             "blanks (make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
     return token
+
+
+def login_url(settings: Settings, token: str) -> str:
+    """What ``tickhub up`` prints: the api with the token in the URL's fragment, which
+    a browser keeps to itself (never sent to a server, so never in an access log);
+    the dashboard reads it from there."""
+    host = settings.api_host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.api_port}/#token={token}"

@@ -1,0 +1,115 @@
+"""The account field rules: the same names, contracts and fronts the rest of the hub
+accepts, and the schema says exactly what is valid."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+from tickhub_accounts.rules import (
+    EXCHANGES,
+    FRONT_PATTERN,
+    CtpConfig,
+    FrontAddress,
+    Priority,
+    SimConfig,
+    SourceName,
+    VtSymbol,
+)
+from tickhub_contracts import subjects
+
+# Strict, as in the models that use these types.
+STRICT = ConfigDict(strict=True)
+names = TypeAdapter(SourceName, config=STRICT)
+symbols = TypeAdapter(VtSymbol, config=STRICT)
+fronts = TypeAdapter(FrontAddress, config=STRICT)
+priorities = TypeAdapter(Priority, config=STRICT)
+
+
+def _accepted(adapter: TypeAdapter[Any], value: object) -> bool:
+    try:
+        adapter.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _is_token(value: str) -> bool:
+    try:
+        subjects.token(value)
+    except subjects.InvalidToken:
+        return False
+    return True
+
+
+@given(st.text(max_size=70))
+def test_a_name_is_valid_exactly_when_it_is_a_nats_token(value: str) -> None:
+    assert _accepted(names, value) == _is_token(value)
+
+
+@given(st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True))
+def test_every_token_shaped_name_is_valid(value: str) -> None:
+    assert _accepted(names, value)
+
+
+@given(st.text(max_size=20), st.sampled_from([*EXCHANGES, "LME", "shfe", "SSE", ""]))
+def test_a_contract_is_symbol_dot_ctp_exchange(symbol: str, exchange: str) -> None:
+    vt_symbol = f"{symbol}.{exchange}"
+    expected = _is_token(symbol) and exchange in EXCHANGES
+    assert _accepted(symbols, vt_symbol) == expected
+    if expected:
+        assert subjects.split_vt_symbol(vt_symbol) == (symbol, exchange)
+
+
+@given(st.integers(min_value=-10, max_value=100_000))
+def test_a_front_port_is_1_to_65535(port: int) -> None:
+    assert _accepted(fronts, f"tcp://127.0.0.1:{port}") == (1 <= port <= 65535)
+    # Leading zeros are no port CTP would print: refused.
+    assert not _accepted(fronts, f"tcp://127.0.0.1:0{port}") or port < 0
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["http://a:1", "tcp://a", "tcp://:1", "tcp://user@a:1", "tcp://a:1/x", "tcp://a b:1", ""],
+)
+def test_malformed_fronts_are_refused(address: str) -> None:
+    assert not _accepted(fronts, address)
+    assert not re.match(FRONT_PATTERN, address)
+
+
+@given(st.integers(min_value=-(2**70), max_value=2**70))
+def test_priority_bounds(value: int) -> None:
+    assert _accepted(priorities, value) == (0 <= value <= 1000)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [(3.0, True), (3.5, False), ("3", False), (True, False), (None, False), (1e300, False)],
+)
+def test_priority_takes_integral_floats_only(value: object, ok: bool) -> None:
+    assert _accepted(priorities, value) == ok
+
+
+def test_strict_models_refuse_coercion_and_unknown_fields() -> None:
+    with pytest.raises(ValidationError):
+        SimConfig.model_validate({"fail_login": "true"})
+    with pytest.raises(ValidationError):
+        SimConfig.model_validate({"speed": 1})
+    with pytest.raises(ValidationError):
+        SimConfig.model_validate({"delay_ms": float("nan")})
+    with pytest.raises(ValidationError) as error:
+        CtpConfig.model_validate({"userid": "1", "broker_id": "9999", "md_fronts": []})
+    assert [e["loc"] for e in error.value.errors()] == [("md_fronts",)]
+
+
+def test_ctp_lengths_are_ctps_own() -> None:
+    base = {"userid": "1", "broker_id": "9999", "md_fronts": ["tcp://a:1"]}
+    CtpConfig.model_validate({**base, "userid": "u" * 15, "app_id": "a" * 32})
+    for field, value in (("userid", "u" * 16), ("app_id", "a" * 33), ("broker_id", "1" * 11)):
+        with pytest.raises(ValidationError):
+            CtpConfig.model_validate({**base, field: value})
