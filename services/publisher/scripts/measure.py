@@ -69,9 +69,17 @@ async def feed(settings: Settings, rate: float, total: int, contracts: list[str]
 
 
 def cpu_seconds(pid: int) -> float:
-    """user + system CPU of a process so far (Linux)."""
+    """user + system CPU of a process so far (Linux); prints each thread's share."""
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
+        name = (task / "comm").read_text().strip()
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        print(
+            f"  thread {name}: user {int(fields[11]) / tick:.2f} s, "
+            f"system {int(fields[12]) / tick:.2f} s"
+        )
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick
 
 
 def main() -> None:
