@@ -18,6 +18,8 @@ else. It listens on 127.0.0.1 only, without a Unix socket, and asks for the pass
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import importlib.util
 import os
 import pwd
@@ -29,6 +31,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,8 +145,17 @@ def free_port(host: str) -> int:
 class EmbeddedPostgres:
     """A PostgreSQL server child process, its files under ``<data_dir>/postgres``."""
 
-    def __init__(self, data_dir: Path, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        *,
+        die_with_parent: bool = False,
+    ) -> None:
         self.root = data_dir.resolve() / "postgres"
+        # `tickhub up` sets this: if it is killed hard, the kernel tells the server.
+        self.die_with_parent = die_with_parent
         self.pgdata = self.root / "data"
         self.log_path = self.root / "postgres.log"
         self.host = host
@@ -287,6 +299,7 @@ class EmbeddedPostgres:
             user=user,
             group=group,
             extra_groups=extra_groups,
+            preexec_fn=_fast_shutdown_with_parent() if self.die_with_parent else None,
         )
         log.close()
         log_start = self.log_path.stat().st_size
@@ -410,6 +423,29 @@ class EmbeddedPostgres:
 
 class _PortTaken(Exception):
     pass
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _fast_shutdown_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn``: when our process dies, the kernel sends the server SIGINT,
+    PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
+
+    It runs in the child after subprocess has switched to the server's user, which
+    is what keeps the setting (a change of user would clear it).
+    """
+    if sys.platform != "linux":
+        return None
+    try:
+        prctl = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGINT, 0, 0, 0)
+
+    return preexec
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,29 +109,43 @@ async def test_starts_migrates_keeps_data_and_stops_leaving_no_process(base: Pat
     assert [pid for pid in processes if _alive(pid)] == []
 
 
-def test_a_server_left_by_a_killed_run_is_replaced(base: Path) -> None:
-    # A `tickhub up` that died without stopping its server: a process of its own,
-    # gone, its server left running (reparented, not our child).
-    orphaned = subprocess.run(
+def _start_in_a_process_that_dies(data_dir: Path, die_with_parent: bool) -> int:
+    """Start a server from a process that then dies at once without stopping it (a
+    `tickhub up` killed hard); returns the server's pid."""
+    result = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import os, sys; from pathlib import Path;"
+            "import os; from pathlib import Path;"
             "from tickhub_cli.postgres import EmbeddedPostgres;"
-            f"s = EmbeddedPostgres(Path({str(base / 'data')!r})).start();"
-            "print(s.process.pid, flush=True); os._exit(0)",
+            f"s = EmbeddedPostgres(Path({str(data_dir)!r}), die_with_parent={die_with_parent});"
+            "s.start(); print(s.process.pid, flush=True); os._exit(0)",
         ],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    orphan = int(orphaned.stdout.strip())
+    return int(result.stdout.strip())
+
+
+def test_a_server_left_by_a_killed_run_is_replaced(base: Path) -> None:
+    orphan = _start_in_a_process_that_dies(base / "data", die_with_parent=False)
     left = _server_processes(orphan)
     assert orphan in left
     with EmbeddedPostgres(base / "data") as server:
         assert server.process is not None and server.process.pid != orphan
         assert [pid for pid in left if _alive(pid)] == []
+
+
+def test_with_die_with_parent_the_server_stops_when_its_parent_dies(base: Path) -> None:
+    postmaster = _start_in_a_process_that_dies(base / "data", die_with_parent=True)
+    deadline = time.monotonic() + 30
+    while _alive(postmaster):
+        assert time.monotonic() < deadline, "the server outlived its parent"
+        time.sleep(0.05)
+    log = (base / "data" / "postgres" / "postgres.log").read_text()
+    assert "received fast shutdown request" in log
 
 
 def test_a_port_in_use_is_one_clear_error(base: Path) -> None:

@@ -11,7 +11,14 @@ from tickhub_accounts.rules import GatewayTypeName
 from .. import store
 from ..announce import announce
 from ..errors import Problem
-from ..schemas import CTP_EXAMPLE, SIM_EXAMPLE, AccountCreate, AccountOut, AccountUpdate
+from ..schemas import (
+    ACCOUNT_EXAMPLE,
+    CTP_EXAMPLE,
+    SIM_EXAMPLE,
+    AccountCreate,
+    AccountOut,
+    AccountUpdate,
+)
 from ..state import box_of
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
@@ -19,32 +26,80 @@ router = APIRouter(prefix="/accounts", tags=["accounts"])
 AccountId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The account's id.", examples=[3])]
 
 
+_PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
+    400: (
+        "Malformed JSON",
+        {"type": "malformed_json", "detail": "the request body is not valid JSON"},
+    ),
+    401: (
+        "No or wrong bearer token",
+        {"type": "unauthorized", "detail": "send Authorization: Bearer <token> (...)"},
+    ),
+    404: ("No account with this id", {"type": "not_found", "detail": "no account with id 3"}),
+    409: (
+        "The name is taken (names ignore letter case)",
+        {"type": "conflict", "detail": "an account named 'ctp-main' exists already (...)"},
+    ),
+    413: (
+        "Body larger than TICKHUB_API_MAX_BODY_BYTES",
+        {"type": "payload_too_large", "detail": "the request body is larger than 1048576 bytes"},
+    ),
+    415: (
+        "Body not sent as application/json",
+        {"type": "unsupported_media_type", "detail": "send the body as JSON with (...)"},
+    ),
+    422: (
+        "Invalid field(s), named in `errors[].field`",
+        {
+            "type": "validation_error",
+            "detail": "priority: Input should be less than or equal to 1000",
+            "errors": [
+                {
+                    "field": "priority",
+                    "location": "body",
+                    "message": "Input should be less than or equal to 1000",
+                    "type": "less_than_equal",
+                }
+            ],
+        },
+    ),
+    503: (
+        "The database is unavailable",
+        {"type": "unavailable", "detail": "the database is unavailable; try again shortly"},
+    ),
+}
+
+
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    texts = {
-        400: "Malformed JSON",
-        401: "No or wrong bearer token",
-        404: "No account with this id",
-        409: "The name is taken (names ignore letter case)",
-        413: "Body larger than TICKHUB_API_MAX_BODY_BYTES",
-        415: "Body not sent as application/json",
-        422: "Invalid field(s), named in `errors[].field`",
-        503: "The database is unavailable",
-    }
-    return {code: {"model": Problem, "description": texts[code]} for code in (401, 503, *codes)}
+    """The error responses of a route, each with an example :class:`Problem`."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in (401, 503, *codes):
+        description, example = _PROBLEMS[code]
+        body = {"title": description, "status": code, "errors": [], **example}
+        responses[code] = {
+            "model": Problem,
+            "description": description,
+            "content": {"application/json": {"example": body}},
+        }
+    return responses
 
 
 @router.get(
     "",
     summary="List accounts",
     response_model=list[AccountOut],
-    responses=_problems(422),
+    responses={
+        200: {"content": {"application/json": {"example": [ACCOUNT_EXAMPLE]}}},
+        **_problems(422),
+    },
 )
 async def list_accounts(
     gateway_type: Annotated[
-        GatewayTypeName | None, Query(description="Only accounts of this type.")
+        GatewayTypeName | None, Query(description="Only accounts of this type.", examples=["ctp"])
     ] = None,
     is_enabled: Annotated[
-        bool | None, Query(description="Only enabled (or only disabled) ones.")
+        bool | None,
+        Query(description="Only enabled (or only disabled) ones.", examples=[True]),
     ] = None,
 ) -> list[AccountOut]:
     """Every account, preferred first (by priority, then id). Secrets are never

@@ -22,6 +22,8 @@ router = APIRouter(prefix="/health", tags=["health"])
 class Liveness(BaseModel):
     status: Literal["ok"] = "ok"
 
+    model_config = {"json_schema_extra": {"examples": [{"status": "ok"}]}}
+
 
 class Readiness(BaseModel):
     status: Literal["ready", "unavailable"]
