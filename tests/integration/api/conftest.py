@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,16 @@ async def app(api_settings: Settings) -> AsyncIterator[FastAPI]:
     async with application.router.lifespan_context(application):
         await wait_for(lambda: application.state.nats.connected)
         yield application
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """An app of the test's own settings, its lifespan running, and an authorised client."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api", headers=AUTH) as c:
+            yield app, c
 
 
 @pytest.fixture

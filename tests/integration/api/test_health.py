@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
 
 from tests.integration.api import bodies
-from tests.integration.api.conftest import AUTH, free_port, wait_for
+from tests.integration.api.conftest import free_port, running, wait_for
 from tests.integration.conftest import own_schema
-from tickhub_api.main import create_app
 from tickhub_cli.natsserver import NatsServer
 from tickhub_runtime.settings import Settings
-
-
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api", headers=AUTH) as c:
-            yield app, c
 
 
 async def test_ready_when_database_and_nats_answer(client: httpx.AsyncClient) -> None:

@@ -75,3 +75,10 @@ def test_login_url_carries_the_token_in_the_fragment(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, api_host="0.0.0.0", api_port=8123, _env_file=None)
     # The fragment never reaches a server log; a wildcard bind is reached on localhost.
     assert login_url(settings, "tok") == "http://127.0.0.1:8123/#token=tok"
+
+
+def test_a_file_that_cannot_be_created_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    with pytest.raises(SecretFileError, match="cannot be created"):
+        read_or_create(blocker / "token", lambda: "value")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 
 from tickhub_accounts.db import DatabaseUrlError, database_url
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings()
     logs.configure("api", settings.log_level)
+    # Tortoise's DEBUG start-up line shows a third of the database password.
+    logging.getLogger("tortoise").setLevel(max(logging.INFO, logging.getLogger().level))
     log = logs.get_logger("tickhub.api")
     from . import migrate
     from .prestart import prestart
