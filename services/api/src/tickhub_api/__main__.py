@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "prestart":
             asyncio.run(prestart(settings, demo=not args.no_demo, wait_s=args.wait))
         else:
-            print(asyncio.run(migrate.make(database_url(settings), args.name)))
+            written = asyncio.run(migrate.make(database_url(settings), args.name))
+            print(written or "the models match the migrations: nothing to write")
     except (DatabaseUrlError, migrate.DatabaseUnavailable) as error:
         log.error("%s failed: %s", args.command, error)
         return 1
