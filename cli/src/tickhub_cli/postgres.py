@@ -464,7 +464,7 @@ def _wait_gone(pid: int, timeout: float) -> bool:
 
 def run_prestart(env: dict[str, str], *, demo: bool = True, wait_s: float = 60.0) -> None:
     """Migrate the database TICKHUB_DATABASE_URL (in ``env``) names and, unless
-    ``demo`` is False, add the demo accounts to an empty pool: ``python -m tickhub_api
+    ``demo`` is False, add the demo accounts to a new database: ``python -m tickhub_api
     prestart`` as a child (the CLI starts services, it does not import them)."""
     command = [sys.executable, "-m", "tickhub_api", "prestart", "--wait", str(wait_s)]
     if not demo:

@@ -110,7 +110,7 @@ async def _names(url: str) -> list[str]:
         await connection.close()
 
 
-async def test_prestart_migrates_and_adds_the_demo_accounts_once(database_url: str) -> None:
+async def test_prestart_adds_the_demo_accounts_to_a_new_database_only(database_url: str) -> None:
     first = await asyncio.to_thread(_prestart, database_url)
     assert first.returncode == 0, first.stderr
     assert "added the demo accounts sim-a, sim-b" in first.stderr
@@ -120,6 +120,16 @@ async def test_prestart_migrates_and_adds_the_demo_accounts_once(database_url: s
     second = await asyncio.to_thread(_prestart, database_url)
     assert second.returncode == 0, second.stderr
     assert await _names(database_url) == ["sim-a", "sim-b"]
+
+    # An operator empties the pool: a restart does not bring the sims back.
+    connection = await asyncpg.connect(**migrate.connect_args(database_url, 10))
+    try:
+        await connection.execute("DELETE FROM accounts")
+    finally:
+        await connection.close()
+    third = await asyncio.to_thread(_prestart, database_url)
+    assert third.returncode == 0, third.stderr
+    assert await _names(database_url) == []
 
 
 async def test_prestart_no_demo_leaves_the_pool_empty(database_url: str) -> None:

@@ -31,8 +31,8 @@ def demo_accounts(settings: Settings) -> list[MarketDataAccount]:
 async def seed_demo(settings: Settings) -> list[str]:
     """Add the demo accounts if the pool is empty; returns the names added.
 
-    Needs an active Tortoise context. An operator who deleted every account and
-    restarts gets them back: ``--no-demo`` is the way to keep an empty pool.
+    Needs an active Tortoise context. The api's prestart calls this for a new
+    database only, so an operator's emptied pool is not refilled.
     """
     if await MarketDataAccount.exists():
         return []

@@ -1,7 +1,7 @@
 """`tickhub api` / `python -m tickhub_api`: serve the REST API with uvicorn.
 
 ``python -m tickhub_api prestart [--no-demo] [--wait SECONDS]``: wait for the
-database, apply the migrations, add the demo accounts to an empty pool; run once
+database, apply the migrations, add the demo accounts to a new database; run once
 before serving (``tickhub up`` does, and so does the container's command).
 
 ``python -m tickhub_api makemigration NAME``: write a new migration after a change

@@ -3,7 +3,7 @@
 ``tickhub up`` runs ``python -m tickhub_api prestart`` once before it starts the
 services (the full-stack-fastapi-template "prestart" pattern); a container runs it
 before ``python -m tickhub_api``. Safe to run concurrently and again: migrations
-are serialised by an advisory lock and the demo accounts go only into an empty pool.
+are serialised by an advisory lock and the demo accounts go only into a new database.
 """
 
 from __future__ import annotations
@@ -16,11 +16,16 @@ from . import migrate
 
 
 async def prestart(settings: Settings, *, demo: bool = True, wait_s: float = 60.0) -> list[str]:
-    """Returns the names of the demo accounts added (none if the pool had accounts)."""
+    """Returns the names of the demo accounts added.
+
+    They go into a new database only (this run applied its first migration): a pool
+    an operator emptied stays empty, and sims never appear in a running hub's pool.
+    """
     url = database_url(settings)
     await migrate.wait_for_database(url, timeout_s=wait_s)
-    await migrate.upgrade(url)
-    if not demo:
+    applied = await migrate.upgrade(url)
+    new_database = any(name.startswith("0_") for name in applied)
+    if not (demo and new_database):
         return []
     async with (
         migrate.migration_lock(url),
