@@ -472,6 +472,8 @@ def run_prestart(env: dict[str, str], *, demo: bool = True, wait_s: float = 60.0
     result = subprocess.run(
         command, env=env, stderr=subprocess.PIPE, timeout=wait_s + 120, check=False
     )
+    text = result.stderr.decode(errors="replace")
+    sys.stderr.write(text)  # its log lines, in the stream of `tickhub up`'s own
     if result.returncode != 0:
-        lines = result.stderr.decode(errors="replace").strip().splitlines()
+        lines = text.strip().splitlines()
         raise PostgresError(lines[-1] if lines else f"prestart exited with {result.returncode}")

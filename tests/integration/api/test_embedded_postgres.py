@@ -211,3 +211,11 @@ async def test_the_api_rides_out_a_database_restart(base: Path, settings: Settin
             assert (await client.get("/health/ready")).status_code == 200
     finally:
         server.stop()
+
+
+def test_run_prestart_reports_an_unreachable_database_in_one_line() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKHUB_")}
+    url = f"postgresql://tickhub:pw-not-shown-123@127.0.0.1:{free_port()}/tickhub"
+    with pytest.raises(PostgresError, match="did not answer within 1 s") as error:
+        run_prestart({**env, "TICKHUB_DATABASE_URL": url}, wait_s=1)
+    assert "pw-not-shown-123" not in str(error.value)
