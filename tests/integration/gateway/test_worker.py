@@ -335,3 +335,35 @@ async def test_a_worker_stops_on_sigterm_even_when_nats_is_frozen(
     finally:
         nats_server.thaw()
         await until(lambda: nc.is_connected, within=20)  # for the nc fixture's drain
+
+
+async def test_a_late_sim_catches_up_every_slot_but_skips_what_is_too_old(
+    nc: Client, workers: Workers
+):
+    ticks = await inbox(nc, "tickhub.tick.sim-a.>", Tick)
+    logs = await inbox(nc, subjects.log("gateway", "sim-a"), LogRecord)
+    proc = await workers.start(sim("sim-a", contracts=["rb2605.SHFE"]))
+    await ticks.wait_count(lambda t: True, 2, START_TIMEOUT)
+
+    # Frozen for 1 s (under the 2 s catch-up): every slot still comes, in order.
+    proc.send_signal(signal.SIGSTOP)
+    await asyncio.sleep(1.0)  # the length of the freeze, not a synchronisation
+    proc.send_signal(signal.SIGCONT)
+    thawed = datetime.now(UTC)
+    await ticks.wait_for(lambda t: t.datetime > thawed)
+    slots = [slot_of(t) for t in ticks.values]
+    assert slots == list(range(slots[0], slots[-1] + 1))
+
+    # Frozen for 4 s: a real front does not replay that; the sim skips and says so.
+    seen = len(ticks.items)
+    proc.send_signal(signal.SIGSTOP)
+    await asyncio.sleep(4.0)
+    proc.send_signal(signal.SIGCONT)
+    thawed = datetime.now(UTC)
+    await ticks.wait_for(lambda t: t.datetime > thawed, after=seen)
+    skipped = await logs.wait_for(lambda r: "skipped" in r.message)
+    assert "behind" in skipped.message
+    slots = [slot_of(t) for t in ticks.values]
+    assert slots == sorted(slots) and len(set(slots)) == len(slots)
+    missing = slots[-1] - slots[0] + 1 - len(slots)
+    assert 1 <= missing <= 6, missing  # ~(4 s - 2 s) of 0.5 s slots

@@ -36,6 +36,8 @@ MAX_CATCH_UP_S = 2.0
 """A real front does not replay what it missed; after a longer stall (SIGSTOP, a
 frozen machine) the sim skips ahead instead of bursting stale slots."""
 
+SKIP_LOG_INTERVAL_S = 10.0
+
 _SUPPORTED_FAULTS: frozenset[str] = frozenset({"stall", "resume", "disconnect"})
 
 
@@ -110,6 +112,7 @@ class SimGateway(SourceGateway):
         delay = self._delay_ns
         max_behind = max(1, int(MAX_CATCH_UP_S * NS / period))
         next_slot = slot_due(time.time_ns(), period, delay) + 1
+        next_skip_log = 0.0
 
         while not self._closing.is_set():
             while self._requests:
@@ -137,6 +140,12 @@ class SimGateway(SourceGateway):
                     skipped = due - next_slot + 1 - max_behind
                     self.slots_skipped += skipped
                     next_slot += skipped
+                    if time.monotonic() >= next_skip_log:
+                        next_skip_log = time.monotonic() + SKIP_LOG_INTERVAL_S
+                        self.write_log(
+                            f"sim fell over {MAX_CATCH_UP_S:g} s behind: skipped {skipped} slots "
+                            f"({self.slots_skipped} in all)"
+                        )
                 if connected and not stalled:
                     feeds = list(self._feeds.values())
                     name = self.gateway_name
