@@ -52,6 +52,7 @@ from ..normalise import (
     price,
     resolve_datetime,
 )
+from . import ctp_release
 
 CTP_EXCHANGES: frozenset[Exchange] = frozenset(
     {Exchange.CFFEX, Exchange.SHFE, Exchange.CZCE, Exchange.DCE, Exchange.INE, Exchange.GFEX}
@@ -226,7 +227,12 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
         self.md_api.unsubscribe(req)
 
     def close(self) -> None:
-        """Release the CTP apis, bounded: CTP's Release() is known to hang at times."""
+        """Release the CTP apis, bounded: CTP's Release() is known to hang at times.
+
+        The apis are released without the GIL (:mod:`.ctp_release`), which is what
+        lets the bound work: a thread stuck in C++ holding the GIL would stop every
+        Python thread, this one included.
+        """
         with self._lock:
             if self._closed:
                 return
@@ -241,7 +247,7 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
             self.log.warning(
                 "CTP api release still hangs after %.1f s; leaving it behind", RELEASE_TIMEOUT_S
             )
-        self.transition("disconnected", message="closed")
+        self.transition("disconnected", message="closed", closing=True)
 
     def _release(self) -> None:
         self.md_api.close()
@@ -250,10 +256,21 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
     # --- connection state -----------------------------------------------------------
 
     def transition(
-        self, state: ConnectionState, reason_code: int | None = None, message: str = ""
+        self,
+        state: ConnectionState,
+        reason_code: int | None = None,
+        message: str = "",
+        *,
+        closing: bool = False,
     ) -> None:
-        """Report a state (once per change) and keep the watchdog in step with it."""
+        """Report a state (once per change) and keep the watchdog in step with it.
+
+        Reported under the lock so that two threads' reports cannot overtake each
+        other on the way out (report() only puts an event: it never blocks).
+        """
         with self._lock:
+            if self._closed and not closing:
+                return  # callbacks of an api being released: the gateway is closed
             self._generation += 1
             self._cancel_watchdog()
             if state == "connecting" and not self._closed:
@@ -262,13 +279,13 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
             if key == self._last_report:
                 return
             self._last_report = key
-        self.log.info(
-            "connection %s%s%s",
-            state,
-            f" code={reason_code}" if reason_code is not None else "",
-            f": {message}" if message else "",
-        )
-        self.report(state, reason_code, message)
+            self.log.info(
+                "connection %s%s%s",
+                state,
+                f" code={reason_code}" if reason_code is not None else "",
+                f": {message}" if message else "",
+            )
+            self.report(state, reason_code, message)
 
     def _arm_watchdog(self, generation: int) -> None:
         timer = threading.Timer(
@@ -354,6 +371,8 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
         self.connect_status = True
 
     def login(self) -> None:
+        if not self.connect_status:
+            return  # closing: the api is being released
         request: dict[str, Any] = {
             "UserID": self.userid,
             "Password": self.password,
@@ -371,7 +390,8 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
         if self.connect_status:
             self.connect_status = False
             self.login_status = False
-            self.exit()
+            if not ctp_release.release(self):
+                self.exit()
 
     # --- CTP callbacks (CTP's thread) ---------------------------------------------------
 
@@ -626,4 +646,5 @@ class TickhubTdApi(CtpTdApi):  # type: ignore[misc]  # vnpy_ctp: no types
         if self.connect_status:
             self.connect_status = False
             self.login_status = False
-            self.exit()
+            if not ctp_release.release(self):
+                self.exit()
