@@ -535,7 +535,8 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
             self._drop("not_subscribed", data)
             return None
 
-        at, live = resolve_datetime(clock, self.clock(), self.source.clock_tolerance, millisecond)
+        now = self.clock()
+        at, live = resolve_datetime(clock, now, self.source.clock_tolerance, millisecond)
         if exchange is Exchange.CZCE and millisecond == 0:
             at = self.stamper.stamp(symbol, at)
         reference = self.replay_before.pop(symbol, None)
@@ -563,7 +564,7 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
             "ask_price_1": price(data["AskPrice1"]),
             "bid_volume_1": data["BidVolume1"],
             "ask_volume_1": data["AskVolume1"],
-            "localtime": datetime.now(CHINA_TZ),
+            "localtime": now,
             "gateway_name": self.gateway_name,
         }
         depth = bool(data.get("BidVolume2") or data.get("AskVolume2"))
