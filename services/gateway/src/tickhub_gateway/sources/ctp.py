@@ -316,11 +316,11 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
                 return  # something happened meanwhile: that state stands
         self.transition("disconnected", code, message)
 
-    # vnpy's CtpGateway helper, used by vnpy's CtpTdApi
+    # vnpy's CtpGateway helper, used by vnpy's CtpTdApi. One structured warning, not
+    # also vnpy's EVENT_LOG line, which the worker would relay a second time.
     def write_error(self, msg: str, error: dict[str, Any]) -> None:
         code, text = _error(error)
         self.log.warning("%s: ErrorID=%s %s", msg, code, text)
-        self.write_log(f"{msg}，代码：{code}，信息：{text}")
 
 
 class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
