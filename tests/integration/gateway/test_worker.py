@@ -118,6 +118,37 @@ async def test_two_sim_workers_print_identical_ticks_for_the_same_slot(
         assert slots == list(range(slots[0], slots[-1] + 1))
 
 
+async def test_phase_groups_spread_a_slot_and_two_sims_still_agree(nc: Client, workers: Workers):
+    contracts = ["rb2605.SHFE", "au2602.SHFE", "m2605.DCE", "SR605.CZCE", "IF2512.CFFEX"]
+    ticks = await inbox(nc, "tickhub.tick.>", Tick)
+    for name, delay in (("sim-a", 0.0), ("sim-b", 40.0)):
+        await workers.start(
+            sim(name, contracts=contracts, ticks_per_second=2.0, phase_groups=5, delay_ms=delay)
+        )
+
+    def three_rounds(_: Tick) -> bool:
+        return sum(t.source == "sim-b" for t in ticks.values) >= 3 * len(contracts)
+
+    await ticks.wait_for(three_rounds, START_TIMEOUT)
+    phases = {
+        t.vt_symbol: round(t.datetime.timestamp() * 1e6) * 1_000 % SLOT_NS for t in ticks.values
+    }
+    # Contracts tick at several instants of the slot, each at a fixed one, on the grid.
+    assert len(set(phases.values())) > 1
+    assert all(p % (SLOT_NS // 5) == 0 for p in phases.values())
+    for tick in ticks.values:
+        assert round(tick.datetime.timestamp() * 1e6) * 1_000 % SLOT_NS == phases[tick.vt_symbol]
+    # ... and the two sources still print identical ticks (same exchange time too).
+    by_key: dict[tuple[str, object], list[Tick]] = {}
+    for tick in ticks.values:
+        by_key.setdefault((tick.vt_symbol, tick.datetime), []).append(tick)
+    pairs = [group for group in by_key.values() if len(group) == 2]
+    assert len(pairs) >= 2 * len(contracts)
+    for a, b in pairs:
+        assert {a.source, b.source} == {"sim-a", "sim-b"}
+        assert content(a) == content(b)
+
+
 async def test_a_rejected_login_reports_code_3_and_never_ticks(nc: Client, workers: Workers):
     ticks = await inbox(nc, "tickhub.tick.sim-x.>", Tick)
     beats = await inbox(nc, subjects.heartbeat("sim-x"), Heartbeat)

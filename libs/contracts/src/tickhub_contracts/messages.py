@@ -216,6 +216,10 @@ class SimSettings(msgspec.Struct, kw_only=True):
     fail_login: bool = False
     """Reject the login the way a wrong password does."""
     seed: int = 0
+    phase_groups: int = 1
+    """Spread each slot's ticks over this many evenly spaced instants (contracts are
+    grouped by a stable hash of their vt_symbol). 1: every contract at the slot start,
+    the burst CTP's own snapshots arrive in."""
     reconnect_after_s: float = 3.0
     """After a ``disconnect`` fault, reconnect by itself this much later (as CTP does)."""
 

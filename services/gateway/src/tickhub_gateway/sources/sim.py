@@ -56,6 +56,11 @@ class SimGateway(SourceGateway):
         super().__init__(event_engine, config)
         self.sim: SimSettings = config.sim or SimSettings()
         self._period_ns = period_ns(self.sim.ticks_per_second)
+        # Phase groups split each slot into evenly spaced sub-slots; a period the
+        # groups do not divide exactly falls back to one group (exact times matter:
+        # both sims must stamp the same tick with the same exchange time).
+        groups = max(1, self.sim.phase_groups)
+        self._groups = groups if self._period_ns % groups == 0 else 1
         self._delay_ns = round(max(0.0, self.sim.delay_ms) * 1_000_000)
         # Copy-on-write: subscribe() swaps in a new dict, the generator reads a snapshot.
         self._feeds: dict[str, SimFeed] = {}
@@ -108,10 +113,15 @@ class SimGateway(SourceGateway):
         connected = self._login()
         stalled = False
         reconnect_at: float | None = None  # monotonic time, while disconnected
-        period = self._period_ns
+        # The loop walks sub-slots: sub = slot * groups + group. With one group a
+        # sub-slot is a slot and every contract ticks at once.
+        groups = self._groups
+        period = self._period_ns // groups
         delay = self._delay_ns
         max_behind = max(1, int(MAX_CATCH_UP_S * NS / period))
         next_slot = slot_due(time.time_ns(), period, delay) + 1
+        by_group: list[list[SimFeed]] = []
+        grouped_from: dict[str, SimFeed] | None = None
         next_skip_log = 0.0
 
         while not self._closing.is_set():
@@ -147,12 +157,19 @@ class SimGateway(SourceGateway):
                             f"({self.slots_skipped} in all)"
                         )
                 if connected and not stalled:
-                    feeds = list(self._feeds.values())
+                    feeds = self._feeds
+                    if feeds is not grouped_from:  # subscriptions changed: regroup
+                        grouped_from = feeds
+                        by_group = [[] for _ in range(groups)]
+                        for feed in feeds.values():
+                            by_group[feed.phase_group(groups)].append(feed)
                     name = self.gateway_name
                     on_tick = self.on_tick
-                    for slot in range(next_slot, due + 1):
-                        for feed in feeds:
-                            on_tick(feed.tick(slot, name))
+                    for sub in range(next_slot, due + 1):
+                        slot, group = divmod(sub, groups)
+                        phase = group * period
+                        for feed in by_group[group]:
+                            on_tick(feed.tick(slot, name, phase))
                 next_slot = due + 1
 
             wait_s = (next_slot * period + delay - time.time_ns()) / NS

@@ -284,8 +284,12 @@ class SimFeed:
 
     # --- one slot ---------------------------------------------------------------
 
-    def tick(self, slot: int, gateway_name: str = "SIM") -> TickData:
-        """The tick of ``slot`` (its exchange time is the slot's start)."""
+    def phase_group(self, groups: int) -> int:
+        """Which of ``groups`` evenly spaced instants of a slot this contract ticks at."""
+        return self._key % groups
+
+    def tick(self, slot: int, gateway_name: str = "SIM", phase_ns: int = 0) -> TickData:
+        """The tick of ``slot``; its exchange time is the slot's start plus ``phase_ns``."""
         slot_ns = slot * self.period_ns
         day = self._day((slot_ns - DAY_START_NS) // DAY_NS)
         minute, rest = divmod(slot_ns - day.start_ns, KNOT_NS)
@@ -326,7 +330,7 @@ class SimFeed:
             gateway_name=gateway_name,
             symbol=self.symbol,
             exchange=self.exchange,
-            datetime=EPOCH + timedelta(microseconds=slot_ns // 1_000),
+            datetime=EPOCH + timedelta(microseconds=(slot_ns + phase_ns) // 1_000),
             name=self.symbol,
             volume=float(volume),
             turnover=volume * day.turnover_per_lot,
