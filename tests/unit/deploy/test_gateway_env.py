@@ -18,8 +18,10 @@ QT = re.compile(r"^(pyside6|shiboken6|pyqt5|pyqt6|pyqtgraph|qdarkstyle)\b", re.I
 
 
 def _uv() -> str:
-    uv = os.environ.get("UV") or shutil.which("uv")
-    assert uv is not None, "uv not found (tests run under `uv run`)"
+    # `uv run` names itself in UV; else the one on PATH or the one `make setup` installed.
+    local = ROOT / ".bin" / "uv-venv" / "bin" / "uv"
+    uv = os.environ.get("UV") or shutil.which("uv") or (str(local) if local.exists() else None)
+    assert uv is not None, "uv not found: run `make setup`"
     return uv
 
 

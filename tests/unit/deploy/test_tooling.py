@@ -15,12 +15,15 @@ import pytest
 ROOT = Path(__file__).parents[3]
 
 
+MAKE = shutil.which("make") or "make"
+
+
 def make(*args: str, cwd: Path = ROOT, path: str | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     if path is not None:
         env["PATH"] = path
     return subprocess.run(
-        ["make", "--no-print-directory", *args],
+        [MAKE, "--no-print-directory", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -28,6 +31,28 @@ def make(*args: str, cwd: Path = ROOT, path: str | None = None) -> subprocess.Co
         timeout=60,
         check=False,
     )
+
+
+def repo_copy(root: Path) -> Path:
+    """The Makefile and scripts in an otherwise empty checkout: no .bin, no stamp."""
+    root.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "Makefile", root / "Makefile")
+    shutil.copytree(ROOT / "scripts", root / "scripts")
+    (root / "uv.lock").write_text("version = 1\n")
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (root / ".venv").mkdir()
+    return root
+
+
+def bare_path(root: Path) -> str:
+    """A PATH with a shell and nothing else: certainly no uv."""
+    bin_dir = root / "bare-bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "sh"):
+        found = shutil.which(tool)
+        assert found is not None
+        (bin_dir / tool).symlink_to(found)
+    return str(bin_dir)
 
 
 def dry_run(target: str, *variables: str) -> list[str]:
@@ -63,9 +88,11 @@ def test_bench_runs_the_bench_package() -> None:
     assert _has(dry_run("bench"), "run", "python -m bench")
 
 
-def test_without_uv_on_the_path_setup_installs_it_from_pypi() -> None:
-    # Only system directories on PATH: no uv there (it lives under ~/.pyenv or ~/.local).
-    lines = make("-n", "-W", "uv.lock", "setup", path="/usr/bin:/bin").stdout.splitlines()
+def test_without_uv_on_the_path_setup_installs_it_from_pypi(tmp_path: Path) -> None:
+    repo = repo_copy(tmp_path / "repo")
+    result = make("-n", "setup", cwd=repo, path=bare_path(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
     assert lines[0] == "scripts/bootstrap-uv.sh .bin"
     assert _has(lines, ".bin/uv-venv/bin/uv sync --frozen")
     for script in ("Makefile", "scripts/bootstrap-uv.sh", "scripts/uv-path.sh"):
@@ -79,23 +106,18 @@ def _code(path: Path) -> str:
 
 
 def test_setup_is_redone_only_when_its_inputs_change(tmp_path: Path) -> None:
-    for name in ("Makefile", "scripts"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name)
-        else:
-            shutil.copy(source, tmp_path / name)
-    (tmp_path / "uv.lock").write_text("version = 1\n")
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    (tmp_path / ".venv").mkdir()
-    assert make("-q", "setup", cwd=tmp_path).returncode == 1  # never set up
-    stamp = tmp_path / ".venv" / ".tickhub-setup"
+    repo = repo_copy(tmp_path)
+    uv = "UV=/bin/true"  # an existing uv, so only the stamp decides
+    now = time.time()
+    for name in ("uv.lock", "pyproject.toml"):
+        os.utime(repo / name, (now - 100, now - 100))
+    assert make("-q", "setup", uv, cwd=repo).returncode == 1  # never set up
+    stamp = repo / ".venv" / ".tickhub-setup"
     stamp.touch()
-    later = time.time() + 10
-    os.utime(stamp, (later, later))
-    assert make("-q", "setup", cwd=tmp_path).returncode == 0  # up to date
-    os.utime(tmp_path / "uv.lock", (later + 10, later + 10))
-    assert make("-q", "setup", cwd=tmp_path).returncode == 1  # the lock changed
+    os.utime(stamp, (now - 50, now - 50))
+    assert make("-q", "setup", uv, cwd=repo).returncode == 0  # up to date
+    os.utime(repo / "uv.lock", (now, now))
+    assert make("-q", "setup", uv, cwd=repo).returncode == 1  # the lock changed
 
 
 def test_ci_runs_make_test_with_the_test_database() -> None:
