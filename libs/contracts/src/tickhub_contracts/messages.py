@@ -145,6 +145,10 @@ class GatewayStatus(msgspec.Struct, kw_only=True):
     last_tick_at: dt.datetime | None = None
     ticks_total: int = 0
     subscribed: list[str] = []
+    ticks_per_s: float = 0.0
+    """Ticks per second the worker relays, over its last few heartbeats (0 when not running)."""
+    canary_received_at: dt.datetime | None = None
+    """Local time the canary's newest live tick was received (its age shows a silent feed)."""
 
     @property
     def connected(self) -> bool:
@@ -282,3 +286,35 @@ class AccountChanged(msgspec.Struct, kw_only=True):
     """Fields the change touched (``updated``), e.g. ``["priority", "ctp.password"]``."""
     previous_name: str | None = None
     """Set when ``updated`` renamed the account: the source to stop under its old name."""
+
+
+# --- JetStream KV values (tickhub_contracts.buckets) ---------------------------------
+
+
+class ContractRoute(msgspec.Struct, kw_only=True):
+    """Which source's ticks are forwarded now for one contract (bucket
+    ``tickhub_routing``, key ``<exchange>.<symbol>``, see :mod:`.buckets`).
+
+    Written by whoever routes (the publisher today, the failover service from issue 4)
+    whenever the selection changes; a contract served by no source has no key.
+    """
+
+    vt_symbol: str
+    source: str
+    at: dt.datetime
+    by: str = "publisher"
+    """Who decided: 'publisher' (priority rule) or 'failover'."""
+
+
+class ManualStop(msgspec.Struct, kw_only=True):
+    """An operator stopped this source: nothing starts it until it is started again
+    (bucket ``tickhub_manual_stops``, key = the source name, see :mod:`.buckets`).
+
+    Written by the GatewayManager on ``stop``, deleted on ``start``/``restart``, when
+    the account is enabled again or deleted; read at its start, so a manual stop
+    survives a restart of the gateway service.
+    """
+
+    source: str
+    at: dt.datetime
+    by: str = "operator"

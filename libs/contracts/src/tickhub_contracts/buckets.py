@@ -1,0 +1,39 @@
+"""Every JetStream key-value bucket tickhub uses, and how its keys are spelled.
+
+A bucket holds state that must outlive the process that wrote it (unlike a subject,
+which only carries news). docs/subjects.md describes each bucket beside the subjects.
+Keys are limited to what a KV key allows (letters, digits, ``-``, ``_``, ``=``, ``/``
+and ``.``); the tokens tickhub puts in them already are (:func:`subjects.token`).
+"""
+
+from __future__ import annotations
+
+from . import subjects
+
+ROUTING = "tickhub_routing"
+"""Contract -> the source whose ticks go out now (:class:`~.messages.ContractRoute`).
+Key :func:`routing_key`. Written by the router (publisher; failover from issue 4),
+read by the api's live view."""
+
+MANUAL_STOPS = "tickhub_manual_stops"
+"""Sources an operator stopped (:class:`~.messages.ManualStop`), key = source name.
+Written by the GatewayManager; the api deletes a key when it enables or deletes the
+account."""
+
+
+def routing_key(vt_symbol: str) -> str:
+    """``'rb2605.SHFE'`` -> ``'SHFE.rb2605'`` (exchange first, as in tick subjects)."""
+    symbol, exchange = subjects.split_vt_symbol(vt_symbol)
+    return f"{exchange}.{symbol}"
+
+
+def routing_vt_symbol(key: str) -> str:
+    """``'SHFE.rb2605'`` -> ``'rb2605.SHFE'``; raises InvalidToken when malformed."""
+    exchange, sep, symbol = key.partition(".")
+    if not sep:
+        raise subjects.InvalidToken(f"routing key {key!r} must look like EXCHANGE.SYMBOL")
+    return f"{subjects.token(symbol, 'symbol')}.{subjects.token(exchange, 'exchange')}"
+
+
+def manual_stop_key(source: str) -> str:
+    return subjects.token(source, "source name")
