@@ -9,6 +9,7 @@ Heartbeats and Connection messages, and the passing of time into a
 from __future__ import annotations
 
 import signal
+from collections import deque
 from datetime import UTC, datetime
 
 from tickhub_contracts.messages import (
@@ -21,6 +22,10 @@ from tickhub_contracts.messages import (
 )
 
 ALIVE: frozenset[ProcessState] = frozenset({"starting", "running", "hung", "stopping"})
+
+RATE_WINDOW = 6
+"""Heartbeats the tick rate is measured over (5 intervals: ~5 s at one a second),
+long enough to smooth a sim's 2-per-second cadence, short enough to show a stall."""
 
 
 def describe_exit(returncode: int) -> str:
@@ -50,6 +55,8 @@ class SourceTracker:
         self.heard_at: float | None = None
         """Monotonic time of the newest heartbeat of the current process."""
         self.heartbeat: Heartbeat | None = None
+        self._counts: deque[tuple[datetime, int]] = deque(maxlen=RATE_WINDOW)
+        """(heartbeat time, ticks_total) of the current process's latest heartbeats."""
         self._published: tuple[object, ...] | None = None
 
     @property
@@ -70,6 +77,7 @@ class SourceTracker:
         self.started_at = now
         self.heard_at = None
         self.heartbeat = None
+        self._counts.clear()
         self._lose_connection()
 
     def stopping(self, why: str) -> None:
@@ -111,6 +119,11 @@ class SourceTracker:
             return False
         self.heartbeat = beat
         self.heard_at = now
+        if self._counts and (
+            beat.at <= self._counts[-1][0] or beat.ticks_total < self._counts[-1][1]
+        ):
+            self._counts.clear()  # a clock step or a counter reset: start measuring again
+        self._counts.append((beat.at, beat.ticks_total))
         if self.state in ("starting", "hung"):
             self.state = "running"
             self.reason = ""
@@ -154,6 +167,17 @@ class SourceTracker:
         if self.started_at is not None:
             self.started_at = max(self.started_at, now)
 
+    @property
+    def ticks_per_s(self) -> float:
+        """Ticks per second over the last :data:`RATE_WINDOW` heartbeats, measured
+        by the worker's own clock (the heartbeats' ``at``), not by when they arrived
+        here: a burst of late heartbeats must not read as a burst of ticks."""
+        if self.state != "running" or len(self._counts) < 2:
+            return 0.0
+        (first_at, first), (last_at, last) = self._counts[0], self._counts[-1]
+        span = (last_at - first_at).total_seconds()
+        return round((last - first) / span, 3) if span > 0 else 0.0
+
     # --- the published view ---------------------------------------------------------------
 
     def status(self, at: datetime | None = None) -> GatewayStatus:
@@ -182,6 +206,8 @@ class SourceTracker:
             last_tick_at=beat.last_tick_at if beat else None,
             ticks_total=beat.ticks_total if beat else 0,
             subscribed=list(beat.subscribed) if beat else [],
+            ticks_per_s=self.ticks_per_s,
+            canary_received_at=beat.canary_received_at if beat else None,
         )
 
     def _key(self) -> tuple[object, ...]:
