@@ -3,6 +3,7 @@ bus: every failure is one line with exit 1, and a real GatewayManager obeys."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -68,7 +69,19 @@ def test_no_manager_answering_is_one_line_and_exit_1(
 def gateway(tmp_path: Path, nats_server: NatsServer) -> Iterator[dict[str, str]]:
     """`tickhub gateway` in the foreground (what its container runs), on the test's bus;
     yields the environment for commands to it."""
-    env = hub_env(tmp_path / "data")
+    # The gateway runs no default sources: a static pool of two sims, as once the default.
+    sims = [
+        {
+            "name": name,
+            "gateway_type": "sim",
+            "priority": priority,
+            "canary": "rb2605.SHFE",
+            "contracts": ["rb2605.SHFE", "m2605.DCE"],
+            "sim": {},
+        }
+        for name, priority in (("sim-a", 1), ("sim-b", 2))
+    ]
+    env = hub_env(tmp_path / "data", TICKHUB_SOURCES=json.dumps(sims))
     process = subprocess.Popen(
         [TICKHUB, "gateway", "--nats-url", nats_server.url],
         env=env,

@@ -48,10 +48,14 @@ def tortoise_config(
     timeout_s: float = 5.0,
     application_name: str = "tickhub",
     extra_models: tuple[str, ...] = (),
+    min_connections: int = 1,
 ) -> dict[str, Any]:
     """Tortoise's config for ``url``: postgresql://user:password@host:port/db[?schema=...].
 
     ``?schema=`` sets the search path: the tests give each test its own schema.
+    ``min_connections`` is the pool's floor; 0 for a client that reads now and then
+    (asyncpg re-opens the floor in the background, logging a traceback a second
+    while the database is down).
     """
     scheme = urlsplit(url).scheme
     if scheme not in SCHEMES:
@@ -67,7 +71,7 @@ def tortoise_config(
     # asyncpg waits 60 s for a connection by default; a health check must answer sooner.
     credentials["timeout"] = timeout_s
     credentials["command_timeout"] = timeout_s
-    credentials.setdefault("minsize", 1)
+    credentials.setdefault("minsize", min_connections)
     credentials.setdefault("maxsize", 5)
     return {
         "connections": {"default": connection},
@@ -79,14 +83,20 @@ def tortoise_config(
 
 @asynccontextmanager
 async def open_database(
-    url: str, *, timeout_s: float = 5.0, application_name: str = "tickhub"
+    url: str,
+    *,
+    timeout_s: float = 5.0,
+    application_name: str = "tickhub",
+    min_connections: int = 1,
 ) -> AsyncIterator[TortoiseContext]:
     """An isolated Tortoise context on ``url``, active inside the block, closed after.
 
     Connections open lazily, on the first query: entering the block does not wait for
     the database.
     """
-    config = tortoise_config(url, timeout_s=timeout_s, application_name=application_name)
+    config = tortoise_config(
+        url, timeout_s=timeout_s, application_name=application_name, min_connections=min_connections
+    )
     async with TortoiseContext() as context:
         await context.init(config=config)
         yield context

@@ -7,6 +7,9 @@ secret is decrypted, and the SourceConfig the one message that carries it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from pydantic import ValidationError
 
 from tickhub_contracts.messages import CtpSettings, SimSettings, SourceConfig
@@ -92,3 +95,32 @@ async def enabled_source_configs(box: SecretBox) -> list[SourceConfig]:
         except AccountConfigError as error:
             get_logger(__name__, source=account.name).error("left out of the pool: %s", error)
     return configs
+
+
+class AccountSource(NamedTuple):
+    account_id: int
+    config: SourceConfig
+
+
+def _log_left_out(account: MarketDataAccount, error: AccountConfigError) -> None:
+    get_logger(__name__, source=account.name).error("left out of the pool: %s", error)
+
+
+async def pool_source_configs(
+    box: SecretBox,
+    on_error: Callable[[MarketDataAccount, AccountConfigError], None] = _log_left_out,
+) -> list[AccountSource]:
+    """Every account that can run, enabled or not (``config.enabled`` says which),
+    preferred first, with its id. The live pool keeps a disabled account in view as
+    a stopped source whose reason is "disabled".
+
+    An account that cannot run (see :func:`to_source_config`) is left out and handed
+    to ``on_error`` (default: logged). Needs an active Tortoise context.
+    """
+    sources = []
+    for account in await MarketDataAccount.all().order_by("priority", "id"):
+        try:
+            sources.append(AccountSource(account.id, to_source_config(account, box)))
+        except AccountConfigError as error:
+            on_error(account, error)
+    return sources

@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tickhub_contracts import subjects
-from tickhub_contracts.messages import SimSettings, SourceConfig
+from tickhub_contracts.messages import SourceConfig
 
 DEFAULT_SIM_CONTRACTS = ["rb2605.SHFE", "au2602.SHFE", "m2605.DCE", "SR605.CZCE", "IF2512.CFFEX"]
 DEFAULT_CANARY = "rb2605.SHFE"
@@ -53,13 +53,15 @@ class Settings(BaseSettings):
 
     sources: str = Field(
         "",
-        description="JSON list of source configs. Empty: two sim sources, sim-a and sim-b.",
+        description="A static pool: JSON list of source configs, for benchmarks and rehearsal "
+        "without a database (the gateway then ignores the accounts). Unset: the gateway runs "
+        "the accounts of TICKHUB_DATABASE_URL.",
     )
     sim_contracts: list[str] = Field(
         default_factory=lambda: list(DEFAULT_SIM_CONTRACTS),
-        description="Contracts of the default sim sources (JSON list).",
+        description="Contracts of the demo sim accounts added to a new database (JSON list).",
     )
-    canary: str = Field(DEFAULT_CANARY, description="Canary contract of the default sources.")
+    canary: str = Field(DEFAULT_CANARY, description="Canary contract of the demo sim accounts.")
 
     heartbeat_interval_s: float = Field(1.0, gt=0, description="Worker heartbeat period.")
     heartbeat_timeout_s: float = Field(
@@ -117,6 +119,12 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = Field(
         None, description="File holding the secret key(s) (e.g. a Docker secret)."
     )
+    pool_poll_s: float = Field(
+        3.0,
+        gt=0,
+        description="The gateway re-reads the accounts this often besides on every "
+        "announced change, so a missed announcement is caught up.",
+    )
     api_max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body the api reads; larger gets 413."
     )
@@ -143,21 +151,12 @@ class Settings(BaseSettings):
 
     @cached_property
     def source_configs(self) -> list[SourceConfig]:
-        """The sources to run (until the account database takes over)."""
-        if self.sources.strip():
-            configs = msgspec.json.decode(self.sources.encode(), type=list[SourceConfig])
-        else:
-            configs = [
-                SourceConfig(
-                    name=name,
-                    gateway_type="sim",
-                    priority=priority,
-                    contracts=list(self.sim_contracts),
-                    canary=self.canary,
-                    sim=SimSettings(),
-                )
-                for name, priority in (("sim-a", 1), ("sim-b", 2))
-            ]
+        """The static pool of ``TICKHUB_SOURCES`` (empty when unset: the pool then
+        comes from the account database). Raises ValueError or msgspec's errors when
+        the list is invalid."""
+        if not self.sources.strip():
+            return []
+        configs = msgspec.json.decode(self.sources.encode(), type=list[SourceConfig])
         names = [c.name for c in configs]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")

@@ -1,5 +1,9 @@
-"""The gateway service: a GatewayManager fed from settings (until the account
-database takes over in the next issue)."""
+"""The gateway service: a GatewayManager running the pool of :mod:`.pool`.
+
+With ``TICKHUB_DATABASE_URL`` the pool is the account database, followed live; with
+``TICKHUB_SOURCES`` a static list (benchmarks, rehearsal without a database). With
+neither, or both, the service refuses to start, in one line.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +11,44 @@ import asyncio
 import contextlib
 import logging
 
-import msgspec
-
+from tickhub_accounts.crypto import SecretBox, SecretKeyError, load_secret_box
 from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
 from .manager import GatewayManager
+from .pool import DatabasePool, PoolConfigError, choose_pool
+from .stops import ManualStops
 
 log = logging.getLogger("tickhub.gateway")
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
+    box: SecretBox | None = None
     try:
-        configs = settings.source_configs
-    except (ValueError, msgspec.MsgspecError) as error:
-        log.error("TICKHUB_SOURCES is not a valid source list: %s", error)
+        choice = choose_pool(settings)
+        if choice.database_url:
+            box = load_secret_box(settings)
+    except (PoolConfigError, SecretKeyError, ValueError) as error:
+        # A configuration mistake: one line that says what to fix, no traceback.
+        log.error("cannot start: %s", error)
         raise SystemExit(2) from None
     nc = await bus.open_for_service(settings, "gateway")
-    manager = GatewayManager(settings, nc)
+    stops = ManualStops(nc)
+    # Before the first worker starts: a source an operator stopped stays stopped.
+    await stops.load()
+    manager = GatewayManager(settings, nc, stops)
     try:
         await manager.start()
-        await manager.apply(configs)
-        log.info("ready: %s", ", ".join(c.name for c in configs) or "no sources")
-        await stop.wait()
+        if choice.database_url and box is not None:
+            # Tortoise's DEBUG start-up line shows part of the database password.
+            logging.getLogger("tortoise").setLevel(max(logging.INFO, logging.getLogger().level))
+            pool = DatabasePool(settings, manager, nc, box, choice.database_url)
+            await pool.run(stop)
+        else:
+            await manager.apply(list(choice.static))
+            names = ", ".join(c.name for c in choice.static)
+            log.info("ready: static pool of TICKHUB_SOURCES: %s", names)
+            await stop.wait()
     finally:
         await manager.close()
         # Bounded: a frozen server must not keep the service (and `tickhub up`) alive.

@@ -9,7 +9,11 @@ What it does for each source:
   :class:`GatewayStatus`, declares it ``hung`` when the heartbeats stop, and
   publishes the status on every change and every ``status_interval_s``;
 * answers commands (``tickhub.control.<source>``) and the pool query
-  (``tickhub.pool``).
+  (``tickhub.pool``);
+* remembers an operator's stop in the ``tickhub_manual_stops`` bucket
+  (:mod:`.stops`), so it holds across a restart of the service. A stop is released
+  by a start or restart, by enabling the account again (an operator's decision that
+  it should run) and by removing the source.
 
 Commands for one source are serialised by that source's lock; each request runs in
 its own task, so a slow restart never holds up another source or the loop. The pool
@@ -47,6 +51,7 @@ from tickhub_runtime.settings import Settings
 
 from . import process
 from .plan import plan_pool
+from .stops import ManualStops
 from .tracker import SourceTracker
 
 CHECK_INTERVAL_S = 0.1
@@ -78,9 +83,11 @@ class _Source:
 
 
 class GatewayManager:
-    def __init__(self, settings: Settings, nc: Client) -> None:
+    def __init__(self, settings: Settings, nc: Client, stops: ManualStops | None = None) -> None:
         self.settings = settings
         self.nc = nc
+        self.stops = stops
+        """Where manual stops are remembered; None: in memory only (tests, embedding)."""
         self._sources: dict[str, _Source] = {}
         self._subscriptions: list[Subscription] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -172,22 +179,44 @@ class GatewayManager:
 
     async def _add(self, source: _Source) -> None:
         async with source.lock:
-            if source.tracker.config.enabled:
-                await self._spawn(source)
-            else:
-                source.tracker.stopped(None, "disabled")
+            tracker = source.tracker
+            if not tracker.config.enabled:
+                tracker.stopped(None, "disabled")
                 await self._publish(source)
+            elif await self._remembered_stop(tracker.name):
+                tracker.manual_stop = True
+                tracker.stopped(None, "stopped by an operator (remembered)")
+                source.log.info("stays stopped: an operator stopped it")
+                await self._publish(source)
+            else:
+                await self._spawn(source)
+
+    async def _remembered_stop(self, name: str) -> bool:
+        stops = self.stops
+        if stops is None or name not in stops.names:
+            return False
+        # The api deletes a stop when it enables or deletes the account: ask the bucket.
+        # When it cannot tell, the stop holds (an operator's stop is never guessed away).
+        return await stops.held(name) is not False
 
     async def _remove(self, source: _Source) -> None:
         async with source.lock:
             await self._end(source, "removed from the pool")
             self._sources.pop(source.tracker.name, None)
+            if source.tracker.manual_stop and self.stops is not None:
+                # A new source of that name later is not the one an operator stopped.
+                await self.stops.forget(source.tracker.name)
 
     async def _reconfigure(self, source: _Source, config: SourceConfig) -> None:
         async with source.lock:
             tracker = source.tracker
             was_running = source.process is not None
+            was_enabled = tracker.config.enabled
             tracker.config = config
+            if config.enabled and not was_enabled and tracker.manual_stop:
+                # Enabling is an operator's decision that the source should run.
+                source.log.info("enabled again: the manual stop is released")
+                await self._release(source)
             if was_running:
                 await self._end(source, "configuration changed")
             if not config.enabled:
@@ -198,6 +227,35 @@ class GatewayManager:
             elif was_running or tracker.state == "stopped":  # not one that crashed
                 tracker.restarts += int(was_running)
                 await self._spawn(source)
+
+    async def _release(self, source: _Source) -> None:
+        """Drop the manual stop (caller holds the lock)."""
+        source.tracker.manual_stop = False
+        if self.stops is not None:
+            await self.stops.forget(source.tracker.name)
+
+    async def sync_manual_stops(self) -> None:
+        """Release the sources whose stop is gone from the bucket (the api deleted it
+        when enabling the account; an operator may ``nats kv del`` it), and start them
+        if enabled. Checked under each source's lock, so a stop being made right now is
+        never taken for a released one."""
+        if self.stops is None:
+            return
+        for source in list(self._sources.values()):
+            if not source.tracker.manual_stop:
+                continue
+            async with source.lock:
+                tracker = source.tracker
+                if self._closed or self._sources.get(tracker.name) is not source:
+                    continue
+                if not tracker.manual_stop or await self.stops.held(tracker.name) is not False:
+                    continue
+                source.log.info("its manual stop was released")
+                tracker.manual_stop = False
+                if tracker.config.enabled and source.process is None:
+                    await self._spawn(source)
+                else:
+                    await self._publish(source)
 
     async def _update(self, source: _Source, config: SourceConfig) -> None:
         async with source.lock:
@@ -289,10 +347,13 @@ class GatewayManager:
             )
         if action == "status":
             return None
+        if action in ("start", "restart") and not tracker.config.enabled:
+            return f"{tracker.name} is disabled: enable the account first"
         if action in ("start", "restart") and tracker.manual_stop and command.by != OPERATOR:
             return f"{tracker.name} was stopped by an operator; only an operator can start it again"
         if action == "start":
-            tracker.manual_stop = False
+            if tracker.manual_stop:
+                await self._release(source)
             if source.process is None:
                 await self._spawn(source)
             else:
@@ -300,10 +361,13 @@ class GatewayManager:
             return None
         if action == "stop":
             tracker.manual_stop = True
+            if self.stops is not None:
+                await self.stops.remember(tracker.name, command.by)
             await self._end(source, f"stopped by {command.by}")
             return None
         if action == "restart":
-            tracker.manual_stop = False
+            if tracker.manual_stop:
+                await self._release(source)
             if source.process is not None:
                 await self._end(source, f"hard restart by {command.by}")
             tracker.restarts += 1
