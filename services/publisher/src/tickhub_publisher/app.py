@@ -14,6 +14,7 @@ from tickhub_runtime.settings import Settings
 
 from .bridge import Bridge
 from .counters import StatsLine
+from .routing import RoutingBook
 from .zmqpub import BindError, bind_pub, bound_endpoint
 
 log = get_logger("tickhub.publisher")
@@ -38,6 +39,7 @@ class Publisher:
         self.socket: zmq.Socket[bytes] | None = None
         self.bridge: Bridge | None = None
         self.nc: Client | None = None
+        self.routing: RoutingBook | None = None
         self.endpoint = ""
         self._stats_task: asyncio.Task[None] | None = None
 
@@ -59,12 +61,17 @@ class Publisher:
             self.nc = await bus.open_for_service(settings, "publisher", error_cb=on_error)
         else:
             self.nc = await bus.connect(settings, "tickhub-publisher", error_cb=on_error)
+        routing = self.routing = RoutingBook(self.nc)
+        bridge.on_routes = routing.update
+        routing.start()
         await bridge.attach(
             self.nc,
             pending_msgs_limit=settings.publisher_pending_msgs,
             pending_bytes_limit=settings.publisher_pending_bytes,
             pool_timeout_s=min(2.0, settings.command_timeout_s),
         )
+        # Written once now even if no route changed: it clears what an earlier run left.
+        routing.update(bridge.selection.routes)
         self._stats_task = asyncio.create_task(self._log_stats(), name="publisher-stats")
         log.info("publishing ticks on %s (sndhwm %d)", self.endpoint, settings.zmq_sndhwm)
 
@@ -82,6 +89,8 @@ class Publisher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._stats_task
             self._stats_task = None
+        if self.routing is not None:
+            await self.routing.close()
         if self.nc is not None and not self.nc.is_closed:
             try:
                 await self.nc.drain()

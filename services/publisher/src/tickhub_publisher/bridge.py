@@ -17,6 +17,7 @@ Everything runs on the event loop thread; ZeroMQ sockets are not thread-safe.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import zmq
 from nats.aio.client import Client
@@ -95,6 +96,8 @@ class Bridge:
         self._send = socket.send
         self._bad = RateLimitedLog(log, bad_input_log_interval_s)
         self._subs: list[Subscription] = []
+        self.on_routes: Callable[[Routes], None] | None = None
+        """Told every new routing table (the app mirrors it into the routing bucket)."""
 
     # --- the tick path ---------------------------------------------------------
 
@@ -221,6 +224,8 @@ class Bridge:
         state without waiting for the next tick.
         """
         self._table = routes
+        if self.on_routes is not None:
+            self.on_routes(routes)
         moves: dict[tuple[str | None, str | None], list[str]] = {}
         for vt_symbol, change in sorted(changes.items()):
             moves.setdefault(change, []).append(vt_symbol)
