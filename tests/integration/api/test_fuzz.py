@@ -25,6 +25,10 @@ OPERATIONS = [
     "GET /api/accounts/{account_id}",
     "PUT /api/accounts/{account_id}",
     "DELETE /api/accounts/{account_id}",
+    "POST /api/accounts/{account_id}/start",
+    "POST /api/accounts/{account_id}/stop",
+    "POST /api/accounts/{account_id}/restart",
+    "GET /api/gateways",
 ]
 
 

@@ -36,6 +36,10 @@ async def test_every_route_is_documented_with_examples(anonymous: httpx.AsyncCli
             "GET /api/accounts/{account_id}",
             "PUT /api/accounts/{account_id}",
             "DELETE /api/accounts/{account_id}",
+            "POST /api/accounts/{account_id}/start",
+            "POST /api/accounts/{account_id}/stop",
+            "POST /api/accounts/{account_id}/restart",
+            "GET /api/gateways",
         ]
     )
     for label, operation in operations.items():

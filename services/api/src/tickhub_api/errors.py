@@ -33,6 +33,8 @@ ProblemType = Literal[
     "validation_error",
     "unavailable",
     "internal_error",
+    "bad_gateway",
+    "gateway_timeout",
 ]
 
 _TYPE_BY_STATUS: dict[int, ProblemType] = {
@@ -44,7 +46,9 @@ _TYPE_BY_STATUS: dict[int, ProblemType] = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
+    502: "bad_gateway",
     503: "unavailable",
+    504: "gateway_timeout",
 }
 
 
@@ -96,6 +100,8 @@ _TITLES: dict[ProblemType, str] = {
     "validation_error": "Invalid input",
     "unavailable": "Service unavailable",
     "internal_error": "Internal error",
+    "bad_gateway": "Bad gateway",
+    "gateway_timeout": "Gateway timeout",
 }
 
 

@@ -16,6 +16,7 @@ from tickhub_runtime.logs import NatsLogHandler, get_logger
 from tickhub_runtime.settings import Settings
 
 from .errors import ApiError
+from .live import LiveBoard
 
 log = get_logger(__name__)
 
@@ -27,6 +28,8 @@ class NatsLink:
 
     settings: Settings
     nc: Client | None = None
+    board: LiveBoard = field(default_factory=LiveBoard)
+    """The hub as the bus shows it (statuses, routing), filled once connected."""
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -35,6 +38,8 @@ class NatsLink:
     async def _connect(self) -> None:
         self.nc = await bus.open_for_service(self.settings, "api")
         log.info("connected to NATS")
+        self.board.pool_timeout_s = min(2.0, self.settings.command_timeout_s)
+        await self.board.attach(self.nc)
 
     @property
     def connected(self) -> bool:
@@ -45,6 +50,7 @@ class NatsLink:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self.board.close()
         if self.nc is not None:
             root = logging.getLogger()
             for handler in list(root.handlers):

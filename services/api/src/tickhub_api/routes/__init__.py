@@ -1,15 +1,15 @@
 """The api's routes.
 
-``api_router`` is everything under /api (token required). The live pool arrives here
-as further routers, without touching the rest:
+``api_router`` is everything under /api (token required):
 
-* ``gateways.py``: ``GET /api/gateways`` — the accounts joined with the
-  GatewayManager's ``PoolStatus`` (NATS request on ``subjects.POOL``);
+* ``accounts.py``: ``/api/accounts`` — the account pool, create-read-update-delete;
 * ``control.py``: ``POST /api/accounts/{id}/start|stop|restart`` — a ``Command`` on
   ``subjects.control(name)``, 504 when no ``Reply`` comes within
-  ``settings.command_timeout_s``.
+  ``settings.command_timeout_s``;
+* ``gateways.py``: ``GET /api/gateways`` — the accounts joined with the
+  GatewayManager's statuses and the routing table (:mod:`tickhub_api.live`).
 
-Both reach NATS through ``state.nats_of(request)`` and the account through
+They reach NATS through ``state.nats_of(request)`` and the account through
 ``store.get_account``.
 """
 
@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends
 
 from ..guard import reject_unknown_query, require_token
 from ..state import require_database
-from . import accounts
+from . import accounts, control, gateways
 
 api_router = APIRouter(
     prefix="/api",
@@ -30,3 +30,5 @@ api_router = APIRouter(
     ],
 )
 api_router.include_router(accounts.router)
+api_router.include_router(control.router)
+api_router.include_router(gateways.router)

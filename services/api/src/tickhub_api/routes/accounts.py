@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
@@ -10,7 +10,6 @@ from tickhub_accounts.rules import GatewayTypeName
 
 from .. import store
 from ..announce import announce
-from ..errors import Problem
 from ..schemas import (
     ACCOUNT_EXAMPLE,
     CTP_EXAMPLE,
@@ -20,68 +19,12 @@ from ..schemas import (
     AccountUpdate,
 )
 from ..state import box_of
+from ..stops import release_manual_stop
+from .problems import problems as _problems
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
 AccountId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The account's id.", examples=[3])]
-
-
-_PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
-    400: (
-        "Malformed JSON",
-        {"type": "malformed_json", "detail": "the request body is not valid JSON"},
-    ),
-    401: (
-        "No or wrong bearer token",
-        {"type": "unauthorized", "detail": "send Authorization: Bearer <token> (...)"},
-    ),
-    404: ("No account with this id", {"type": "not_found", "detail": "no account with id 3"}),
-    409: (
-        "The name is taken (names ignore letter case)",
-        {"type": "conflict", "detail": "an account named 'ctp-main' exists already (...)"},
-    ),
-    413: (
-        "Body larger than TICKHUB_API_MAX_BODY_BYTES",
-        {"type": "payload_too_large", "detail": "the request body is larger than 1048576 bytes"},
-    ),
-    415: (
-        "Body not sent as application/json",
-        {"type": "unsupported_media_type", "detail": "send the body as JSON with (...)"},
-    ),
-    422: (
-        "Invalid field(s), named in `errors[].field`",
-        {
-            "type": "validation_error",
-            "detail": "priority: Input should be less than or equal to 1000",
-            "errors": [
-                {
-                    "field": "priority",
-                    "location": "body",
-                    "message": "Input should be less than or equal to 1000",
-                    "type": "less_than_equal",
-                }
-            ],
-        },
-    ),
-    503: (
-        "The database is unavailable",
-        {"type": "unavailable", "detail": "the database is unavailable; try again shortly"},
-    ),
-}
-
-
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The error responses of a route, each with an example :class:`Problem`."""
-    responses: dict[int | str, dict[str, Any]] = {}
-    for code in (401, 503, *codes):
-        description, example = _PROBLEMS[code]
-        body = {"title": description, "status": code, "errors": [], **example}
-        responses[code] = {
-            "model": Problem,
-            "description": description,
-            "content": {"application/json": {"example": body}},
-        }
-    return responses
 
 
 @router.get(
@@ -189,8 +132,11 @@ async def update_account(
 
     A change is announced on `tickhub.accounts.changed` with the names of the changed
     fields; the gateway restarts the account's worker with its new settings.
+    Enabling a disabled account also releases an operator's stop of it: it starts.
     """
     account, changed, previous_name = await store.update_account(account_id, body, box_of(request))
+    if "is_enabled" in changed and account.is_enabled:
+        await release_manual_stop(request, account.name)
     if changed:
         await announce(request, account, "updated", fields=changed, previous_name=previous_name)
     return store.to_out(account)
@@ -206,5 +152,6 @@ async def update_account(
 async def delete_account(request: Request, account_id: AccountId) -> Response:
     """Remove the account; its worker is stopped."""
     account = await store.delete_account(account_id)
+    await release_manual_stop(request, account.name)
     await announce(request, account, "deleted")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

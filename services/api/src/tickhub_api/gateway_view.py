@@ -1,0 +1,186 @@
+"""One account's gateway as ``GET /api/gateways`` shows it: pure logic.
+
+An account joined with the manager's newest status of its source and the routing
+table. The account (database) is the truth for what the account *is* (type,
+priority, enabled); the status for what its worker *does*. A status the manager has
+not repeated for a while says nothing about now: the gateway service is gone or cut
+off, and the view says "unknown" rather than showing a worker as running.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tickhub_accounts.models import MarketDataAccount
+from tickhub_accounts.rules import GatewayTypeName
+from tickhub_contracts.messages import ConnectionState, GatewayStatus
+
+ViewState = Literal["starting", "running", "stopping", "stopped", "exited", "hung", "unknown"]
+
+NOT_REPORTED = "the gateway manager has not reported this account (is the gateway service up?)"
+
+
+class GatewayView(BaseModel):
+    account_id: int
+    name: str = Field(description="The account's name, which is its source name on the bus.")
+    gateway_type: GatewayTypeName
+    priority: int = Field(description="Lower number = preferred source.")
+    is_enabled: bool
+    state: ViewState = Field(
+        description="The worker process: starting, running, stopping, stopped, exited, hung; "
+        "unknown when the gateway manager has not reported it lately."
+    )
+    reason: str = Field(
+        description='Why it is in that state, in words: "disabled", "stopped by operator", '
+        '"login_failed: ...", "exit code 1", ... ("" when running and connected).'
+    )
+    manual_stop: bool = Field(
+        description="Stopped by an operator: nothing restarts it until it is started again."
+    )
+    pid: int | None = Field(description="The worker's process id while it has one.")
+    restarts: int = Field(description="Restarts since the gateway service started.")
+    connected: bool = Field(description="Running and logged in to its front.")
+    connection: ConnectionState | None = Field(
+        description="connecting, connected, disconnected or login_failed (null: unknown)."
+    )
+    last_tick_at: dt.datetime | None = Field(description="Exchange time of its newest live tick.")
+    canary: str = Field(description="The canary contract.")
+    canary_age_s: float | None = Field(
+        description="Seconds since its canary's newest live tick arrived (null: none yet)."
+    )
+    ticks_per_s: float = Field(description="Ticks per second over the last few seconds.")
+    active_symbols: list[str] = Field(
+        description="Contracts whose ticks go out from this source now (the routing table)."
+    )
+    status_at: dt.datetime | None = Field(
+        description="When the gateway manager said this (null: it has not reported it)."
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "account_id": 1,
+                    "name": "sim-a",
+                    "gateway_type": "sim",
+                    "priority": 1,
+                    "is_enabled": True,
+                    "state": "running",
+                    "reason": "",
+                    "manual_stop": False,
+                    "pid": 4451,
+                    "restarts": 0,
+                    "connected": True,
+                    "connection": "connected",
+                    "last_tick_at": "2026-11-24T09:12:03.500000+08:00",
+                    "canary": "rb2605.SHFE",
+                    "canary_age_s": 0.4,
+                    "ticks_per_s": 10.0,
+                    "active_symbols": ["IF2512.CFFEX", "rb2605.SHFE"],
+                    "status_at": "2026-11-24T01:12:03.612345Z",
+                }
+            ]
+        }
+    }
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What the view needs of an account row."""
+
+    account_id: int
+    name: str
+    gateway_type: GatewayTypeName
+    priority: int
+    is_enabled: bool
+    canary: str
+
+
+def facts_of(account: MarketDataAccount) -> AccountFacts:
+    return AccountFacts(
+        account_id=account.id,
+        name=account.name,
+        gateway_type=account.gateway_type,  # type: ignore[arg-type]  # checked on write
+        priority=account.priority,
+        is_enabled=account.is_enabled,
+        canary=account.canary,
+    )
+
+
+def stale_after_s(status_interval_s: float) -> float:
+    """How old a status may get: the manager repeats it every ``status_interval_s``;
+    three missed rounds (and some slack for a loaded machine) mean it is gone."""
+    return 3 * status_interval_s + 2.0
+
+
+def gateway_view(
+    account: AccountFacts,
+    status: GatewayStatus | None,
+    routes: Mapping[str, str],
+    now: dt.datetime,
+    stale_s: float,
+) -> GatewayView:
+    active = sorted(vt for vt, source in routes.items() if source == account.name)
+    base = {
+        "account_id": account.account_id,
+        "name": account.name,
+        "gateway_type": account.gateway_type,
+        "priority": account.priority,
+        "is_enabled": account.is_enabled,
+        "canary": account.canary,
+        "active_symbols": active,
+    }
+    if status is None:
+        return GatewayView(
+            **base,
+            state="stopped" if not account.is_enabled else "unknown",
+            reason="disabled" if not account.is_enabled else NOT_REPORTED,
+            manual_stop=False,
+            pid=None,
+            restarts=0,
+            connected=False,
+            connection=None,
+            last_tick_at=None,
+            canary_age_s=None,
+            ticks_per_s=0.0,
+            status_at=None,
+        )
+    canary_age_s = None
+    if status.canary_received_at is not None:
+        canary_age_s = round(max(0.0, (now - status.canary_received_at).total_seconds()), 3)
+    age = (now - status.at).total_seconds()
+    common = {
+        **base,
+        "manual_stop": status.manual_stop,
+        "restarts": status.restarts,
+        "last_tick_at": status.last_tick_at,
+        "canary_age_s": canary_age_s,
+        "status_at": status.at,
+    }
+    if age > stale_s:
+        return GatewayView(
+            **common,
+            state="unknown",
+            reason=f"no word from the gateway manager for {age:.0f} s (last: {status.state})",
+            pid=None,
+            connected=False,
+            connection=None,
+            ticks_per_s=0.0,
+        )
+    reason = status.reason
+    if not reason and not account.is_enabled and status.state in ("stopped", "exited"):
+        reason = "disabled"
+    return GatewayView(
+        **common,
+        state=status.state,
+        reason=reason,
+        pid=status.pid,
+        connected=status.connected,
+        connection=status.connection,
+        ticks_per_s=status.ticks_per_s,
+    )
