@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.integration.pool.conftest import (
     BusCapture,
     GatewayService,
     Watch,
+    closed_port,
     create,
     ctp_body,
     gateway_env,
@@ -69,6 +71,29 @@ async def test_a_database_url_that_is_not_postgresql_is_refused(
 ) -> None:
     line = await _refused(gateway_env(settings, "sqlite:///tmp/pool.db"), tmp_path)
     assert "PostgreSQL" in line
+
+
+async def test_a_stop_while_nats_is_unreachable_ends_the_service(
+    settings: Settings, tmp_path: Path, migrated_url: str
+) -> None:
+    env = gateway_env(settings, migrated_url, TICKHUB_NATS_URL=f"nats://127.0.0.1:{closed_port()}")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tickhub_gateway",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    # It says it is waiting for NATS: then the stop comes.
+    line = await asyncio.wait_for(proc.stdout.readuntil(b"Connect call failed"), 60)
+    assert b"Traceback" not in line
+    proc.send_signal(signal.SIGTERM)
+    out, _ = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, out.decode()
+    assert b"stopped before NATS was reached" in out
 
 
 async def test_tickhub_sources_is_a_static_pool(

@@ -32,7 +32,19 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         # A configuration mistake: one line that says what to fix, no traceback.
         log.error("cannot start: %s", error)
         raise SystemExit(2) from None
-    nc = await bus.open_for_service(settings, "gateway")
+    # Connecting retries forever (a service may start before its server): a stop
+    # meanwhile must still end the process.
+    connecting = asyncio.create_task(bus.open_for_service(settings, "gateway"))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not connecting.done():
+        connecting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await connecting
+        log.info("stopped before NATS was reached")
+        return
+    nc = connecting.result()
     stops = ManualStops(nc)
     # Before the first worker starts: a source an operator stopped stays stopped.
     await stops.load()

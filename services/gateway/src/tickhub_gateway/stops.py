@@ -32,6 +32,10 @@ from tickhub_runtime.logs import get_logger
 
 log = get_logger("tickhub.gateway.stops")
 
+JS_TIMEOUT_S = 1.0
+"""Bound on each bucket call: a stop command waits for its write, and the caller
+waits at most TICKHUB_COMMAND_TIMEOUT_S for the whole command."""
+
 KvErrors = (NatsError, TimeoutError, OSError)
 """What a KV call raises when JetStream is away, off, or slow."""
 
@@ -56,6 +60,7 @@ class ManualStops:
                 buckets.MANUAL_STOPS,
                 create=True,
                 description="tickhub: sources an operator stopped",
+                js_timeout=JS_TIMEOUT_S,
             )
         return self._kv
 
