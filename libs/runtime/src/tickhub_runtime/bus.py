@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nats.aio.client import Client
-from nats.errors import NoServersError
 
 from .logs import NatsLogHandler
 from .settings import Settings
@@ -37,8 +37,10 @@ async def connect(
 ) -> Client:
     """Connect to NATS with tickhub's resilience settings.
 
-    The first connection is retried too (every 0.5 s, for ``first_connect_s``), so a
-    service started before its server simply waits for it.
+    With unlimited reconnects nats-py also retries the first connection forever (every
+    ``reconnect_time_wait``), so a service started before its server simply waits for
+    it; ``first_connect_s`` bounds that wait for callers that must give up
+    (:class:`TimeoutError`).
 
     ``error_cb`` takes the client's asynchronous errors in place of the default
     warning line: a high-rate subscriber counts ``SlowConsumerError`` (one per
@@ -49,7 +51,11 @@ async def connect(
         log.warning("nats error: %r", error)
 
     async def disconnected_cb() -> None:
-        log.warning("nats disconnected")
+        # A drain or close of our own also ends in this callback: only a loss warns.
+        if nc.is_closed or nc.is_draining:
+            log.info("nats connection closed")
+        else:
+            log.warning("nats disconnected")
 
     async def reconnected_cb() -> None:
         log.info("nats reconnected to %s", nc.connected_url.netloc if nc.connected_url else "?")
@@ -69,18 +75,16 @@ async def connect(
         disconnected_cb=disconnected_cb,
         reconnected_cb=reconnected_cb,
     )
-    url = settings.resolved_nats_url
-    deadline = asyncio.get_running_loop().time() + first_connect_s
-    while True:
-        try:
-            await nc.connect(url, **options)
-            return nc
-        except (NoServersError, OSError, TimeoutError) as error:
-            if asyncio.get_running_loop().time() >= deadline:
-                raise
-            log.warning("nats not reachable at %s (%s); retrying", url, error)
-            nc = Client()
-            await asyncio.sleep(0.5)
+    connecting = nc.connect(settings.resolved_nats_url, **options)
+    if math.isinf(first_connect_s):
+        await connecting
+        return nc
+    try:
+        await asyncio.wait_for(connecting, first_connect_s)
+    except TimeoutError:
+        await nc.close()
+        raise
+    return nc
 
 
 async def open_for_service(
