@@ -15,7 +15,7 @@ from tickhub_accounts.secretfiles import api_token
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
-from . import errors
+from . import docs, errors
 from .guard import Guard
 from .routes import api_router, health
 from .state import NatsLink
@@ -80,8 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
+        docs_url=None,  # served by .docs from local assets
+        redoc_url=None,
     )
+    docs.install(app, swagger_ui_parameters={"persistAuthorization": True})
     app.state.settings = settings
     app.state.box = box
     app.state.guard_token = token.encode()
