@@ -33,8 +33,52 @@ def _env(service: str) -> dict[str, str]:
     return {key: str(value) for key, value in environment.items()}
 
 
-def test_compose_runs_nats_and_every_service() -> None:
-    assert set(SERVICES) == {"nats", *up.SERVICES}
+def test_compose_runs_nats_postgres_prestart_and_every_service() -> None:
+    assert set(SERVICES) == {"nats", "postgres", "prestart", *up.SERVICES}
+
+
+def _interpolated(value: str) -> str:
+    """What compose makes of ``${VAR:?message}`` when .env sets VAR."""
+    return re.sub(r"\$\{(\w+)(?::?[?-][^}]*)?\}", "from-dot-env", value)
+
+
+def test_postgres_keeps_its_data_on_a_volume_and_reports_ready() -> None:
+    postgres = SERVICES["postgres"]
+    assert postgres["image"].startswith("postgres:")
+    data = next(v for v in postgres["volumes"] if v.endswith(":/var/lib/postgresql/data"))
+    assert data.split(":")[0] in COMPOSE["volumes"]
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    # The password comes from .env at run time, required, never a literal in the file.
+    assert postgres["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+
+
+def test_prestart_migrates_before_the_api_and_the_gateway_start() -> None:
+    prestart = SERVICES["prestart"]
+    assert prestart["command"] == ["python", "-m", "tickhub_api", "prestart", "--no-demo"]
+    assert importlib.util.find_spec("tickhub_api.prestart") is not None
+    assert prestart["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for service in ("api", "gateway"):
+        needs = SERVICES[service]["depends_on"]
+        assert needs["prestart"]["condition"] == "service_completed_successfully", service
+        assert needs["postgres"]["condition"] == "service_healthy", service
+
+
+@pytest.mark.parametrize("service", ["api", "gateway", "prestart"])
+def test_secrets_come_as_files_or_from_dot_env_never_as_literals(service: str) -> None:
+    env = _env(service)
+    assert "${POSTGRES_PASSWORD:?" in env["TICKHUB_DATABASE_URL"]
+    assert env["TICKHUB_SECRET_KEY_FILE"] == "/run/secrets/tickhub_secret_key"
+    assert "tickhub_secret_key" in SERVICES[service]["secrets"]
+    assert "TICKHUB_SECRET_KEY" not in env and "TICKHUB_API_TOKEN" not in env
+    for name in SERVICES[service]["secrets"]:
+        assert COMPOSE["secrets"][name]["file"].startswith("./secrets/")
+    gitignore = (ROOT / ".gitignore").read_text().split()
+    assert "secrets/" in gitignore and ".env" in gitignore
+
+
+def test_the_api_reads_its_token_from_a_secret_file() -> None:
+    assert _env("api")["TICKHUB_API_TOKEN_FILE"] == "/run/secrets/tickhub_api_token"
+    assert "tickhub_api_token" in SERVICES["api"]["secrets"]
 
 
 def test_nats_has_jetstream_on_a_volume() -> None:
@@ -76,7 +120,7 @@ def test_each_tickhub_variable_is_a_setting_with_a_valid_value(service: str) -> 
         assert key.startswith("TICKHUB_"), key
         field = key.removeprefix("TICKHUB_").lower()
         assert field in Settings.model_fields, f"{service}: {key} is not a Settings field"
-        values[field] = value
+        values[field] = _interpolated(value)
     Settings(_env_file=None, **values)  # raises on a value the setting rejects
 
 
