@@ -58,7 +58,7 @@ def _nats_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _up(args: argparse.Namespace, settings: Settings) -> int:
-    return up.run(settings, args.nats_url)
+    return up.run(settings, args.nats_url, demo=not args.no_demo)
 
 
 def _service(args: argparse.Namespace, settings: Settings) -> int:
@@ -122,6 +122,11 @@ def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "Ctrl-C or SIGTERM stops everything.",
     )
     _nats_option(p)
+    p.add_argument(
+        "--no-demo",
+        action="store_true",
+        help="do not add the demo sim accounts (sim-a, sim-b) to a new database",
+    )
     p.set_defaults(handler=_up)
 
 

@@ -1,8 +1,10 @@
 """``tickhub up``: the whole hub on one machine, from one command.
 
 Order matters: check everything that can be checked before starting anything (so a
-mistake costs one line, not a half-started hub), then the bus, then the services;
-on stop the services first (they drain to the bus) and the bus last.
+mistake costs one line, not a half-started hub), then the bus, then the database
+(the embedded one when TICKHUB_DATABASE_URL is unset) and its migrations, then the
+services; on stop the services first (they drain to the bus), then the database, the
+bus last.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from tickhub_accounts.secretfiles import api_token, login_url
 from tickhub_runtime import logs
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
 from . import ports
 from .natsserver import NatsServer, NatsServerError
+from .postgres import EmbeddedPostgres, PostgresError, run_prestart
 from .supervisor import Backoff, ChildSpec, Supervisor
 
 SERVICES: tuple[str, ...] = ("gateway", "health", "failover", "publisher", "api")
@@ -106,7 +110,13 @@ class DataDirLock:
             self._file = None
 
 
-def banner(settings: Settings, nats_url: str, nats: NatsServer | None) -> str:
+def banner(
+    settings: Settings,
+    nats_url: str,
+    nats: NatsServer | None,
+    database: str = "",
+    login: str = "",
+) -> str:
     api_host = settings.api_host
     nats_flag = "" if nats_url == DEFAULT_NATS_URL else f" --nats-url {nats_url}"
     nats_line = f"  NATS     {nats_url}"
@@ -117,6 +127,8 @@ def banner(settings: Settings, nats_url: str, nats: NatsServer | None) -> str:
         nats_line,
         f"  ZeroMQ   {settings.zmq_pub}  (ticks: [vt_symbol, msgpack], see docs/zmq.md)",
         f"  API      http://{api_host}:{settings.api_port}  (OpenAPI at /docs)",
+        *([f"  database {database}"] if database else []),
+        *([f"  login    {login}"] if login else []),
         "  watch    tickhub tail [SYMBOL ...]",
         f"           tickhub status{nats_flag}",
         f"           nats sub 'tickhub.>' --server {nats_url}",
@@ -125,7 +137,7 @@ def banner(settings: Settings, nats_url: str, nats: NatsServer | None) -> str:
     return "\n".join(lines)
 
 
-def run(settings: Settings, nats_url: str | None = None) -> int:
+def run(settings: Settings, nats_url: str | None = None, demo: bool = True) -> int:
     """Start the hub and block until Ctrl-C / SIGTERM; the exit code to end with."""
     if nats_url:
         settings = settings.model_copy(update={"nats_url": nats_url})
@@ -139,7 +151,7 @@ def run(settings: Settings, nats_url: str | None = None) -> int:
             raise UpError(f"not installed: {names}; run `make setup`")
         lock.acquire()
         preflight(settings, list(SERVICES), bundled_nats=settings.nats_url is None)
-        return asyncio.run(_up(settings))
+        return asyncio.run(_up(settings, demo))
     except UpError as error:
         print(f"tickhub: {error}", file=sys.stderr)
         return error.code
@@ -147,7 +159,7 @@ def run(settings: Settings, nats_url: str | None = None) -> int:
         lock.release()
 
 
-async def _up(settings: Settings) -> int:
+async def _up(settings: Settings, demo: bool) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     supervisor: Supervisor | None = None
@@ -190,6 +202,26 @@ async def _up(settings: Settings) -> int:
         TICKHUB_DATA_DIR=str(settings.data_dir),
         PYTHONUNBUFFERED="1",
     )
+    postgres: EmbeddedPostgres | None = None
+    try:
+        if settings.database_url is None:
+            # Started from this (the main) thread, as the bundled NATS: its
+            # die-with-parent signal is tied to the thread that forked it.
+            postgres = EmbeddedPostgres(
+                settings.data_dir, settings.postgres_port, die_with_parent=True
+            ).start()
+            env["TICKHUB_DATABASE_URL"] = postgres.url
+            log.info("embedded PostgreSQL started on %s", postgres.display_url)
+        # Wait for the database, migrate, and seed the demo accounts into a new one.
+        await asyncio.to_thread(run_prestart, env, demo=demo)
+    except PostgresError as error:
+        if postgres is not None:
+            postgres.stop()
+        if nats is not None:
+            nats.stop()
+        raise UpError(str(error), 2 if "in use" in str(error) else 1) from None
+    database = postgres.display_url if postgres is not None else "TICKHUB_DATABASE_URL"
+    login = login_url(settings, api_token(settings))
     specs = [ChildSpec(name, service_argv(name), env) for name in SERVICES]
     supervisor = Supervisor(
         specs,
@@ -201,7 +233,7 @@ async def _up(settings: Settings) -> int:
         supervisor.start()
         if nats is not None:
             watch = asyncio.create_task(_watch_nats(nats, stop))
-        print(banner(settings, nats_url, nats), flush=True)
+        print(banner(settings, nats_url, nats, database, login), flush=True)
         await stop.wait()
     finally:
         if watch is not None:
@@ -209,6 +241,9 @@ async def _up(settings: Settings) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
         await supervisor.stop()
+        if postgres is not None:
+            postgres.stop()
+            log.info("embedded PostgreSQL stopped")
         if nats is not None:
             nats.stop()
             log.info("nats-server stopped")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -81,8 +84,20 @@ def _assert_nothing_left(tree: list[tuple[int, int]], data_dir: Path) -> None:
     assert mentioning(str(data_dir)) == []
 
 
-def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(tmp_path: Path) -> None:
-    data_dir = tmp_path / "hub"
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A data dir the embedded PostgreSQL's unprivileged server user can reach: run as
+    root, pytest's tmp_path sits below a directory only root may enter."""
+    path = Path(tempfile.mkdtemp(prefix="tickhub-up-"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(open_dir: Path) -> None:
+    """The newcomer's `make up`: no TICKHUB_DATABASE_URL, so an embedded PostgreSQL,
+    migrated and seeded with the demo sims that then run and tick."""
+    data_dir = open_dir / "hub"
     env = hub_env(data_dir)
     nats_port, api_port = env["TICKHUB_NATS_PORT"], int(env["TICKHUB_API_PORT"])
     zmq_endpoint = env["TICKHUB_ZMQ_PUB"]
@@ -93,6 +108,9 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(tmp_path: Path) -> None
         assert zmq_endpoint in banner
         assert f"http://127.0.0.1:{api_port}" in banner
         assert "tickhub tail" in banner
+        assert "database postgresql://" in banner and "/#token=" in banner
+        token = (data_dir / "api-token").read_text().strip()
+        assert token not in up.stderr.text  # the token is in the login URL only
 
         # A second hub on the same data dir would share CTP flow files: refused.
         second = tickhub("up", env=env)
@@ -139,8 +157,10 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(tmp_path: Path) -> None
         services = _services(up)
         assert set(services) == {"gateway", "health", "failover", "publisher", "api"}
         tree = descendants(up.pid)
-        # nats-server, five services and the two sim workers at least.
+        # nats-server, five services and the two sim workers at least (the embedded
+        # PostgreSQL is checked by the data-dir scan below: it runs as its own user).
         assert len(tree) >= 8, [cmdline(pid) for pid, _ in tree]
+        assert any("postgres" in line for line in mentioning(str(data_dir)))
 
         assert up.stop(signal.SIGTERM, STOP_S) == 0
     _assert_nothing_left(tree, data_dir)
@@ -149,10 +169,10 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(tmp_path: Path) -> None
 
 
 def test_up_on_a_given_nats_restarts_a_dead_service_without_its_orphans(
-    tmp_path: Path, nats_server: NatsServer
+    tmp_path: Path, nats_server: NatsServer, database_url: str
 ) -> None:
     data_dir = tmp_path / "hub"
-    env = hub_env(data_dir)
+    env = hub_env(data_dir, TICKHUB_DATABASE_URL=database_url)
     with running_up(env, "--nats-url", nats_server.url) as up:
         up.stdout.wait_for(lambda line: line.startswith("Ctrl-C stops everything"), START_S)
         assert "bundled" not in up.stdout.text
