@@ -125,7 +125,8 @@ async def test_every_account_with_every_field(
     assert isinstance(a["pid"], int) and alive(a["pid"])
     # 2 contracts at 2 ticks a second (the canary is one of them): about 4 a second.
     assert 2.0 <= a["ticks_per_s"] <= 8.0, a
-    assert 0 <= a["canary_age_s"] < 5.0, a
+    # Measured from the newest status (repeated every 2 s) and heartbeat (every 1 s).
+    assert 0 <= a["canary_age_s"] < 10.0, a
     last_tick = dt.datetime.fromisoformat(a["last_tick_at"])
     assert last_tick.tzinfo is not None
     assert abs((dt.datetime.now(dt.UTC) - last_tick).total_seconds()) < 10

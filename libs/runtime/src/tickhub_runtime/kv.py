@@ -7,9 +7,16 @@ the bus carries the news.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from nats.aio.client import Client
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import BucketNotFoundError
 from nats.js.kv import KeyValue
+
+KV_DELETES = ("DEL", "PURGE")
+"""A watched entry's ``operation`` when the key was deleted or purged."""
 
 JS_TIMEOUT_S = 2.0
 """Bound on each JetStream API call: a KV read must not hold up a command for long."""
@@ -34,3 +41,29 @@ async def open_bucket(
         if not create:
             raise
     return await js.create_key_value(bucket=name, history=1, description=description)
+
+
+async def snapshot(bucket: KeyValue, step_s: float = JS_TIMEOUT_S) -> dict[str, bytes]:
+    """Every key of ``bucket`` with its value, each wait bounded by ``step_s``.
+
+    nats-py's ``KeyValue.keys()`` iterates a watcher without a timeout: a lost
+    end-of-snapshot marker (a cancellation swallowed inside the client, a server
+    going away) would hang its caller for good. Raises TimeoutError instead.
+    """
+    watcher = await bucket.watchall()
+    try:
+        found: dict[str, bytes] = {}
+        while True:
+            try:
+                entry = await watcher.updates(timeout=step_s)  # type: ignore[no-untyped-call]
+            except NatsTimeoutError:
+                raise TimeoutError(f"the bucket's snapshot stalled for {step_s} s") from None
+            if entry is None:  # the end of what the bucket held
+                return found
+            if entry.operation in KV_DELETES:
+                found.pop(entry.key, None)
+            else:
+                found[entry.key] = entry.value or b""
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(watcher.stop(), step_s)  # type: ignore[no-untyped-call]

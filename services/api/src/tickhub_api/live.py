@@ -40,7 +40,6 @@ RETRY_S = 2.0
 """Wait before binding the routing bucket again (not created yet, or JetStream away)."""
 FORGET_AFTER = timedelta(minutes=10)
 """A source silent this long (removed, renamed) is dropped from memory."""
-KV_DELETES = ("DEL", "PURGE")
 
 
 class LiveBoard:
@@ -53,6 +52,9 @@ class LiveBoard:
         """The bucket has been read at least once."""
         self._sub: Subscription | None = None
         self._routing: asyncio.Task[None] | None = None
+        self._closing = False
+        """Set by close(): the routing loop ends after its current step even if
+        nats-py swallowed its cancellation (it can, while flushing a request)."""
         self._routing_failing = False
 
     # --- what the routes read ---------------------------------------------------------
@@ -91,10 +93,11 @@ class LiveBoard:
         await self._ask_pool(nc)
 
     async def close(self) -> None:
+        self._closing = True
         if self._routing is not None:
             self._routing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._routing
+            # Bounded: a shutdown must not hang on a cancellation nats-py swallowed.
+            await asyncio.wait({self._routing}, timeout=2.0)
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._sub.unsubscribe(), 1.0)
@@ -121,7 +124,7 @@ class LiveBoard:
     # --- routing ----------------------------------------------------------------------
 
     async def _follow_routing(self, nc: Client) -> None:
-        while True:
+        while not self._closing:
             try:
                 bucket = await kv.open_bucket(nc, buckets.ROUTING, create=False)
                 await self._watch(bucket)
@@ -147,14 +150,14 @@ class LiveBoard:
             table: dict[str, str] = {}
             synced = False
             deadline = time.monotonic() + RESYNC_S
-            while (left := deadline - time.monotonic()) > 0:
+            while (left := deadline - time.monotonic()) > 0 and not self._closing:
                 try:
                     entry = await watcher.updates(timeout=left)  # type: ignore[no-untyped-call]
                 except TimeoutError:
                     break
                 if entry is None:  # the end of what the bucket held: the table is whole
                     synced = True
-                elif entry.operation in KV_DELETES:
+                elif entry.operation in kv.KV_DELETES:
                     with contextlib.suppress(ValueError):
                         table.pop(buckets.routing_vt_symbol(entry.key), None)
                 else:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
-from nats.js.errors import KeyDeletedError, KeyNotFoundError, NoKeysError
+from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from tickhub_contracts import buckets, codec
@@ -85,10 +85,7 @@ class ManualStops:
         an empty set, logged, when JetStream does not answer."""
         try:
             bucket = await self._bucket()
-            try:
-                keys = await bucket.keys()
-            except NoKeysError:
-                keys = []
+            keys = sorted(await kv.snapshot(bucket, JS_TIMEOUT_S))
         except KvErrors as error:
             self._failed("read", error)
             return set()

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
-from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 
 from tickhub_contracts import buckets, codec, subjects
@@ -50,6 +49,9 @@ class RoutingBook:
         self._idle.set()
         self._kv: KeyValue | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        """Set by close(): the task ends after its current step even if nats-py
+        swallowed its cancellation (it does, while flushing a publish)."""
         self._failing = False
         self.writes = 0
 
@@ -67,21 +69,30 @@ class RoutingBook:
         await self._idle.wait()
 
     async def close(self, *, clear: bool = True) -> None:
-        """Stop writing; with ``clear``, empty what we wrote (a publisher that is gone
-        forwards nothing), bounded by :data:`CLOSE_TIMEOUT_S`."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if clear and self.nc.is_connected:
+        """Stop writing; with ``clear``, delete what we wrote (a publisher that is gone
+        forwards nothing). Bounded by :data:`CLOSE_TIMEOUT_S` per step, and never
+        waiting on a task for good: nats-py can swallow a cancellation, and a
+        shutdown must not hang on it."""
+        self._closing = True
+        self._changed.set()  # wakes the task to see _closing, whatever became of its cancel
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task}, timeout=CLOSE_TIMEOUT_S)
+        if clear and self.nc.is_connected and self._written:
             self._wanted = {}
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._sync(), CLOSE_TIMEOUT_S)
+            clearing = asyncio.create_task(self._sync())
+            await asyncio.wait({clearing}, timeout=CLOSE_TIMEOUT_S)
+            if not clearing.done():
+                clearing.cancel()
+            elif not clearing.cancelled() and clearing.exception() is not None:
+                log.info("routing not cleared at stop: %r", clearing.exception())
 
     async def _run(self) -> None:
         while True:
             await self._changed.wait()
+            if self._closing:
+                return
             self._changed.clear()
             try:
                 await self._sync()
@@ -118,10 +129,7 @@ class RoutingBook:
         bucket = await self._bucket()
         if self._written is None:
             # Left by an earlier run: every key is checked against the table below.
-            try:
-                keys = await bucket.keys()
-            except NoKeysError:
-                keys = []
+            keys = await kv.snapshot(bucket)
             self._written = {}
             for key in keys:
                 with contextlib.suppress(subjects.InvalidToken):
@@ -142,5 +150,5 @@ class RoutingBook:
             self.writes += 1
         for vt_symbol in sorted(written.keys() - wanted.keys()):
             await bucket.delete(buckets.routing_key(vt_symbol))
-            del written[vt_symbol]
+            written.pop(vt_symbol, None)
             self.writes += 1
