@@ -7,12 +7,21 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.integration.gateway.conftest import CONTRACTS, sim
+from tests.integration.gateway.conftest import (
+    CONTRACTS,
+    START_TIMEOUT,
+    TIMEOUT,
+    inbox,
+    sim,
+)
 from tests.integration.pool.conftest import (
     AUTH_CODE,
     PASSWORD,
@@ -25,8 +34,12 @@ from tests.integration.pool.conftest import (
     ctp_body,
     gateway_env,
     running,
+    sim_body,
 )
+from tickhub_cli import natsserver
 from tickhub_contracts import codec, subjects
+from tickhub_contracts.messages import Command, GatewayStatus, Reply
+from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
 
@@ -147,3 +160,46 @@ async def test_no_secret_reaches_the_bus_or_the_log(
     assert "ctp-a" in log
     for secret in (*SECRETS, PASSWORD, AUTH_CODE):
         assert secret not in log
+
+
+@pytest.fixture
+def plain_nats(tmp_path: Path) -> Iterator[str]:
+    """A nats-server without JetStream (as a user's own server may be)."""
+    port = closed_port()
+    server = subprocess.Popen(
+        [natsserver.binary(), "-a", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+async def test_without_jetstream_the_pool_runs_and_says_stops_are_not_kept(
+    settings: Settings,
+    plain_nats: str,
+    migrated_url: str,
+    client: httpx.AsyncClient,
+    gateway_service: GatewayService,
+) -> None:
+    await create(client, sim_body("sim-a"))
+    gateway_service.env = gateway_env(settings, migrated_url, TICKHUB_NATS_URL=plain_nats)
+    plain = await bus.connect(settings.model_copy(update={"nats_url": plain_nats}), "test-plain")
+    try:
+        statuses = await inbox(plain, subjects.STATUS_ALL, GatewayStatus)
+        await gateway_service.start()
+        up = await statuses.wait_for(running("sim-a"), START_TIMEOUT)
+        assert up.pid is not None
+        gateway_service.worker_pids.add(up.pid)
+        reply = await plain.request(
+            subjects.control("sim-a"), codec.encode(Command(action="stop")), timeout=TIMEOUT
+        )
+        assert codec.decode(reply.data, Reply).ok
+    finally:
+        await plain.drain()
+    text = gateway_service.text()
+    assert text.count("manual stops: cannot") == 1, "logged once, not per attempt"
+    assert "Traceback" not in text

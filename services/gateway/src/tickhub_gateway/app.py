@@ -46,8 +46,16 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         return
     nc = connecting.result()
     stops = ManualStops(nc)
-    # Before the first worker starts: a source an operator stopped stays stopped.
-    await stops.load()
+    # Before the first worker starts: a source an operator stopped stays stopped. A
+    # bus just back may need a moment; JetStream switched off never answers, and then
+    # the pool runs without remembered stops (logged) rather than not at all.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.command_timeout_s
+    while await stops.load() is None and loop.time() < deadline:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)  # a retry pause a stop cuts short
+        if stop.is_set():
+            break
     manager = GatewayManager(settings, nc, stops)
     try:
         await manager.start()

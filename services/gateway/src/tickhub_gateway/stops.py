@@ -80,15 +80,15 @@ class ManualStops:
             self._failing = False
             log.info("manual stops: the %s bucket answers again", buckets.MANUAL_STOPS)
 
-    async def load(self) -> set[str]:
+    async def load(self) -> set[str] | None:
         """Read every remembered stop (at the service's start). Returns what was read;
-        an empty set, logged, when JetStream does not answer."""
+        None, logged once, when JetStream does not answer."""
         try:
             bucket = await self._bucket()
             keys = sorted(await kv.snapshot(bucket, JS_TIMEOUT_S))
         except KvErrors as error:
             self._failed("read", error)
-            return set()
+            return None
         self._ok()
         self.names = set(keys)
         if keys:
