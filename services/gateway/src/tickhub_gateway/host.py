@@ -26,7 +26,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from vnpy.event import Event, EventEngine
 from vnpy.trader.constant import Exchange
-from vnpy.trader.event import EVENT_LOG, EVENT_TICK
+from vnpy.trader.event import EVENT_LOG
 from vnpy.trader.object import LogData, SubscribeRequest, TickData
 
 from tickhub_contracts import codec, subjects
@@ -100,7 +100,7 @@ class WorkerHost:
 
     async def run(self, stop: asyncio.Event) -> None:
         ee = self.event_engine
-        ee.register(EVENT_TICK, self._on_tick)
+        self.gateway.tick_sink = self._on_tick_data
         ee.register(EVENT_CONNECTION, self._on_connection)
         ee.register(EVENT_LOG, self._on_log)
         ee.start()
@@ -176,9 +176,9 @@ class WorkerHost:
 
     # --- EventEngine thread -------------------------------------------------------------
 
-    def _on_tick(self, event: Event) -> None:
+    def _on_tick_data(self, data: TickData) -> None:
+        """Called on the gateway's thread (see SourceGateway.on_tick)."""
         try:
-            data: TickData = event.data
             vt_symbol: str = data.vt_symbol
             if vt_symbol not in self._subscribed:
                 return
