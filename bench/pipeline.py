@@ -50,8 +50,10 @@ def tickhub(
     with tempfile.TemporaryDirectory(prefix="tickhub-bench-") as tmp:
         endpoint = f"tcp://127.0.0.1:{free_port()}"
         with NatsServer(Path(tmp) / "nats") as nats:
-            env = {
-                **os.environ,
+            # Nothing of the developer's own TICKHUB_* (a database URL would make the
+            # gateway refuse a static pool beside it).
+            env = {k: v for k, v in os.environ.items() if not k.startswith("TICKHUB_")}
+            env |= {
                 "TICKHUB_NATS_URL": nats.url,
                 "TICKHUB_DATA_DIR": str(Path(tmp) / "data"),
                 "TICKHUB_ZMQ_PUB": endpoint,

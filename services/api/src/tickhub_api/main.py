@@ -44,8 +44,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     /health and reports in /health/ready while either is missing."""
     settings = settings or Settings()
     url = settings.database_url.get_secret_value() if settings.database_url else None
+    # No pool floor: with one, asyncpg tries to restore it every second while the
+    # database is down and logs a traceback each time; requests open what they need.
     config = (
-        tortoise_config(url, timeout_s=settings.database_timeout_s, application_name="tickhub-api")
+        tortoise_config(
+            url,
+            timeout_s=settings.database_timeout_s,
+            application_name="tickhub-api",
+            min_connections=0,
+        )
         if url
         else None
     )
