@@ -496,8 +496,12 @@ class GatewayManager:
                 ):
                     source.log.warning("worker %s: %s", tracker.pid, tracker.reason)
                     await self._publish(source)
-            # A status published for a change also counts as the periodic one.
+            # A status published for a change also counts as the periodic one. A source
+            # under its lock is mid-change (joining the pool, restarting): its tracker is
+            # half-way, and the change publishes the outcome itself when it is done.
             for source in list(self._sources.values()):
+                if source.lock.locked():
+                    continue
                 if now - source.sent_at >= settings.status_interval_s:
                     source.tracker.take_change()
                     await self._send_status(source)
