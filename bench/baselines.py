@@ -4,7 +4,6 @@ TickData. On a noisy 2-core machine the ratios to these are the figures that cou
 
 from __future__ import annotations
 
-import socket
 import time
 from dataclasses import replace
 from datetime import datetime
@@ -12,14 +11,9 @@ from datetime import datetime
 import msgspec
 import zmq
 
+from tickhub_cli.ports import free_port
+
 from .common import Result, paced, receiver_result, spawn_receiver, symbols, template
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def raw_zmq(rate: float, seconds: float, n_symbols: int = 200) -> Result:

@@ -17,9 +17,9 @@ from pathlib import Path
 import msgspec
 
 from tickhub_cli.natsserver import NatsServer
+from tickhub_cli.ports import free_port
 from tickhub_contracts.messages import SimSettings, SourceConfig
 
-from .baselines import free_port
 from .common import Result, receiver_result, spawn_receiver, symbols
 
 

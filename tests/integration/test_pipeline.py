@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ import pytest
 import zmq
 import zmq.asyncio
 
+from tickhub_cli.ports import free_port
 from tickhub_contracts.messages import SimSettings, SourceConfig, Tick
 from tickhub_runtime.settings import Settings
 
@@ -35,13 +35,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def slot_of(tick: Tick) -> int:
     return (tick.datetime - EPOCH) // timedelta(microseconds=1) * 1000 // PERIOD_NS
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def sim(name: str, priority: int, delay_ms: float) -> SourceConfig:

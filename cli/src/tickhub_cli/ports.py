@@ -33,6 +33,14 @@ class Port:
         return f"port {self.port} ({self.setting})"
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the kernel's pick), for a server to bind."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def zmq_tcp_endpoint(endpoint: str) -> tuple[str, int] | None:
     """``tcp://HOST:PORT`` -> ``(host, port)``; None for transports with no TCP port
     (``ipc://``, ``inproc://``) and for port 0 / ``*`` (ZeroMQ picks a free one).

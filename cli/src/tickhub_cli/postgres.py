@@ -26,7 +26,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -36,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tickhub_accounts.secretfiles import read_or_create
+
+from .ports import free_port
 
 SERVER_USER = "tickhub-postgres"
 ROLE = "tickhub"
@@ -133,13 +134,6 @@ def check_reachable(path: Path, user: RunAs, what: str) -> None:
                 f"{what} {path}: {directory} is closed to it. Run `chmod o+x {directory}`, put "
                 "TICKHUB_DATA_DIR elsewhere, or set TICKHUB_DATABASE_URL to a server of yours"
             )
-
-
-def free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class EmbeddedPostgres:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from pydantic import SecretStr
 
 from tickhub_api import migrate
 from tickhub_api.main import create_app
+from tickhub_cli.ports import free_port
 from tickhub_runtime.settings import Settings
 
 TOKEN = "test-token-0123456789abcdef"
@@ -136,13 +136,6 @@ async def bus_capture(nc: Client) -> AsyncIterator[Captured]:
     await nc.flush()
     yield captured
     await subscription.unsubscribe()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

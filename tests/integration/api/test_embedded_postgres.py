@@ -18,7 +18,8 @@ import asyncpg
 import pytest
 from pydantic import SecretStr
 
-from tests.integration.api.conftest import SECRET_KEY, TOKEN, free_port, running, wait_for
+from tests.integration.api.conftest import SECRET_KEY, TOKEN, running, wait_for
+from tickhub_cli.ports import free_port
 from tickhub_cli.postgres import EmbeddedPostgres, PostgresError, run_prestart
 from tickhub_runtime.settings import Settings
 

@@ -7,9 +7,10 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from tests.integration.api import bodies
-from tests.integration.api.conftest import free_port, running, wait_for
+from tests.integration.api.conftest import running, wait_for
 from tests.integration.conftest import own_schema
 from tickhub_cli.natsserver import NatsServer
+from tickhub_cli.ports import free_port
 from tickhub_runtime.settings import Settings
 
 

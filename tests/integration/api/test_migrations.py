@@ -15,9 +15,9 @@ import asyncpg
 import pytest
 from aerich import Command
 
-from tests.integration.api.conftest import free_port
 from tickhub_accounts.db import APP
 from tickhub_api import migrate
+from tickhub_cli.ports import free_port
 
 
 async def _tables(url: str) -> set[str]:

@@ -16,13 +16,13 @@ import pytest
 from tests.integration.cli.running import (
     TICKHUB,
     Output,
-    free_port,
     hub_env,
     mentioning,
     tickhub,
     wait_until,
 )
 from tickhub_cli.natsserver import NatsServer
+from tickhub_cli.ports import free_port
 from tickhub_contracts.messages import GatewayStatus
 
 pytestmark = pytest.mark.integration

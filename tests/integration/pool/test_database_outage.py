@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from nats.aio.client import Client
 
-from tests.integration.api.conftest import free_port
 from tests.integration.gateway.conftest import START_TIMEOUT, alive, pool
 from tests.integration.pool.conftest import (
     CANARY,
@@ -28,6 +27,7 @@ from tickhub_accounts.db import open_database
 from tickhub_accounts.models import MarketDataAccount
 from tickhub_accounts.rules import SimConfig
 from tickhub_api import migrate
+from tickhub_cli.ports import free_port
 from tickhub_cli.postgres import EmbeddedPostgres
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import AccountChanged

@@ -205,7 +205,8 @@ class WorkerHost:
                 self._woken = True
                 self.loop.call_soon_threadsafe(self._wake.set)
         except Exception:
-            # An exception here would end vnpy's EventEngine thread, and every tick after.
+            # An exception here would end the gateway's thread (the sim's generator, CTP's
+            # callback), and every tick after.
             self._handler_errors += 1
             if self._handler_errors <= 10 or self._handler_errors % 10_000 == 0:
                 self.log.exception("dropped a tick (%d so far)", self._handler_errors)
