@@ -11,9 +11,15 @@ from __future__ import annotations
 from . import subjects
 
 ROUTING = "tickhub_routing"
-"""Contract -> the source whose ticks go out now (:class:`~.messages.ContractRoute`).
-Key :func:`routing_key`. Written by the router (publisher; failover from issue 4),
-read by the api's live view."""
+"""Contract -> the sources whose ticks go out now (:class:`~.messages.ContractRoute`).
+Key :func:`routing_key`. Written by the failover service, watched by the publisher,
+read by the api. Its writes are synced to disk by the server (``sync_interval:
+always`` in the bundled server's config), so routing survives a server crash."""
+
+HEALTH = "tickhub_health"
+"""Source -> the health service's newest verdict (:class:`~.messages.SourceHealth`),
+key = source name. Written by the health service; read at start by the failover
+service, the api and a restarted health service."""
 
 MANUAL_STOPS = "tickhub_manual_stops"
 """Sources an operator stopped (:class:`~.messages.ManualStop`), key = source name.
@@ -36,4 +42,8 @@ def routing_vt_symbol(key: str) -> str:
 
 
 def manual_stop_key(source: str) -> str:
+    return subjects.token(source, "source name")
+
+
+def health_key(source: str) -> str:
     return subjects.token(source, "source name")

@@ -115,6 +115,8 @@ class Heartbeat(msgspec.Struct, kw_only=True):
     subscribed: list[str] = []
 
 
+TradingHours = Literal["exchange", "always"]
+
 ProcessState = Literal["starting", "running", "stopping", "stopped", "exited", "hung"]
 
 
@@ -149,6 +151,14 @@ class GatewayStatus(msgspec.Struct, kw_only=True):
     """Ticks per second the worker relays, over its last few heartbeats (0 when not running)."""
     canary_received_at: dt.datetime | None = None
     """Local time the canary's newest live tick was received (its age shows a silent feed)."""
+    contracts: list[str] = []
+    """The contracts the source is configured for (``subscribed`` is what the worker
+    holds now: in cold failover mode only the canary plus what it is assigned)."""
+    trading_hours: TradingHours = "exchange"
+    """Whether the health service judges its canary by the exchange's trading sessions
+    (``exchange``, CTP) or expects ticks around the clock (``always``, sim by default)."""
+    pid_started_at: dt.datetime | None = None
+    """When the current worker process was spawned (a new value = a new process)."""
 
     @property
     def connected(self) -> bool:
@@ -187,12 +197,18 @@ class Command(msgspec.Struct, kw_only=True):
 
     ``restart`` is a hard restart: SIGTERM, SIGKILL after a grace period, then a
     clean new process. ``fault`` injects a failure for rehearsal and tests.
+    ``assign`` sets the contracts a source holds in cold failover mode.
     """
 
-    action: Literal["start", "stop", "restart", "status", "fault"]
+    action: Literal["start", "stop", "restart", "status", "fault", "assign"]
     fault: FaultKind | None = None
     by: str = "operator"
     """Who asks: 'operator', 'failover', ... (a system restart never overrides a manual stop)."""
+    vt_symbols: list[str] = []
+    """``assign`` (cold failover mode, sent by the failover service): the complete set
+    of contracts this source must hold subscribed besides its canary. Declarative, so
+    a repeat is harmless and a lost one is mended by the next; the manager keeps it and
+    applies it again to every new worker process of the source."""
 
 
 class WorkerCommand(msgspec.Struct, kw_only=True):
@@ -226,6 +242,11 @@ class SimSettings(msgspec.Struct, kw_only=True):
     the burst CTP's own snapshots arrive in."""
     reconnect_after_s: float = 3.0
     """After a ``disconnect`` fault, reconnect by itself this much later (as CTP does)."""
+    trading_hours: TradingHours = "always"
+    """``always``: ticks around the clock; ``exchange``: only inside the contracts'
+    trading sessions, like CTP (rehearsing session breaks)."""
+    crash_after_s: float | None = None
+    """Exit with an error this long after the worker starts: a crash-looping source."""
 
 
 class CtpSettings(msgspec.Struct, kw_only=True):
@@ -295,15 +316,22 @@ class ContractRoute(msgspec.Struct, kw_only=True):
     """Which source's ticks are forwarded now for one contract (bucket
     ``tickhub_routing``, key ``<exchange>.<symbol>``, see :mod:`.buckets`).
 
-    Written by whoever routes (the publisher today, the failover service from issue 4)
-    whenever the selection changes; a contract served by no source has no key.
+    Written by the failover service whenever the routing changes; the publisher
+    watches it. A contract served by no source has no key.
     """
 
     vt_symbol: str
     source: str
+    """The active source: the highest-priority routable one."""
     at: dt.datetime
-    by: str = "publisher"
-    """Who decided: 'publisher' (priority rule) or 'failover'."""
+    by: str = "failover"
+    eligible: list[str] = []
+    """Sources whose ticks may be forwarded for the contract, best first. Hot mode: every
+    routable source carrying it (the publisher forwards the first copy of each tick
+    from any of them). Cold mode: ``[source]``. Empty is read as ``[source]``."""
+    mode: FailoverMode = "hot"
+    degraded: bool = False
+    """No routable source was left: the active one is DEGRADED, the best there is."""
 
 
 class ManualStop(msgspec.Struct, kw_only=True):
@@ -318,3 +346,125 @@ class ManualStop(msgspec.Struct, kw_only=True):
     source: str
     at: dt.datetime
     by: str = "operator"
+
+
+# --- health (health service -> everyone) ------------------------------------------
+
+HealthState = Literal[
+    "STARTING", "HEALTHY", "DEGRADED", "UNHEALTHY", "RECOVERING", "STOPPED", "MARKET_CLOSED"
+]
+"""STARTING: a new worker not yet proven. HEALTHY: connected, beating, canary fresh,
+not lagging. DEGRADED: works but lags its peers (or its canary ages). UNHEALTHY:
+failed (cause says how). RECOVERING: a new process after a failure, not yet proven.
+STOPPED: not running by intent (operator, disabled, removed). MARKET_CLOSED:
+connected and beating, canary silent because its session is closed."""
+
+HealthCause = Literal[
+    "ok",
+    "starting",
+    "process_exited",
+    "process_hung",
+    "heartbeat_lost",
+    "disconnected",
+    "login_rejected",
+    "canary_stale",
+    "lagging",
+    "stopped",
+    "market_closed",
+    "recovering",
+    "unknown",
+]
+"""Why a source is in its state, as a machine reads it; the failover service
+classifies by it (``login_rejected``: never retried, the operator must act)."""
+
+ROUTABLE_STATES: frozenset[str] = frozenset({"HEALTHY", "MARKET_CLOSED"})
+"""States whose ticks may be forwarded (MARKET_CLOSED: connected, only quiet, so the
+routing does not flip at every session end). DEGRADED is used only when no source
+of a contract is routable."""
+
+
+class SourceHealth(msgspec.Struct, kw_only=True):
+    """The health service's verdict on one source (subject ``tickhub.health.<source>``,
+    bucket ``tickhub_health`` key = source). Published on every change and every few
+    seconds; the bucket holds the newest."""
+
+    source: str
+    state: HealthState
+    cause: HealthCause
+    reason: str
+    """In words, for the operator: "heartbeat lost for 2.1 s", "canary rb2601.SHFE silent
+    for 3.4 s in session", ..."""
+    at: dt.datetime
+    """When this verdict was made."""
+    since: dt.datetime
+    """When the source entered ``state``."""
+    previous: HealthState | None = None
+    gateway_type: GatewayType = "sim"
+    priority: int = 1
+    contracts: list[str] = []
+    """Configured contracts (from the manager's status)."""
+    pid: int | None = None
+    restarts: int = 0
+    connected: bool = False
+    heartbeat_age_s: float | None = None
+    canary: str = ""
+    canary_age_s: float | None = None
+    """Seconds since the canary's newest live tick arrived."""
+    canary_latency_ms: float | None = None
+    """Arrival minus exchange time of the newest canary tick (clock skew included)."""
+    lag_ms: float | None = None
+    """How far this source's copies of the canary's ticks arrive behind the first copy
+    from any peer (a rolling median); None without peers or samples."""
+    in_session: bool = True
+    """Whether the canary's market is open now (always True for ``always`` sources)."""
+    needs_operator: bool = False
+    """A failure the system will not retry by itself (a rejected login)."""
+    detected_ms: float | None = None
+    """For a change to UNHEALTHY: how long after the failure's first sign (last
+    heartbeat, last canary tick, exit) the verdict came."""
+
+
+# --- failover (failover service -> everyone) --------------------------------------
+
+FailoverMode = Literal["hot", "cold"]
+
+FailoverKind = Literal["failover", "failback", "lost", "restored"]
+"""failover: contracts moved off a failed source. failback: back to a recovered,
+preferred source after its hold time. lost: no source left for the contracts.
+restored: a source again for contracts that had none."""
+
+
+class FailoverEvent(msgspec.Struct, kw_only=True):
+    """One routing change with its cause (``tickhub.failover.event``)."""
+
+    at: dt.datetime
+    kind: FailoverKind
+    mode: FailoverMode
+    from_source: str | None
+    to_source: str | None
+    contracts: list[str]
+    reason: str
+    cause: HealthCause | None = None
+    detected_ms: float | None = None
+    """How long the health service took to judge the failure (from its SourceHealth)."""
+    switched_ms: float | None = None
+    """From the failure's verdict to the routing being written."""
+
+
+RestartAction = Literal["ordered", "refused", "succeeded", "backing_off", "needs_operator"]
+
+
+class RestartEvent(msgspec.Struct, kw_only=True):
+    """What the failover service did about a failed source (``tickhub.restart.<source>``).
+
+    ordered: a hard restart was asked of the GatewayManager. refused: the manager said
+    no (manual stop, disabled). succeeded: the new process became HEALTHY.
+    backing_off: the next attempt waits ``next_in_s``. needs_operator: not retried
+    (a rejected login; brokers lock accounts after a few)."""
+
+    at: dt.datetime
+    source: str
+    action: RestartAction
+    attempt: int
+    reason: str
+    next_in_s: float | None = None

@@ -110,6 +110,32 @@ CONTROL_ALL = f"{PREFIX}.control.*"
 POOL = f"{PREFIX}.pool"
 
 
+# --- health service -> failover, api, dashboard -------------------------------------
+
+
+def health(source: str) -> str:
+    """The health service's verdict on one source (:class:`SourceHealth`), on every
+    change and every few seconds."""
+    return f"{PREFIX}.health.{source}"
+
+
+HEALTH_ALL = f"{PREFIX}.health.*"
+
+
+# --- failover service -> api, dashboard --------------------------------------------
+
+# One routing change with its cause (:class:`FailoverEvent`).
+FAILOVER_EVENT = f"{PREFIX}.failover.event"
+
+
+def restart(source: str) -> str:
+    """What the failover service did about a failed source (:class:`RestartEvent`)."""
+    return f"{PREFIX}.restart.{source}"
+
+
+RESTART_ALL = f"{PREFIX}.restart.*"
+
+
 # --- api -> gateway, dashboard --------------------------------------------------
 
 # An account was created, updated or deleted (:class:`AccountChanged`: ids and field

@@ -7,8 +7,10 @@ lists these fields; keep the two in step.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 from pydantic import Field, SecretStr, field_validator
@@ -129,6 +131,79 @@ class Settings(BaseSettings):
         1_048_576, ge=1024, description="Largest request body the api reads; larger gets 413."
     )
 
+    # --- health, failover, hard restart (issue 4) ---
+    health_check_interval_s: float = Field(
+        0.2, gt=0, description="How often the health service re-judges every source."
+    )
+    health_publish_s: float = Field(
+        2.0, gt=0, description="The health service republishes every verdict this often."
+    )
+    canary_timeout_s: float = Field(
+        3.0,
+        gt=0,
+        description="A canary silent this long inside its trading session makes its source "
+        "UNHEALTHY (half of it: DEGRADED).",
+    )
+    lag_degraded_ms: float = Field(
+        500.0,
+        gt=0,
+        description="A source whose canary ticks arrive this far behind a peer's copies "
+        "(rolling median) is DEGRADED.",
+    )
+    startup_grace_s: float = Field(
+        20.0,
+        gt=0,
+        description="A new worker may stay STARTING/RECOVERING this long before it is "
+        "judged UNHEALTHY for not becoming healthy.",
+    )
+    holidays: list[dt.date] = Field(
+        default_factory=list,
+        description="Exchange holidays (JSON list of dates): no day session that date and "
+        "no night session on the evening before it.",
+    )
+    holidays_file: Path | None = Field(
+        None, description="File of holiday dates, one YYYY-MM-DD per line, added to holidays."
+    )
+    failover_mode: Literal["hot", "cold"] = Field(
+        "hot",
+        description="hot: every healthy source stays subscribed and the first copy of each "
+        "tick goes out; cold: only the active source is subscribed.",
+    )
+    failback_hold_s: float = Field(
+        10.0,
+        ge=0,
+        description="A recovered preferred source must stay HEALTHY this long before the "
+        "routing fails back to it.",
+    )
+    restart_cooldown_s: float = Field(
+        10.0,
+        ge=0,
+        description="A source UNHEALTHY this long is hard-restarted (first attempt).",
+    )
+    restart_backoff_max_s: float = Field(
+        300.0,
+        gt=0,
+        description="Cap of the doubling wait between hard restarts of a source that keeps "
+        "failing.",
+    )
+    restart_reset_s: float = Field(
+        60.0,
+        gt=0,
+        description="HEALTHY this long after a restart forgets the earlier attempts (the "
+        "backoff starts over).",
+    )
+
+    # --- dashboard (issue 5) ---
+    ws_queue_limit: int = Field(
+        1000,
+        ge=10,
+        description="Messages queued for one /ws client; a client that falls further "
+        "behind is dropped (close code 4408) and reconnects to a fresh snapshot.",
+    )
+    ws_recent_logs: int = Field(
+        500, ge=0, description="Recent log records the api keeps for a /ws snapshot."
+    )
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -143,6 +218,23 @@ class Settings(BaseSettings):
         for vt_symbol in value:
             subjects.split_vt_symbol(vt_symbol)
         return value
+
+    def all_holidays(self) -> frozenset[dt.date]:
+        """``holidays`` plus the dates in ``holidays_file`` (read on every call: a
+        long-running service picks up an edited file at its next read)."""
+        days = set(self.holidays)
+        if self.holidays_file is not None:
+            for number, line in enumerate(self.holidays_file.read_text().splitlines(), 1):
+                text = line.split("#", 1)[0].strip()
+                if not text:
+                    continue
+                try:
+                    days.add(dt.date.fromisoformat(text))
+                except ValueError:
+                    raise ValueError(
+                        f"{self.holidays_file}:{number}: {text!r} is not a YYYY-MM-DD date"
+                    ) from None
+        return frozenset(days)
 
     @property
     def resolved_nats_url(self) -> str:
