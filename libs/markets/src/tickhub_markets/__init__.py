@@ -1,0 +1,1 @@
+"""Market knowledge shared by tickhub services (trading sessions)."""
