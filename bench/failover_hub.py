@@ -1,0 +1,666 @@
+"""A whole hub as real OS processes, for fault injection (tests/integration/ha, the
+failover benchmark).
+
+One nats-server (JetStream, its own store dir and free port), then the gateway
+service with a static pool (``TICKHUB_SOURCES``), health, failover and publisher,
+each ``python -m tickhub_<name>`` in its own process group with its log in a file.
+A ZeroMQ :class:`~bench.failover_recorder.Recorder` stands for the client, and a
+:class:`BusWatch` writes down every health verdict, failover and restart event,
+status and heartbeat with its arrival time, so a test can wait on them (never on a
+sleep) and measure how long a detection took.
+
+:meth:`Hub.close` ends everything it started, also on a failure half-way: service
+process groups (SIGTERM, SIGKILL after a short grace), then every worker pid the bus
+or /proc showed (workers run in sessions of their own, outside the gateway's group),
+then the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
+
+import msgspec
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from tickhub_cli.natsserver import NatsServer
+from tickhub_cli.ports import free_port
+from tickhub_contracts import buckets, codec, subjects
+from tickhub_contracts.messages import (
+    Command,
+    Connection,
+    ContractRoute,
+    CtpSettings,
+    FailoverEvent,
+    GatewayStatus,
+    Heartbeat,
+    Reply,
+    RestartEvent,
+    SimSettings,
+    SourceConfig,
+    SourceHealth,
+)
+from tickhub_runtime import bus
+from tickhub_runtime.kv import Mirror
+from tickhub_runtime.settings import Settings
+
+from .failover_recorder import Recorder, ns_of
+from .failover_stream import NS, SimStream
+
+T = TypeVar("T")
+
+SERVICES: tuple[str, ...] = ("gateway", "health", "failover", "publisher")
+WORKER_MODULE = "tickhub_gateway.worker"
+
+CONTRACTS = ["rb2605.SHFE", "m2605.DCE", "SR605.CZCE"]
+CANARY = "rb2605.SHFE"
+RATE = 10.0
+"""Ticks per second per contract: enough slots to count in a few seconds."""
+SEED = 7
+
+FAST: dict[str, str] = {
+    # Short thresholds, so a fault is judged and healed within a test's seconds.
+    "TICKHUB_HEARTBEAT_TIMEOUT_S": "1.5",
+    "TICKHUB_CANARY_TIMEOUT_S": "1.5",
+    "TICKHUB_RESTART_COOLDOWN_S": "1",
+    "TICKHUB_FAILBACK_HOLD_S": "2",
+    "TICKHUB_RESTART_GRACE_S": "1",
+    "TICKHUB_RESTART_RESET_S": "5",
+    "TICKHUB_STATUS_INTERVAL_S": "0.5",
+    "TICKHUB_HEALTH_PUBLISH_S": "1",
+    "TICKHUB_STARTUP_GRACE_S": "15",
+    "TICKHUB_COMMAND_TIMEOUT_S": "3",
+}
+"""The settings every fault-injection hub runs with unless told otherwise."""
+
+STOP_GRACE_S = 5.0
+
+
+def sim_source(
+    name: str,
+    priority: int,
+    *,
+    contracts: Sequence[str] = CONTRACTS,
+    canary: str = CANARY,
+    delay_ms: float = 0.0,
+    **sim: Any,
+) -> SourceConfig:
+    """A sim source printing the shared stream (same seed and rate as every other)."""
+    sim.setdefault("seed", SEED)
+    sim.setdefault("ticks_per_second", RATE)
+    return SourceConfig(
+        name=name,
+        gateway_type="sim",
+        priority=priority,
+        contracts=list(contracts),
+        canary=canary,
+        sim=SimSettings(delay_ms=delay_ms, **sim),
+    )
+
+
+def ctp_source(
+    name: str, priority: int, md_fronts: list[str], *, contracts: Sequence[str] = CONTRACTS
+) -> SourceConfig:
+    """A CTP source running the real vnpy_ctp against the given fronts."""
+    return SourceConfig(
+        name=name,
+        gateway_type="ctp",
+        priority=priority,
+        contracts=list(contracts),
+        canary=CANARY,
+        ctp=CtpSettings(
+            userid="000001",
+            password="not-a-password",
+            broker_id="9999",
+            md_fronts=md_fronts,
+            connect_timeout_s=2.0,
+        ),
+    )
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """A live, unreaped process (a zombie counts as dead)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(") ", 1)[1][0] != "Z"
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (from /proc: workers leave the gateway's group)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(") ", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def kill_worker(pid: int) -> None:
+    """SIGKILL a gateway worker, only if ``pid`` still is one (pids are reused)."""
+    if alive(pid) and WORKER_MODULE in _cmdline(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+            os.kill(pid, signal.SIGKILL)
+
+
+@dataclass
+class Service:
+    """``python -m tickhub_<name>`` in a process group of its own, logging to a file."""
+
+    name: str
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    runs: int = 0
+
+    def start(self) -> Service:
+        self.runs += 1
+        with self.log.open("ab") as out:
+            out.write(f"--- run {self.runs} ---\n".encode())
+            out.flush()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"tickhub_{self.name}"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal_group(self, sig: signal.Signals) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+
+    async def stop(self, grace: float = STOP_GRACE_S) -> int | None:
+        """SIGTERM, SIGKILL of the whole group after ``grace``; the exit code."""
+        process = self.process
+        if process is None:
+            return None
+        self.signal_group(signal.SIGCONT)
+        self.signal_group(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(process.wait, grace)
+        except subprocess.TimeoutExpired:
+            self.signal_group(signal.SIGKILL)
+            process.wait(5)
+        # Whatever else the group held (nothing, normally) goes too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return process.returncode
+
+    async def restart(self, grace: float = STOP_GRACE_S) -> None:
+        await self.stop(grace)
+        self.start()
+
+    def tail(self, lines: int = 30) -> str:
+        if not self.log.exists():
+            return ""
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+# --- the bus, watched --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Seen(Generic[T]):
+    at_ns: int
+    """The watcher's wall clock at receipt."""
+    subject: str
+    value: T
+
+
+@dataclass
+class Feed(Generic[T]):
+    """Every message of one kind, in arrival order, awaitable by condition."""
+
+    type_: type[T]
+    items: list[Seen[T]] = field(default_factory=list)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def add(self, subject: str, value: T) -> None:
+        async with self.changed:
+            self.items.append(Seen(now_ns(), subject, value))
+            self.changed.notify_all()
+
+    def find(self, predicate: Callable[[T], bool], after_ns: int = 0) -> list[Seen[T]]:
+        return [s for s in self.items if s.at_ns >= after_ns and predicate(s.value)]
+
+    async def wait(
+        self, predicate: Callable[[T], bool], within: float, after_ns: int = 0, what: str = ""
+    ) -> Seen[T]:
+        """The first message at or after ``after_ns`` that satisfies ``predicate``."""
+
+        async def first() -> Seen[T]:
+            async with self.changed:
+                while not (hits := self.find(predicate, after_ns)):
+                    await self.changed.wait()
+                return hits[0]
+
+        try:
+            return await asyncio.wait_for(first(), within)
+        except TimeoutError:
+            tail = [s.value for s in self.items[-4:]]
+            raise AssertionError(
+                f"no {what or self.type_.__name__} within {within} s; last: {tail}"
+            ) from None
+
+
+class BusWatch:
+    """One NATS client of the harness (reconnecting forever, like the services'),
+    writing down what the hub says about itself."""
+
+    def __init__(self, settings: Settings, *, ticks: bool = False) -> None:
+        self.settings = settings
+        self.ticks_wanted = ticks
+        self.health: Feed[SourceHealth] = Feed(SourceHealth)
+        self.failovers: Feed[FailoverEvent] = Feed(FailoverEvent)
+        self.restarts: Feed[RestartEvent] = Feed(RestartEvent)
+        self.statuses: Feed[GatewayStatus] = Feed(GatewayStatus)
+        self.heartbeats: Feed[Heartbeat] = Feed(Heartbeat)
+        self.connections: Feed[Connection] = Feed(Connection)
+        self.routes: Feed[ContractRoute] = Feed(ContractRoute)
+        """Every routing change the bucket showed (a deletion is not listed)."""
+        self.routing: dict[str, ContractRoute] = {}
+        """The routing bucket now, by vt_symbol."""
+        self.ticks: list[tuple[int, str, int, float]] = []
+        """(arrival ns, source, exchange ns, volume) of every tick on NATS (``ticks=True``)."""
+        self.pids: set[int] = set()
+        self.nc: Client | None = None
+        self._mirror: Mirror[ContractRoute] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> BusWatch:
+        self._loop = asyncio.get_running_loop()
+        nc = self.nc = await bus.connect(self.settings, "ha-harness")
+        feeds: list[tuple[str, Feed[Any]]] = [
+            (subjects.HEALTH_ALL, self.health),
+            (subjects.FAILOVER_EVENT, self.failovers),
+            (subjects.RESTART_ALL, self.restarts),
+            (subjects.STATUS_ALL, self.statuses),
+            (subjects.HEARTBEAT_ALL, self.heartbeats),
+            (subjects.CONNECTION_ALL, self.connections),
+        ]
+        for subject, feed in feeds:
+            await nc.subscribe(subject, cb=self._taker(feed))
+        if self.ticks_wanted:
+            await nc.subscribe(subjects.TICK_ALL, cb=self._on_tick)
+        await nc.flush()
+        self._mirror = Mirror(
+            nc, buckets.ROUTING, lambda raw: codec.decode(raw, ContractRoute),
+            on_change=self._on_route,
+        )  # fmt: skip
+        self._mirror.start()
+        return self
+
+    def _taker(self, feed: Feed[Any]) -> Callable[[Msg], Any]:
+        async def take(msg: Msg) -> None:
+            try:
+                value = codec.decode(msg.data, feed.type_)
+            except msgspec.MsgspecError:
+                return
+            pid = getattr(value, "pid", None)
+            if isinstance(pid, int):
+                self.pids.add(pid)
+            await feed.add(msg.subject, value)
+
+        return take
+
+    async def _on_tick(self, msg: Msg) -> None:
+        tick = codec.tick_json_decoder.decode(msg.data)
+        self.ticks.append((now_ns(), subjects.tick_source(msg.subject), ns_of(tick.datetime),
+                           tick.volume))  # fmt: skip
+
+    def _on_route(self, key: str, route: ContractRoute | None) -> None:
+        vt_symbol = buckets.routing_vt_symbol(key)
+        if route is None:
+            self.routing.pop(vt_symbol, None)
+            return
+        self.routing[vt_symbol] = route
+        self._spawn(self.routes.add(key, route))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    # --- questions -----------------------------------------------------------------------
+
+    def latest_health(self, source: str) -> SourceHealth | None:
+        hits = self.health.find(lambda h: h.source == source)
+        return hits[-1].value if hits else None
+
+    def worker_pid(self, source: str) -> int | None:
+        """The newest worker pid of ``source`` the bus showed (heartbeat or status)."""
+        pids = [(s.at_ns, s.value.pid) for s in self.heartbeats.items if s.value.source == source]
+        pids += [
+            (s.at_ns, s.value.pid)
+            for s in self.statuses.items
+            if s.value.source == source and s.value.pid is not None
+        ]
+        newest = max(pids, default=None)
+        return None if newest is None else newest[1]
+
+    async def command(self, source: str, command: Command, within: float = 5.0) -> Reply:
+        assert self.nc is not None
+        msg = await self.nc.request(subjects.control(source), codec.encode(command), timeout=within)
+        return codec.decode(msg.data, Reply)
+
+    async def close(self) -> None:
+        if self._mirror is not None:
+            await self._mirror.close()
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.nc.close(), 5)
+
+
+# --- the hub -------------------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    """What was done to the hub and when (wall clock ns), for the measurements."""
+
+    kind: str
+    source: str
+    at_ns: int
+    pid: int | None = None
+
+
+class Hub:
+    """nats-server + the four services + a ZeroMQ recorder + a bus watcher.
+
+    ``async with Hub(dir, sources) as hub:`` starts everything and closes it all at
+    the end. Nothing here sleeps to wait: waits are on messages or bounded polls.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        sources: Sequence[SourceConfig],
+        *,
+        mode: Literal["hot", "cold"] = "hot",
+        env: dict[str, str] | None = None,
+        services: Iterable[str] = SERVICES,
+        watch_ticks: bool = False,
+    ) -> None:
+        self.workdir = workdir
+        self.sources = list(sources)
+        self.mode = mode
+        self.extra_env = dict(env or {})
+        self.service_names = list(services)
+        self.watch_ticks = watch_ticks
+        self.endpoint = f"tcp://127.0.0.1:{free_port()}"
+        self.nats = NatsServer(workdir / "nats")
+        self.services: dict[str, Service] = {}
+        self.recorder = Recorder(self.endpoint)
+        self.watch: BusWatch | None = None
+        self.faults: list[Fault] = []
+        sims = [s for s in self.sources if s.sim is not None]
+        first = sims[0].sim if sims else None
+        contracts = sorted({c for s in self.sources for c in s.contracts})
+        self.stream = SimStream(
+            contracts,
+            first.seed if first else SEED,
+            first.ticks_per_second if first else RATE,
+        )
+        self._worker_pids: set[int] = set()
+
+    # --- start and stop ------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TICKHUB_")}
+        env.update(FAST)
+        env.update(
+            TICKHUB_NATS_URL=self.nats.url,
+            TICKHUB_DATA_DIR=str(self.workdir / "data"),
+            TICKHUB_ZMQ_PUB=self.endpoint,
+            TICKHUB_SOURCES=msgspec.json.encode(self.sources).decode(),
+            TICKHUB_FAILOVER_MODE=self.mode,
+            TICKHUB_LOG_LEVEL="INFO",
+        )
+        env.update(self.extra_env)
+        return env
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(nats_url=self.nats.url, data_dir=self.workdir / "data", _env_file=None)
+
+    async def start(self) -> Hub:
+        (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
+        self.nats.start()
+        self.watch = await BusWatch(self.settings, ticks=self.watch_ticks).start()
+        self.recorder.start()
+        env = self.env()
+        for name in self.service_names:
+            self.services[name] = Service(name, env, self.workdir / "logs" / f"{name}.log").start()
+        return self
+
+    async def close(self) -> None:
+        """End everything this hub started; safe to call twice and after a failure."""
+        with contextlib.suppress(Exception):
+            if self.nats.process is not None and self.nats.process.poll() is None:
+                self.nats.thaw()
+        gateway = self.services.get("gateway")
+        if gateway is not None and gateway.running:
+            self._worker_pids.update(children(gateway.pid))
+        await asyncio.gather(
+            *(service.stop() for service in self.services.values()), return_exceptions=True
+        )
+        pids = self._worker_pids | (self.watch.pids if self.watch else set())
+        for pid in pids:
+            kill_worker(pid)
+        if self.watch is not None:
+            await self.watch.close()
+        self.recorder.stop()
+        self.nats.stop()
+
+    async def __aenter__(self) -> Hub:
+        try:
+            return await self.start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- waiting ---------------------------------------------------------------------------
+
+    @property
+    def bus(self) -> BusWatch:
+        assert self.watch is not None
+        return self.watch
+
+    def ranked(self) -> list[SourceConfig]:
+        return sorted(self.sources, key=lambda s: (s.priority, s.name))
+
+    async def until(self, condition: Callable[[], bool], within: float, what: str) -> None:
+        """Poll a condition that no single message answers, up to ``within`` s."""
+        deadline = time.monotonic() + within
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what}: not within {within} s\n{self.diagnostics()}")
+            await asyncio.sleep(0.05)
+
+    def routed_to(self, source: str, contracts: Iterable[str] | None = None) -> bool:
+        wanted = list(contracts) if contracts is not None else self.stream.contracts
+        routes = self.bus.routing
+        return all(c in routes and routes[c].source == source for c in wanted)
+
+    def flowing_from(self, source: str, since_ns: int, count: int = 3) -> bool:
+        """Each contract's last ``count`` ticks at the client came from ``source``."""
+        recent = self.recorder.since(since_ns)
+        for contract in self.stream.contracts:
+            mine = [a for a in recent if a.vt_symbol == contract]
+            if len(mine) < count or any(a.source != source for a in mine[-count:]):
+                return False
+        return True
+
+    def healthy(self, source: str) -> bool:
+        health = self.bus.latest_health(source)
+        return health is not None and health.state == "HEALTHY"
+
+    async def ready(self, within: float = 60.0, healthy: Iterable[str] | None = None) -> int:
+        """Every named source (default: all) HEALTHY, routed to the best of them, its
+        ticks reaching the client; the instant it was so (wall clock ns)."""
+        names = list(healthy) if healthy is not None else [s.name for s in self.sources]
+        best = next(s.name for s in self.ranked() if s.name in names)
+        await self.until(
+            lambda: all(self.healthy(n) for n in names), within, f"sources {names} HEALTHY"
+        )
+        await self.until(lambda: self.routed_to(best), within, f"routing to {best}")
+        mark = now_ns()
+        await self.until(
+            lambda: self.flowing_from(best, mark), within, f"ticks from {best} at the client"
+        )
+        return now_ns()
+
+    async def serving(self, source: str, within: float = 30.0) -> int:
+        """Routing on ``source`` and its ticks reaching the client again; the instant."""
+        await self.until(lambda: self.routed_to(source), within, f"routing to {source}")
+        mark = now_ns()
+        await self.until(
+            lambda: self.flowing_from(source, mark), within, f"ticks from {source} at the client"
+        )
+        return now_ns()
+
+    async def ticks_flow(self, within: float = 30.0, count: int = 5) -> int:
+        """Every contract gets ``count`` new ticks at the client; the instant."""
+        mark = now_ns()
+
+        def flowing() -> bool:
+            recent = self.recorder.since(mark)
+            return all(
+                sum(1 for a in recent if a.vt_symbol == c) >= count for c in self.stream.contracts
+            )
+
+        await self.until(flowing, within, "ticks at the client")
+        return now_ns()
+
+    # --- faults ------------------------------------------------------------------------------
+
+    def pid_of(self, source: str) -> int:
+        pid = self.bus.worker_pid(source)
+        assert pid is not None, f"no worker pid seen for {source}"
+        return pid
+
+    def inject(self, kind: str, source: str) -> Fault:
+        """SIGKILL (``kill``), SIGSTOP (``hang``) or SIGCONT (``cont``) the worker."""
+        pid = self.pid_of(source)
+        self._worker_pids.add(pid)
+        sig = {"kill": signal.SIGKILL, "hang": signal.SIGSTOP, "cont": signal.SIGCONT}[kind]
+        fault = Fault(kind, source, now_ns(), pid)
+        os.kill(pid, sig)
+        self.faults.append(fault)
+        return fault
+
+    async def stall(self, source: str) -> Fault:
+        """The worker stays connected and beating but prints no tick (Command fault)."""
+        fault = Fault("stall", source, now_ns(), self.bus.worker_pid(source))
+        reply = await self.bus.command(source, Command(action="fault", fault="stall"))
+        assert reply.ok, f"stall refused: {reply.error}"
+        self.faults.append(fault)
+        return fault
+
+    async def detected(self, fault: Fault, within: float = 15.0) -> tuple[float, SourceHealth]:
+        """Seconds from the fault to the first UNHEALTHY verdict on its source."""
+        seen = await self.bus.health.wait(
+            lambda h: h.source == fault.source and h.state == "UNHEALTHY",
+            within,
+            fault.at_ns,
+            f"UNHEALTHY verdict on {fault.source}",
+        )
+        return (seen.at_ns - fault.at_ns) / NS, seen.value
+
+    async def recovered(self, fault: Fault, within: float = 45.0) -> tuple[RestartEvent, int]:
+        """The failed source was hard-restarted (ordered), runs as a new process and is
+        HEALTHY again; the restart event and the new pid."""
+        order = await self.bus.restarts.wait(
+            lambda r: r.source == fault.source and r.action == "ordered",
+            within,
+            fault.at_ns,
+            f"restart ordered for {fault.source}",
+        )
+        healthy = await self.bus.health.wait(
+            lambda h: (
+                h.source == fault.source
+                and h.state == "HEALTHY"
+                and h.pid is not None
+                and h.pid != fault.pid
+            ),
+            within,
+            order.at_ns,
+            f"{fault.source} HEALTHY again in a new process",
+        )
+        pid = healthy.value.pid
+        assert pid is not None
+        self._worker_pids.add(pid)
+        return order.value, pid
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def diagnostics(self) -> str:
+        """What to print when something fails: the bus's last words and the logs' tails."""
+        parts: list[str] = []
+        if self.watch is not None:
+            parts.append("health: " + json.dumps(
+                {s.name: (h.state, h.cause, h.reason) if (h := self.bus.latest_health(s.name))
+                 else None for s in self.sources}, ensure_ascii=False))  # fmt: skip
+            parts.append(
+                "routing: "
+                + json.dumps({c: (r.source, r.eligible) for c, r in self.bus.routing.items()})
+            )
+            parts.append(f"failovers: {[s.value for s in self.bus.failovers.items[-5:]]}")
+            parts.append(f"restarts: {[s.value for s in self.bus.restarts.items[-5:]]}")
+        parts.append(f"client got {len(self.recorder)} ticks")
+        for name, service in self.services.items():
+            state = (
+                "running"
+                if service.running
+                else f"exited {service.process and service.process.returncode}"
+            )
+            parts.append(f"--- {name} ({state}) ---\n{service.tail(15)}")
+        return "\n".join(parts)
