@@ -49,12 +49,14 @@ async def migrated_url(database_url: str) -> str:
 
 
 @pytest.fixture
-def api_settings(settings: Settings, migrated_url: str) -> Settings:
+def api_settings(settings: Settings, migrated_url: str, tmp_path: Path) -> Settings:
     return settings.model_copy(
         update={
             "database_url": SecretStr(migrated_url),
             "api_token": SecretStr(TOKEN),
             "secret_key": SecretStr(SECRET_KEY),
+            # Whether the checkout's dashboard is built must not change what these see.
+            "dashboard_dir": tmp_path / "no-dashboard",
         }
     )
 
@@ -160,6 +162,8 @@ def api_env(settings: Settings, **extra: str) -> dict[str, str]:
         TICKHUB_SECRET_KEY=SECRET_KEY,
         TICKHUB_LOG_LEVEL="DEBUG",
     )
+    if settings.dashboard_dir is not None:
+        env["TICKHUB_DASHBOARD_DIR"] = str(settings.dashboard_dir)
     env.update(extra)
     return env
 

@@ -203,6 +203,12 @@ class Settings(BaseSettings):
     ws_recent_logs: int = Field(
         500, ge=0, description="Recent log records the api keeps for a /ws snapshot."
     )
+    dashboard_dir: Path | None = Field(
+        None,
+        description="The dashboard's static export the api serves at /. Unset: the "
+        "checkout's frontend/out when it was built (make setup); without one, / says how "
+        "to build it.",
+    )
 
     @field_validator("log_level")
     @classmethod

@@ -1,10 +1,12 @@
 """One account's gateway as ``GET /api/gateways`` shows it: pure logic.
 
-An account joined with the manager's newest status of its source and the routing
-table. The account (database) is the truth for what the account *is* (type,
-priority, enabled); the status for what its worker *does*. A status the manager has
-not repeated for a while says nothing about now: the gateway service is gone or cut
-off, and the view says "unknown" rather than showing a worker as running.
+An account joined with the manager's newest status of its source, the health
+service's newest verdict on it and the routing table. The account (database) is the
+truth for what the account *is* (type, priority, enabled); the status for what its
+worker *does*. A status the manager has not repeated for a while says nothing about
+now: the gateway service is gone or cut off, and the view says "unknown" rather than
+showing a worker as running. A verdict the health service has not repeated for a
+while is withheld the same way (``health`` null, ``health_reason`` saying why).
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from pydantic import BaseModel, Field
 
 from tickhub_accounts.models import MarketDataAccount
 from tickhub_accounts.rules import GatewayTypeName
-from tickhub_contracts.messages import ConnectionState, GatewayStatus
+from tickhub_contracts.messages import ConnectionState, GatewayStatus, HealthState, SourceHealth
 
 ViewState = Literal["starting", "running", "stopping", "stopped", "exited", "hung", "unknown"]
 
 NOT_REPORTED = "the gateway manager has not reported this account (is the gateway service up?)"
+NOT_JUDGED = "the health service has not judged this source (is the health service up?)"
 
 
 class GatewayView(BaseModel):
@@ -60,6 +63,21 @@ class GatewayView(BaseModel):
     status_at: dt.datetime | None = Field(
         description="When the gateway manager said this (null: it has not reported it)."
     )
+    health: HealthState | None = Field(
+        description="The health service's verdict: STARTING, HEALTHY, DEGRADED, UNHEALTHY, "
+        "RECOVERING, STOPPED or MARKET_CLOSED (null: no recent verdict, see health_reason)."
+    )
+    health_reason: str = Field(
+        description='Why, in words: "heartbeat lost for 2.1 s", "canary rb2605.SHFE silent '
+        'for 3.4 s in session", ...; or why there is no verdict.'
+    )
+    health_since: dt.datetime | None = Field(
+        description="When the source entered its health state (null: no recent verdict)."
+    )
+    needs_operator: bool = Field(
+        description="A failure the system will not retry by itself (a rejected login): "
+        "a person must act."
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -83,6 +101,10 @@ class GatewayView(BaseModel):
                     "ticks_per_s": 10.0,
                     "active_symbols": ["IF2512.CFFEX", "rb2605.SHFE"],
                     "status_at": "2026-11-24T01:12:03.612345Z",
+                    "health": "HEALTHY",
+                    "health_reason": "connected, beating, canary fresh",
+                    "health_since": "2026-11-24T01:02:09.120000Z",
+                    "needs_operator": False,
                 }
             ]
         }
@@ -118,12 +140,50 @@ def stale_after_s(status_interval_s: float) -> float:
     return 3 * status_interval_s + 2.0
 
 
+def health_stale_after_s(health_publish_s: float) -> float:
+    """How old a verdict may get: the health service repeats each one every
+    ``health_publish_s``; as for statuses, three missed rounds plus slack."""
+    return 3 * health_publish_s + 2.0
+
+
+def health_fields(
+    verdict: SourceHealth | None, now: dt.datetime, stale_s: float
+) -> dict[str, object]:
+    """The view's health columns from the newest verdict on the source."""
+    if verdict is None:
+        return {
+            "health": None,
+            "health_reason": NOT_JUDGED,
+            "health_since": None,
+            "needs_operator": False,
+        }
+    age = (now - verdict.at).total_seconds()
+    if age > stale_s:
+        return {
+            "health": None,
+            "health_reason": f"no verdict from the health service for {age:.0f} s "
+            f"(last: {verdict.state})",
+            "health_since": None,
+            # A rejected login stays a person's job whether or not the service is up.
+            "needs_operator": verdict.needs_operator,
+        }
+    return {
+        "health": verdict.state,
+        "health_reason": verdict.reason,
+        "health_since": verdict.since,
+        "needs_operator": verdict.needs_operator,
+    }
+
+
 def gateway_view(
     account: AccountFacts,
     status: GatewayStatus | None,
     routes: Mapping[str, str],
     now: dt.datetime,
     stale_s: float,
+    *,
+    health: SourceHealth | None = None,
+    health_stale_s: float = health_stale_after_s(2.0),
 ) -> GatewayView:
     active = sorted(vt for vt, source in routes.items() if source == account.name)
     base = {
@@ -134,6 +194,7 @@ def gateway_view(
         "is_enabled": account.is_enabled,
         "canary": account.canary,
         "active_symbols": active,
+        **health_fields(health, now, health_stale_s),
     }
     if status is None:
         return GatewayView(

@@ -27,6 +27,10 @@ log = get_logger(__name__)
 
 PROTECTED_PREFIXES = ("/api", "/ws")
 
+WS_PATH = "/ws"
+"""The live feed authenticates itself: a browser cannot put a header on a WebSocket,
+so it sends the token in its first message (:mod:`tickhub_api.ws`)."""
+
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
@@ -45,6 +49,11 @@ def _protected(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in PROTECTED_PREFIXES)
 
 
+def token_equals(given: str, token: bytes) -> bool:
+    """``given`` is the token, compared in constant time."""
+    return hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"), token)
+
+
 def token_matches(header: str | None, token: bytes) -> bool:
     """``Authorization: Bearer <token>``, compared in constant time."""
     if not header:
@@ -52,7 +61,7 @@ def token_matches(header: str | None, token: bytes) -> bool:
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer":
         return False
-    return hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"), token)
+    return token_equals(given, token)
 
 
 def challenge(invalid: bool) -> str:
@@ -91,7 +100,8 @@ class BodyTooLarge(HTTPException):
 
 
 class Guard:
-    """Pure ASGI middleware: token on /api and /ws, body size everywhere."""
+    """Pure ASGI middleware: token on /api and /ws (the /ws WebSocket checks its own,
+    header or first message), body size everywhere."""
 
     def __init__(self, app: ASGIApp, *, token: str, max_body_bytes: int) -> None:
         self.app = app
@@ -99,7 +109,9 @@ class Guard:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or (
+            scope["type"] == "websocket" and scope["path"] == WS_PATH
+        ):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from tortoise.context import TortoiseContext
 
 from tickhub_accounts.crypto import load_secret_box
@@ -15,10 +14,11 @@ from tickhub_accounts.secretfiles import api_token
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
-from . import docs, errors
+from . import dashboard, docs, errors, ws
 from .guard import Guard
 from .routes import api_router, health
 from .state import NatsLink
+from .ws import WsTiming
 
 log = get_logger(__name__)
 
@@ -33,15 +33,20 @@ into `<data dir>/api-token` (use the *Authorize* button). `/health` and
 **Secrets** (`ctp.password`, `ctp.auth_code`) are write-only: stored encrypted,
 never returned (responses say `password_set`), never logged.
 
+**Live feed**: `/ws` (WebSocket) sends a snapshot, then every gateway status, health
+verdict, routing change, failover and restart event and log record as it happens;
+the token goes in the first message (docs/ws.md). The dashboard is served at `/`.
+
 **Errors** share one shape (`Problem`): `type`, `title`, `status`, `detail` and, for
 invalid input, `errors[]` naming each field.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, ws_timing: WsTiming | None = None) -> FastAPI:
     """The app. Reads the token and secret key now (a bad one fails here, at start,
     with a clear message); connects to the database and NATS lazily, so it serves
-    /health and reports in /health/ready while either is missing."""
+    /health and /ws and reports in /health/ready while either is missing.
+    ``ws_timing``: the /ws timeouts (tests shorten them)."""
     settings = settings or Settings()
     url = settings.database_url.get_secret_value() if settings.database_url else None
     # No pool floor: with one, asyncpg tries to restore it every second while the
@@ -94,13 +99,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.box = box
     app.state.guard_token = token.encode()
+    app.state.ws_timing = ws_timing or WsTiming()
     app.add_middleware(Guard, token=token, max_body_bytes=settings.api_max_body_bytes)
     errors.install(app)
 
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
     app.include_router(health.router)
     app.include_router(api_router)
+    app.include_router(ws.router)
+    # Last: it answers every path the routes above do not.
+    dashboard.install(app, dashboard.dashboard_dir(settings))
     return app

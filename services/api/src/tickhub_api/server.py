@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import uvicorn
@@ -34,4 +35,7 @@ def serve(settings: Settings | None = None) -> None:
         port=settings.api_port,
         log_config=None,
         access_log=False,
+        # A /ws client that reads nothing keeps its socket's buffer full, and uvicorn
+        # would wait for it forever at shutdown: after this long, open work is cancelled.
+        timeout_graceful_shutdown=math.ceil(settings.command_timeout_s) + 1,
     )

@@ -16,6 +16,7 @@ from tickhub_runtime.logs import NatsLogHandler, get_logger
 from tickhub_runtime.settings import Settings
 
 from .errors import ApiError
+from .feed import Feed
 from .live import LiveBoard
 
 log = get_logger(__name__)
@@ -28,9 +29,20 @@ class NatsLink:
 
     settings: Settings
     nc: Client | None = None
-    board: LiveBoard = field(default_factory=LiveBoard)
-    """The hub as the bus shows it (statuses, routing), filled once connected."""
+    board: LiveBoard = field(init=False)
+    """The hub as the bus shows it (statuses, health, routing, recent events), filled
+    once connected."""
+    feed: Feed = field(init=False)
+    """The bus's news, kept in ``board`` and fanned out to the /ws clients."""
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.board = LiveBoard(recent_logs=self.settings.ws_recent_logs)
+        self.feed = Feed(
+            self.board,
+            queue_limit=self.settings.ws_queue_limit,
+            pool_timeout_s=min(2.0, self.settings.command_timeout_s),
+        )
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect(), name="nats-connect")
@@ -38,8 +50,7 @@ class NatsLink:
     async def _connect(self) -> None:
         self.nc = await bus.open_for_service(self.settings, "api")
         log.info("connected to NATS")
-        self.board.pool_timeout_s = min(2.0, self.settings.command_timeout_s)
-        await self.board.attach(self.nc)
+        await self.feed.attach(self.nc)
 
     @property
     def connected(self) -> bool:
@@ -50,7 +61,7 @@ class NatsLink:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self.board.close()
+        await self.feed.close()
         if self.nc is not None:
             root = logging.getLogger()
             for handler in list(root.handlers):

@@ -7,7 +7,6 @@ with ``by="operator"``); the api waits ``TICKHUB_COMMAND_TIMEOUT_S`` for the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -18,10 +17,11 @@ from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import Command, Reply
 from tickhub_runtime.logs import get_logger
 
-from .. import store
+from .. import store, wire
 from ..errors import ApiError
-from ..gateway_view import GatewayView, facts_of, gateway_view, stale_after_s
+from ..gateway_view import GatewayView
 from ..state import nats_of
+from ..views import view_of
 from .accounts import AccountId
 from .problems import problems
 
@@ -66,16 +66,9 @@ async def _command(request: Request, account_id: int, action: Action) -> Gateway
     if not reply.ok:
         log.info("%s refused: %s", action, reply.error)
         raise ApiError(409, reply.error or f"the gateway manager refused to {action}")
-    board = link.board
-    if reply.status is not None:
-        board.take(reply.status)
-    return gateway_view(
-        facts_of(account),
-        board.status(account.name),
-        board.routes,
-        datetime.now(UTC),
-        stale_after_s(settings.status_interval_s),
-    )
+    if reply.status is not None and link.board.take(reply.status):
+        link.feed.publish(wire.event("status", reply.status))
+    return view_of(account, link.board, settings)
 
 
 @router.post(

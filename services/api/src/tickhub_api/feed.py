@@ -1,0 +1,223 @@
+"""The api's one link to the hub's news: a single set of NATS subscriptions and two
+bucket mirrors, kept in the :class:`LiveBoard` and fanned out to every ``/ws`` client.
+
+Each client has a bounded queue. Fanning out is ``put_nowait`` of one string encoded
+once (:mod:`.wire`), so a client that does not keep up can neither slow the others
+nor grow the api's memory: when its queue is full it is dropped (closed with 4408 by
+:mod:`.ws`) and reconnects to a fresh snapshot.
+
+The buckets are followed by :class:`tickhub_runtime.kv.Mirror`, which reads them
+whole again after every reconnect and reports the differences as changes, so the
+clients also hear of what changed while NATS was away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from tickhub_contracts import buckets, codec, subjects
+from tickhub_contracts.messages import (
+    AccountChanged,
+    ContractRoute,
+    FailoverEvent,
+    GatewayStatus,
+    LogRecord,
+    PoolStatus,
+    RestartEvent,
+    SourceHealth,
+)
+from tickhub_runtime import kv
+from tickhub_runtime.logs import get_logger
+
+from . import wire
+from .live import LiveBoard
+
+log = get_logger("tickhub.api.feed")
+
+CLOSE_TOO_SLOW = 4408
+CLOSE_GOING_AWAY = 1001
+
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One ``/ws`` client as the feed sees it."""
+
+    number: int
+    peer: str
+    queue: asyncio.Queue[str]
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    close_code: int | None = None
+    """Why the feed let it go: 4408 (too slow) or 1001 (the api stops)."""
+
+
+class Feed:
+    def __init__(self, board: LiveBoard, *, queue_limit: int, pool_timeout_s: float = 2.0) -> None:
+        self.board = board
+        self.queue_limit = queue_limit
+        self.pool_timeout_s = pool_timeout_s
+        self._subscribers: set[Subscriber] = set()
+        self._numbers = itertools.count(1)
+        self._subs: list[Subscription] = []
+        self._mirrors: list[kv.Mirror[ContractRoute] | kv.Mirror[SourceHealth]] = []
+        self.dropped_too_slow = 0
+        """Clients dropped for falling behind since the start (tests, logs)."""
+
+    # --- clients ------------------------------------------------------------------------
+
+    @property
+    def subscribers(self) -> frozenset[Subscriber]:
+        return frozenset(self._subscribers)
+
+    def join(self, peer: str) -> Subscriber:
+        subscriber = Subscriber(next(self._numbers), peer, asyncio.Queue(self.queue_limit))
+        self._subscribers.add(subscriber)
+        return subscriber
+
+    def leave(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    def _drop(self, subscriber: Subscriber, code: int) -> None:
+        self._subscribers.discard(subscriber)
+        subscriber.close_code = code
+        subscriber.dropped.set()
+
+    def publish(self, text: str) -> None:
+        """Queue ``text`` for every client; one that has no room left is dropped."""
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber.queue.put_nowait(text)
+            except asyncio.QueueFull:
+                self.dropped_too_slow += 1
+                self._drop(subscriber, CLOSE_TOO_SLOW)
+                log.warning(
+                    "dropped /ws client %d (%s): more than %d messages behind",
+                    subscriber.number,
+                    subscriber.peer,
+                    self.queue_limit,
+                )
+
+    # --- the bus ------------------------------------------------------------------------
+
+    async def attach(self, nc: Client) -> None:
+        """Subscribe, follow the buckets, and ask the manager for every status at once
+        (its statuses also come every few seconds, but a view should be whole now)."""
+        handlers: list[tuple[str, Callable[[Msg], Awaitable[None]]]] = [
+            (subjects.STATUS_ALL, self._on_status),
+            (subjects.HEALTH_ALL, self._on_health),
+            (subjects.FAILOVER_EVENT, self._on_failover),
+            (subjects.RESTART_ALL, self._on_restart),
+            (subjects.LOG_ALL, self._on_log),
+            (subjects.ACCOUNTS_CHANGED, self._on_accounts),
+        ]
+        for subject, handler in handlers:
+            self._subs.append(await nc.subscribe(subject, cb=handler))
+        routing = kv.Mirror(
+            nc,
+            buckets.ROUTING,
+            lambda raw: codec.decode(raw, ContractRoute),
+            on_change=self._on_route,
+        )
+        health = kv.Mirror(
+            nc,
+            buckets.HEALTH,
+            lambda raw: codec.decode(raw, SourceHealth),
+            on_change=self._on_health_entry,
+        )
+        self._mirrors = [routing, health]
+        for mirror in self._mirrors:
+            mirror.start()
+        await self._ask_pool(nc)
+
+    async def close(self) -> None:
+        for subscriber in list(self._subscribers):
+            self._drop(subscriber, CLOSE_GOING_AWAY)
+        for mirror in self._mirrors:
+            await mirror.close()
+        for sub in self._subs:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(sub.unsubscribe(), 1.0)
+
+    async def _ask_pool(self, nc: Client) -> None:
+        try:
+            reply = await nc.request(subjects.POOL, b"", timeout=self.pool_timeout_s)
+            pool = codec.decode(reply.data, PoolStatus)
+        except Exception as error:  # no manager yet: its statuses will come
+            log.info("no pool snapshot (%s); waiting for status messages", type(error).__name__)
+            return
+        for status in pool.gateways:
+            if self.board.take(status):
+                self.publish(wire.event("status", status))
+
+    @staticmethod
+    def _decode(msg: Msg, type_: type[T]) -> T | None:
+        try:
+            return codec.decode(msg.data, type_)
+        except codec.DecodeError:
+            log.debug("dropped a malformed %s on %s", type_.__name__, msg.subject)
+            return None
+
+    async def _on_status(self, msg: Msg) -> None:
+        status = self._decode(msg, GatewayStatus)
+        if status is None or msg.subject != subjects.status(status.source):
+            return
+        if self.board.take(status):
+            self.publish(wire.event("status", status))
+
+    async def _on_health(self, msg: Msg) -> None:
+        verdict = self._decode(msg, SourceHealth)
+        if verdict is None or msg.subject != subjects.health(verdict.source):
+            return
+        if self.board.take_health(verdict):
+            self.publish(wire.event("health", verdict))
+
+    async def _on_failover(self, msg: Msg) -> None:
+        event = self._decode(msg, FailoverEvent)
+        if event is not None:
+            self.board.failovers.append(event)
+            self.publish(wire.event("failover", event))
+
+    async def _on_restart(self, msg: Msg) -> None:
+        event = self._decode(msg, RestartEvent)
+        if event is None or msg.subject != subjects.restart(event.source):
+            return
+        self.board.restarts.append(event)
+        self.publish(wire.event("restart", event))
+
+    async def _on_log(self, msg: Msg) -> None:
+        record = self._decode(msg, LogRecord)
+        if record is not None:
+            self.board.logs.append(record)
+            self.publish(wire.event("log", record))
+
+    async def _on_accounts(self, msg: Msg) -> None:
+        change = self._decode(msg, AccountChanged)
+        if change is not None:
+            self.publish(wire.event("accounts", change))
+
+    # --- bucket changes (the mirrors call these on the event loop) ----------------------
+
+    def _on_route(self, key: str, route: ContractRoute | None) -> None:
+        try:
+            vt_symbol = buckets.routing_vt_symbol(key) if route is None else route.vt_symbol
+        except ValueError:
+            log.debug("ignored routing key %s", key)
+            return
+        if self.board.set_route(vt_symbol, route):
+            self.publish(wire.route(vt_symbol, route))
+
+    def _on_health_entry(self, key: str, verdict: SourceHealth | None) -> None:
+        if verdict is None:
+            self.board.drop_health(key)
+        elif self.board.take_health(verdict):
+            self.publish(wire.event("health", verdict))

@@ -1,0 +1,39 @@
+"""The gateway views as the routes and the /ws snapshot serve them: the accounts
+(database) joined with what the board holds now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tickhub_accounts.models import MarketDataAccount
+from tickhub_runtime.settings import Settings
+
+from . import store
+from .gateway_view import (
+    GatewayView,
+    facts_of,
+    gateway_view,
+    health_stale_after_s,
+    stale_after_s,
+)
+from .live import LiveBoard
+
+
+def view_of(
+    account: MarketDataAccount, board: LiveBoard, settings: Settings, now: datetime | None = None
+) -> GatewayView:
+    return gateway_view(
+        facts_of(account),
+        board.status(account.name),
+        board.routes,
+        now or datetime.now(UTC),
+        stale_after_s(settings.status_interval_s),
+        health=board.health(account.name),
+        health_stale_s=health_stale_after_s(settings.health_publish_s),
+    )
+
+
+async def all_views(board: LiveBoard, settings: Settings) -> list[GatewayView]:
+    """Every account, preferred first (the database's order)."""
+    now = datetime.now(UTC)
+    return [view_of(account, board, settings, now) for account in await store.list_accounts()]
