@@ -12,17 +12,25 @@ UV := $(shell scripts/uv-path.sh .bin)
 # "Setup if needed": redone whenever the lock or any package's pyproject changes.
 STAMP := .venv/.tickhub-setup
 SETUP_INPUTS := uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml) \
-	$(wildcard frontend/package.json frontend/package-lock.json)
+	$(wildcard frontend/package.json frontend/package-lock.json e2e/package.json e2e/package-lock.json)
+# The dashboard's static export, which the api serves at /: rebuilt when its sources change.
+DASHBOARD := $(if $(wildcard frontend/package.json),frontend/out/index.html)
+DASHBOARD_INPUTS := $(shell find frontend/app frontend/components frontend/lib frontend/public \
+	-type f 2>/dev/null) $(wildcard frontend/*.ts frontend/*.mjs frontend/*.json)
+# npm never fetches a browser (the e2e suite drives the system's Chromium) nor phones home.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export NEXT_TELEMETRY_DISABLED := 1
 
 ARGS ?=
 PYTEST_ARGS ?=
+E2E_ARGS ?=
 
-.PHONY: help setup up test lint format bench clean distclean
+.PHONY: help setup up test test-frontend test-e2e lint format bench clean distclean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-setup: $(STAMP) ## install uv (if missing) and every package of the workspace
+setup: $(STAMP) $(DASHBOARD) ## install uv (if missing), every package, the node packages; build the dashboard
 
 # Only the repository's own uv has a rule: one found on PATH is used as it is.
 .bin/uv-venv/bin/uv:
@@ -30,20 +38,35 @@ setup: $(STAMP) ## install uv (if missing) and every package of the workspace
 
 $(STAMP): $(SETUP_INPUTS) | $(UV)
 	$(UV) sync --frozen
-	@if [[ -f frontend/package.json ]]; then \
-		if command -v npm >/dev/null; then (cd frontend && npm ci --no-audit --no-fund); \
-		else echo "make: npm not found; install Node 20 for the frontend" >&2; exit 1; fi; \
-	fi
+	@for dir in frontend e2e; do \
+		if [[ -f $$dir/package.json ]]; then \
+			if command -v npm >/dev/null; then (cd $$dir && npm ci --no-audit --no-fund) || exit 1; \
+			else echo "make: npm not found; install Node 20 for $$dir/" >&2; exit 1; fi; \
+		fi; \
+	done
 	@touch $@
 
-up: $(STAMP) ## run the whole hub (bundled NATS, every service); ARGS="--nats-url ..." to pass flags
+$(DASHBOARD): $(DASHBOARD_INPUTS) $(STAMP)
+	cd frontend && npm run build
+	@touch $@
+
+up: $(STAMP) $(DASHBOARD) ## run the whole hub (bundled NATS, every service); ARGS="--nats-url ..." to pass flags
 	$(UV) run --frozen tickhub up $(ARGS)
 
-test: $(STAMP) ## lint, types and the whole test suite; PYTEST_ARGS="-k ..." to narrow
+test: $(STAMP) $(DASHBOARD) ## lint, types, pytest, the dashboard's tests, then the browser tests; PYTEST_ARGS="-k ..." to narrow
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-frontend test-e2e
+
+test-frontend: $(STAMP) ## the dashboard's unit tests (vitest), lint and type check
+	@if [[ -f frontend/package.json ]]; then \
+		(cd frontend && npm test && npm run lint); \
+	fi
+
+test-e2e: $(STAMP) $(DASHBOARD) ## the browser tests: headless Chromium against a hub they start (E2E_ARGS="logs" to narrow)
+	cd e2e && npm run typecheck && npm test -- $(E2E_ARGS)
 
 lint: $(STAMP) ## ruff (lint and format check) and mypy only
 	$(UV) run --frozen ruff check .
@@ -58,8 +81,8 @@ bench: $(STAMP) ## throughput and latency benchmark; writes docs/benchmarks.md
 	$(UV) run --frozen python -m bench $(ARGS)
 
 clean: ## remove caches and the setup stamp (keeps .venv and the data dir)
-	rm -rf .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build $(STAMP)
+	rm -rf .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build $(STAMP) frontend/.next e2e/artifacts
 	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 distclean: clean ## also remove .venv and the bootstrapped uv
-	rm -rf .venv .bin
+	rm -rf .venv .bin frontend/out frontend/node_modules e2e/node_modules
