@@ -33,8 +33,8 @@ def _env(service: str) -> dict[str, str]:
     return {key: str(value) for key, value in environment.items()}
 
 
-def test_compose_runs_nats_postgres_prestart_and_every_service() -> None:
-    assert set(SERVICES) == {"nats", "postgres", "prestart", *up.SERVICES}
+def test_compose_runs_nats_postgres_prestart_frontend_and_every_service() -> None:
+    assert set(SERVICES) == {"nats", "postgres", "prestart", "frontend", *up.SERVICES}
 
 
 def _interpolated(value: str) -> str:
@@ -186,3 +186,47 @@ def test_the_gateway_builds_in_one_stage_and_runs_in_another() -> None:
 def test_the_build_context_leaves_out_local_state() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", ".tickhub", ".env"} <= ignored
+
+
+# --- the dashboard ---------------------------------------------------------------------
+
+
+def _frontend_script() -> str:
+    command = SERVICES["frontend"]["command"]
+    assert command[:2] == ["sh", "-euc"], command  # any failing step fails the one-shot
+    script: str = command[2]
+    return script
+
+
+def test_the_frontend_one_shot_builds_the_export_with_node_20_into_a_volume() -> None:
+    frontend = SERVICES["frontend"]
+    assert frontend["image"].startswith("node:20")
+    assert frontend["restart"] == "no"
+    steps = [line.strip() for line in _frontend_script().splitlines() if line.strip()]
+    ci = steps.index("npm ci --no-audit --no-fund")
+    build = steps.index("npm run build")
+    publish = next(i for i, step in enumerate(steps) if "out/." in step and "/dashboard" in step)
+    assert ci < build < publish
+    volumes = dict(v.split(":", 1) for v in frontend["volumes"])
+    # The sources read-only, built in a copy that leaves the host's node_modules out.
+    assert volumes["./frontend"] == "/src:ro"
+    assert "--exclude=./node_modules" in steps[0] and frontend["working_dir"] != "/src"
+    assert volumes["dashboard"] == "/dashboard" and "dashboard" in COMPOSE["volumes"]
+
+
+def test_the_frontend_builds_what_make_setup_builds() -> None:
+    package = json.loads((ROOT / "frontend" / "package.json").read_text())
+    assert package["scripts"]["build"].startswith("next build")
+    assert (ROOT / "frontend" / "package-lock.json").exists()  # what npm ci installs
+    config = (ROOT / "frontend" / "next.config.ts").read_text()
+    assert re.search(r"output:\s*[\"']export[\"']", config)  # `next build` writes out/
+
+
+def test_the_api_serves_the_export_from_the_volume_once_it_is_built() -> None:
+    api = SERVICES["api"]
+    assert api["depends_on"]["frontend"]["condition"] == "service_completed_successfully"
+    directory = _env("api")["TICKHUB_DASHBOARD_DIR"]
+    assert f"dashboard:{directory}:ro" in api["volumes"]
+    assert Settings(_env_file=None, dashboard_dir=directory).dashboard_dir == Path(directory)
+    # Same origin: the dashboard comes from the api's own port, no port of its own.
+    assert "ports" not in SERVICES["frontend"]
