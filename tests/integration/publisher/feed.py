@@ -1,4 +1,8 @@
-"""What the publisher's integration tests feed it and how they watch its output."""
+"""What the publisher's integration tests feed it and how they watch its output.
+
+The tests play the gateway (ticks on NATS) and the failover service (routes in the
+``tickhub_routing`` bucket, :class:`Routing`).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ from zoneinfo import ZoneInfo
 import zmq
 import zmq.asyncio
 from nats.aio.client import Client
+from nats.js.kv import KeyValue
 
-from tickhub_contracts import codec, subjects
-from tickhub_contracts.messages import ConnectionState, GatewayStatus, Tick
+from tickhub_contracts import buckets, codec, subjects
+from tickhub_contracts.messages import ConnectionState, ContractRoute, GatewayStatus, Tick
+from tickhub_runtime import kv
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SLOT0 = dt.datetime(2026, 11, 24, 21, 0, tzinfo=CHINA)
@@ -60,6 +66,35 @@ def status(
         at=dt.datetime.now(dt.UTC),
         subscribed=subscribed,
     )
+
+
+class Routing:
+    """The routing bucket, written as the failover service writes it."""
+
+    def __init__(self, bucket: KeyValue) -> None:
+        self.bucket = bucket
+
+    @classmethod
+    async def open(cls, nc: Client) -> Routing:
+        """Create the bucket as its writer does (the publisher only binds to it)."""
+        return cls(await kv.open_bucket(nc, buckets.ROUTING, create=True))
+
+    async def put(
+        self, vt_symbol: str, *eligible: str, mode: str = "hot", degraded: bool = False
+    ) -> None:
+        """Route ``vt_symbol`` to ``eligible`` (best first; the first is the active one)."""
+        route = ContractRoute(
+            vt_symbol=vt_symbol,
+            source=eligible[0],
+            at=dt.datetime.now(dt.UTC),
+            eligible=list(eligible) if mode == "hot" else [],
+            mode=mode,  # type: ignore[arg-type]
+            degraded=degraded,
+        )
+        await self.bucket.put(buckets.routing_key(vt_symbol), codec.encode(route))
+
+    async def delete(self, vt_symbol: str) -> None:
+        await self.bucket.delete(buckets.routing_key(vt_symbol))
 
 
 async def send_tick(nc: Client, t: Tick) -> None:
@@ -126,8 +161,9 @@ class ZmqClient:
 
     async def join(self, nc: Client, limit_s: float = 10.0) -> None:
         """Make sure the subscription has reached the publisher (ZeroMQ's slow joiner):
-        declare a probe source and send its ticks until one comes back."""
-        await send_status(nc, status("probe", 99, [PROBE]))
+        route a probe source and send its ticks until one comes back."""
+        routing = await Routing.open(nc)
+        await routing.put(PROBE, "probe")
         deadline = time.monotonic() + limit_s
         slot = 0
         while time.monotonic() < deadline:

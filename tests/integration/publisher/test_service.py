@@ -20,7 +20,7 @@ from nats.aio.client import Client
 from tickhub_contracts import codec, subjects
 from tickhub_runtime.settings import Settings
 
-from .feed import RB, ZmqClient, send_status, status, tick, until
+from .feed import RB, Routing, ZmqClient, tick, until
 
 MiB = 1024 * 1024
 
@@ -93,20 +93,20 @@ async def start_service(settings: Settings, **env: str) -> Service:
 
 
 @pytest.fixture
-async def service(settings: Settings) -> AsyncIterator[Service]:
+async def service(settings: Settings, routing: Routing) -> AsyncIterator[Service]:
     running = await start_service(settings)
     yield running
     await running.stop()
 
 
 async def test_the_service_forwards_and_stops_cleanly_on_sigterm(
-    service: Service, nc: Client
+    service: Service, nc: Client, routing: Routing
 ) -> None:
     client = ZmqClient(await service.endpoint())
     try:
         await client.join(nc)
-        await send_status(nc, status("sim-a", 1, [RB]))
-        await until(lambda: "selected sim-a" in service.text, limit_s=20)
+        await routing.put(RB, "sim-a", "sim-b")
+        await until(lambda: "eligible now sim-a,sim-b" in service.text, limit_s=20)
         await nc.publish(subjects.tick("sim-a", "SHFE", "rb2605"), codec.encode(tick("sim-a", 1)))
         [got] = await client.ticks(1)
         assert (got.source, got.seq) == ("sim-a", 1)
@@ -152,7 +152,7 @@ async def test_a_port_in_use_is_a_one_line_error(settings: Settings) -> None:
 
 
 async def test_a_subscriber_that_never_reads_does_not_grow_the_publishers_memory(
-    settings: Settings, nc: Client
+    settings: Settings, nc: Client, routing: Routing
 ) -> None:
     """Push ~240 MiB of ticks past a subscriber that reads nothing.
 
@@ -171,8 +171,8 @@ async def test_a_subscriber_that_never_reads_does_not_grow_the_publishers_memory
         stuck.setsockopt(zmq.SUBSCRIBE, b"")
         stuck.connect(endpoint)
         await healthy.join(nc)
-        await send_status(nc, status("sim-a", 1, [RB]))
-        await until(lambda: "selected sim-a" in service.text, limit_s=20)
+        await routing.put(RB, "sim-a")
+        await until(lambda: "eligible now sim-a " in service.text, limit_s=20)
 
         padding = "x" * 6000  # ~6 KiB ticks: memory grows fast if anything keeps them
         subject = subjects.tick("sim-a", "SHFE", "rb2605")

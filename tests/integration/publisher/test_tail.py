@@ -18,7 +18,7 @@ from tickhub_contracts.messages import Tick
 from tickhub_publisher.app import Publisher
 from tickhub_runtime.settings import Settings
 
-from .feed import RB, send_status, send_tick, status, tick
+from .feed import RB, Routing, send_tick, tick
 
 LAUNCH = (
     "import sys; from tickhub_cli.tail import run; from tickhub_runtime.settings import "
@@ -123,13 +123,15 @@ async def test_tail_prints_only_its_contracts_marks_gaps_and_resets_and_exits_0_
         assert part in last[0], (part, last[0])
 
 
-async def test_tail_shows_what_the_publisher_forwards(settings: Settings, nc: Client) -> None:
+async def test_tail_shows_what_the_publisher_forwards(
+    settings: Settings, nc: Client, routing: Routing
+) -> None:
     endpoint_settings = settings.model_copy(update={"zmq_pub": "tcp://127.0.0.1:0"})
     publisher = Publisher(endpoint_settings, service_logs=False)
     await publisher.start()
     try:
         running = await Tail.start(publisher.endpoint)  # no symbol: every contract
-        await send_status(nc, status("sim-a", 1, [RB]))
+        await routing.put(RB, "sim-a")
         slot = 0
         while len(running.lines) < 3 and slot < 300:
             slot += 1

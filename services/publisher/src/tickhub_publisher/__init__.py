@@ -1,6 +1,7 @@
-"""tickhub publisher service: the selected ticks from NATS onto a ZeroMQ PUB socket.
+"""tickhub publisher service: the routed ticks from NATS onto a ZeroMQ PUB socket.
 
-Modules: ``selection`` (which source per contract), ``arbiter`` (order, duplicates,
-seq), ``encoder`` (the msgpack payload), ``zmqpub`` (the bounded PUB socket),
-``bridge`` (the tick path), ``app`` (the service).
+Modules: ``routing`` (which sources are eligible per contract, read from the failover
+service's bucket), ``arbiter`` (order, duplicates, seq), ``encoder`` (the msgpack
+payload), ``zmqpub`` (the bounded PUB socket), ``bridge`` (the tick path), ``app``
+(the service).
 """

@@ -1,4 +1,5 @@
-"""The publisher service: bind the PUB socket, join NATS, bridge until told to stop."""
+"""The publisher service: bind the PUB socket, join NATS, follow the routing bucket,
+bridge until told to stop."""
 
 from __future__ import annotations
 
@@ -9,17 +10,22 @@ import zmq
 from nats.aio.client import Client
 
 from tickhub_runtime import bus
+from tickhub_runtime.kv import Mirror
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
+from . import routing
 from .bridge import Bridge
 from .counters import StatsLine
-from .routing import RoutingBook
 from .zmqpub import BindError, bind_pub, bound_endpoint
 
 log = get_logger("tickhub.publisher")
 
 STATS_INTERVAL_S = 10.0
+ROUTING_WAIT_S = 2.0
+"""How long start waits for the first full read of the routing bucket. Ticks that
+come before it are held (the latest per source and contract) and offered once it is
+read, so a shorter wait costs at most some ticks of the first moment."""
 
 
 class Publisher:
@@ -39,7 +45,7 @@ class Publisher:
         self.socket: zmq.Socket[bytes] | None = None
         self.bridge: Bridge | None = None
         self.nc: Client | None = None
-        self.routing: RoutingBook | None = None
+        self.routing: Mirror[bytes] | None = None
         self.endpoint = ""
         self._stats_task: asyncio.Task[None] | None = None
 
@@ -61,17 +67,21 @@ class Publisher:
             self.nc = await bus.open_for_service(settings, "publisher", error_cb=on_error)
         else:
             self.nc = await bus.connect(settings, "tickhub-publisher", error_cb=on_error)
-        routing = self.routing = RoutingBook(self.nc)
-        bridge.on_routes = routing.update
-        routing.start()
+        # Started before the tick subscription: its first read overlaps the subscribe.
+        self.routing = routing.mirror(self.nc, bridge.on_route_entry)
+        self.routing.start()
         await bridge.attach(
             self.nc,
             pending_msgs_limit=settings.publisher_pending_msgs,
             pending_bytes_limit=settings.publisher_pending_bytes,
-            pool_timeout_s=min(2.0, settings.command_timeout_s),
         )
-        # Written once now even if no route changed: it clears what an earlier run left.
-        routing.update(bridge.selection.routes)
+        try:
+            await asyncio.wait_for(self.routing.ready.wait(), ROUTING_WAIT_S)
+        except TimeoutError:
+            log.warning(
+                "routing bucket not read yet; nothing goes out until it is "
+                "(does the failover service run?)"
+            )
         self._stats_task = asyncio.create_task(self._log_stats(), name="publisher-stats")
         log.info("publishing ticks on %s (sndhwm %d)", self.endpoint, settings.zmq_sndhwm)
 
@@ -91,6 +101,7 @@ class Publisher:
             self._stats_task = None
         if self.routing is not None:
             await self.routing.close()
+            self.routing = None
         if self.nc is not None and not self.nc.is_closed:
             try:
                 await self.nc.drain()

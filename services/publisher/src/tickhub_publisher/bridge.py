@@ -3,21 +3,27 @@
 Per tick, in order, cheapest test first:
 
 1. the subject -> a cached :class:`Route` (source, contract, topic frame);
-2. is the route's source the selected one for the contract? If not, the message is
-   kept undecoded as the source's latest (for a failover, see :meth:`apply_routes`)
-   and dropped: ticks of a backup source are never decoded;
+2. ``route.eligible``: may this source's ticks go out for the contract now? If not,
+   the message is kept undecoded as the source's latest (offered if the source
+   becomes eligible, see :meth:`Bridge.apply_route`) and dropped: ticks of a
+   non-eligible source are never decoded, let alone forwarded;
 3. decode the JSON, check it agrees with its subject (source, exchange, symbol) and
    carries a timezone;
-4. the contract's :class:`~tickhub_publisher.arbiter.Lane` forwards it or not;
+4. the contract's :class:`~tickhub_publisher.arbiter.Lane` forwards it or not. Every
+   eligible source feeds the same lane, so the first copy of each tick to arrive,
+   from whichever source, goes out and later copies are duplicates;
 5. msgpack into a reused buffer and two frames on the PUB socket, never blocking.
+
+The routing (:mod:`.routing`) changes the flags of step 2, per contract, off the
+tick path; the tick path itself reads one attribute.
 
 Everything runs on the event loop thread; ZeroMQ sockets are not thread-safe.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
 
 import zmq
 from nats.aio.client import Client
@@ -26,14 +32,13 @@ from nats.aio.subscription import Subscription
 from nats.errors import SlowConsumerError
 
 from tickhub_contracts import codec, subjects
-from tickhub_contracts.messages import GatewayStatus, PoolStatus
 from tickhub_runtime.logs import get_logger
 
-from . import encoder
+from . import encoder, routing
 from .arbiter import DUPLICATE, NOT_LIVE, STALE, Arbiter, Lane
 from .counters import Counters
 from .ratelimit import RateLimitedLog
-from .selection import Change, PrioritySelection, Routes
+from .routing import Eligible, InvalidRoute
 
 log = get_logger(__name__)
 
@@ -42,7 +47,10 @@ ROUTE_CACHE_LIMIT = 65_536
 past this the cache starts over rather than letting foreign subjects grow it."""
 
 HELD_FRESH_S = 5.0
-"""How recent a backup source's latest tick must be to be replayed at a failover."""
+"""How recent a source's latest tick must be to be offered when it becomes eligible."""
+
+LOG_SHOWN = 5
+"""Contracts named in one routing log line; the rest are counted."""
 
 _SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
 _NOBLOCK = zmq.NOBLOCK
@@ -51,7 +59,17 @@ _NOBLOCK = zmq.NOBLOCK
 class Route:
     """What the bridge knows about one tick subject, parsed once."""
 
-    __slots__ = ("exchange", "held", "held_at", "lane", "source", "symbol", "topic", "vt_symbol")
+    __slots__ = (
+        "eligible",
+        "exchange",
+        "held",
+        "held_at",
+        "lane",
+        "source",
+        "symbol",
+        "topic",
+        "vt_symbol",
+    )
 
     def __init__(self, source: str, exchange: str, symbol: str) -> None:
         self.source = source
@@ -59,9 +77,11 @@ class Route:
         self.symbol = symbol
         self.vt_symbol = f"{symbol}.{exchange}"
         self.topic = encoder.topic(self.vt_symbol)
+        self.eligible = False
+        """Whether this source's ticks may go out for this contract now (the routing)."""
         self.lane: Lane | None = None
-        # The latest message of this source for this contract while it was not the
-        # selected one, still undecoded (bytes are the cheapest thing to keep).
+        # The latest message of this source for this contract while it was not
+        # eligible, still undecoded (bytes are the cheapest thing to keep).
         self.held: bytes | None = None
         self.held_at = 0.0
 
@@ -75,29 +95,33 @@ def parse_tick_subject(subject: str) -> Route | None:
     return Route(source, exchange, symbol)
 
 
+Move = tuple[tuple[str, ...], tuple[str, ...]]
+"""(eligible before, eligible now) of one contract, best first; () = not routed."""
+
+
 class Bridge:
-    """Forwards the selected ticks from NATS to a bound ZeroMQ PUB socket."""
+    """Forwards the first copy of each tick from an eligible source to a PUB socket."""
 
     def __init__(
         self,
         socket: zmq.Socket[bytes],
         *,
-        selection: PrioritySelection | None = None,
         counters: Counters | None = None,
         bad_input_log_interval_s: float = 5.0,
     ) -> None:
         self.socket = socket
-        self.selection = selection or PrioritySelection()
         self.counters = counters or Counters()
         self.arbiter = Arbiter()
+        self.table: dict[str, Eligible] = {}
+        """vt_symbol -> its eligible sources (what the routing bucket says now)."""
         self._routes: dict[str, Route] = {}
-        self._table: Routes = {}
+        self._by_contract: dict[str, list[Route]] = {}
         self._buffer = bytearray(1024)
         self._send = socket.send
         self._bad = RateLimitedLog(log, bad_input_log_interval_s)
         self._subs: list[Subscription] = []
-        self.on_routes: Callable[[Routes], None] | None = None
-        """Told every new routing table (the app mirrors it into the routing bucket)."""
+        self._moves: dict[str, Move] = {}
+        self._moves_logging = False
 
     # --- the tick path ---------------------------------------------------------
 
@@ -110,8 +134,8 @@ class Bridge:
             route = self._new_route(subject)
             if route is None:
                 return
-        if self._table.get(route.vt_symbol) != route.source:
-            counters.not_selected += 1
+        if not route.eligible:
+            counters.not_eligible += 1
             route.held = data
             route.held_at = time.monotonic()
             return
@@ -188,80 +212,115 @@ class Bridge:
         if len(self._routes) >= ROUTE_CACHE_LIMIT:
             log.warning("more than %d tick subjects seen; route cache reset", ROUTE_CACHE_LIMIT)
             self._routes.clear()
+            self._by_contract.clear()
+        eligible = self.table.get(route.vt_symbol)
+        route.eligible = eligible is not None and route.source in eligible.sources
         self._routes[subject] = route
+        self._by_contract.setdefault(route.vt_symbol, []).append(route)
         return route
 
-    # --- selection ----------------------------------------------------------------
+    # --- routing ------------------------------------------------------------------
 
-    def on_status(self, subject: str, data: bytes) -> None:
-        """One message from ``tickhub.status.*``. Never raises for bad input."""
-        try:
-            status = codec.decode(data, GatewayStatus)
-        except codec.DecodeError as error:
-            self._bad.warning("status", "dropped a message on %s: %s", subject, error)
-            return
-        if subject != subjects.status(status.source) or status.at.tzinfo is None:
-            self._bad.warning(
-                "status",
-                "dropped a status on %s for source %r (wrong subject or no timezone)",
-                subject,
-                status.source,
-            )
-            return
-        self.take_status(status)
+    def on_route_entry(self, key: str, raw: bytes | None) -> None:
+        """One changed key of the routing bucket (``raw`` None: deleted).
 
-    def take_status(self, status: GatewayStatus) -> None:
-        changes = self.selection.update(status)
-        if changes:
-            self.apply_routes(self.selection.routes, changes)
-
-    def apply_routes(self, routes: Routes, changes: dict[str, Change]) -> None:
-        """Install a new routing table (vt_symbol -> source).
-
-        For each contract that moved to a new source, that source's latest tick is
-        offered at once: if the old source died, it may hold a tick the old one never
-        delivered (the arbiter drops it otherwise), and clients get the freshest
-        state without waiting for the next tick.
+        An entry that cannot be read routes nothing for its contract, rather than
+        leaving an older route in force.
         """
-        self._table = routes
-        if self.on_routes is not None:
-            self.on_routes(routes)
-        moves: dict[tuple[str | None, str | None], list[str]] = {}
-        for vt_symbol, change in sorted(changes.items()):
-            moves.setdefault(change, []).append(vt_symbol)
-        for (old, new), vt_symbols in moves.items():
-            shown = ", ".join(vt_symbols[:5]) + (" ..." if len(vt_symbols) > 5 else "")
-            log.info(
-                "selected %s for %d contract(s) (was %s): %s",
-                new or "nothing",
-                len(vt_symbols),
-                old or "nothing",
-                shown,
-                extra={"source": new, "symbol": vt_symbols[0] if len(vt_symbols) == 1 else None},
-            )
+        try:
+            vt_symbol = routing.vt_symbol_of_key(key)
+        except InvalidRoute as error:
+            self._bad.warning("route", "routing key %r ignored: %s", key, error)
+            return
+        eligible = None
+        if raw is not None:
+            try:
+                eligible = routing.parse_value(vt_symbol, raw)
+            except InvalidRoute as error:
+                self._bad.warning(
+                    "route", "routing entry %s ignored, nothing routed by it: %s", key, error
+                )
+        self.apply_route(vt_symbol, eligible)
+
+    def apply_route(self, vt_symbol: str, eligible: Eligible | None) -> None:
+        """Make ``eligible`` the sources whose ticks go out for ``vt_symbol`` (None: none).
+
+        Sources that become eligible have their latest held tick offered at once, if
+        recent: in a cold-mode switch the new source may hold a tick the failed one
+        never delivered, and clients get the freshest state without waiting for the
+        next tick. The lane drops it when it is not newer than what went out, so a
+        source back from an outage re-publishes nothing stale.
+        """
+        old = self.table.get(vt_symbol)
+        if eligible is None:
+            if old is None:
+                return
+            del self.table[vt_symbol]
+        else:
+            if old == eligible:
+                return
+            self.table[vt_symbol] = eligible
+        sources = eligible.sources if eligible is not None else frozenset()
+        self._note_move(vt_symbol, old, eligible)
         now = time.monotonic()
-        for vt_symbol, (_, new) in changes.items():
-            if new is None:
-                continue
-            symbol, _, exchange = vt_symbol.rpartition(".")
-            route = self._routes.get(subjects.tick(new, exchange, symbol))
-            if route is None or route.held is None:
+        for route in self._by_contract.get(vt_symbol, ()):
+            was = route.eligible
+            route.eligible = route.source in sources
+            if was or not route.eligible or route.held is None:
                 continue
             held, route.held = route.held, None
             if now - route.held_at <= HELD_FRESH_S and self._forward(route, held):
                 self.counters.replayed += 1
 
+    def _note_move(self, vt_symbol: str, old: Eligible | None, new: Eligible | None) -> None:
+        """Log routing changes once per burst (a full re-read can touch thousands of
+        contracts at once), grouped by what changed."""
+        before = old.order if old is not None else ()
+        previous = self._moves.get(vt_symbol)
+        if previous is not None:
+            before = previous[0]
+        self._moves[vt_symbol] = (before, new.order if new is not None else ())
+        if not self._moves_logging:
+            self._moves_logging = True
+            try:
+                asyncio.get_running_loop().call_soon(self._log_moves)
+            except RuntimeError:  # no loop (a unit test): log now
+                self._log_moves()
+
+    def _log_moves(self) -> None:
+        moves, self._moves = self._moves, {}
+        self._moves_logging = False
+        grouped: dict[Move, list[str]] = {}
+        for vt_symbol, move in sorted(moves.items()):
+            if move[0] != move[1]:
+                grouped.setdefault(move, []).append(vt_symbol)
+        for (before, now), vt_symbols in grouped.items():
+            shown = ", ".join(vt_symbols[:LOG_SHOWN])
+            if len(vt_symbols) > LOG_SHOWN:
+                shown += f" and {len(vt_symbols) - LOG_SHOWN} more"
+            entry = self.table.get(vt_symbols[0])
+            how = f" (active {entry.active}, {entry.mode}" if entry is not None else ""
+            if entry is not None:
+                how += ", degraded)" if entry.degraded else ")"
+            log.info(
+                "eligible now %s for %d contract(s)%s, was %s: %s",
+                ",".join(now) or "nothing",
+                len(vt_symbols),
+                how,
+                ",".join(before) or "nothing",
+                shown,
+                extra={
+                    "source": entry.active if entry is not None else None,
+                    "symbol": vt_symbols[0] if len(vt_symbols) == 1 else None,
+                },
+            )
+
     # --- NATS wiring ----------------------------------------------------------------
 
     async def attach(
-        self,
-        nc: Client,
-        *,
-        pending_msgs_limit: int,
-        pending_bytes_limit: int,
-        pool_timeout_s: float = 2.0,
+        self, nc: Client, *, pending_msgs_limit: int, pending_bytes_limit: int
     ) -> None:
-        """Subscribe statuses, ask the manager for the pool, then subscribe ticks.
+        """Subscribe every source's ticks.
 
         The tick subscription takes a callback rather than ``sub.messages``: nats-py
         hands a callback subscription its queued messages in a tight loop, while its
@@ -269,10 +328,6 @@ class Bridge:
         holds for us when we fall behind; past them it drops and reports a
         :class:`SlowConsumerError`, which :meth:`on_nats_error` counts.
         """
-
-        async def on_status(msg: Msg) -> None:
-            self.on_status(msg.subject, msg.data)
-
         on_tick = self.on_tick
 
         async def on_tick_msg(msg: Msg) -> None:
@@ -282,8 +337,6 @@ class Bridge:
                 # A bug must cost one tick, not the subscription.
                 self._bad.warning("internal", "failed on a tick on %s", msg.subject, exc_info=True)
 
-        self._subs.append(await nc.subscribe(subjects.STATUS_ALL, cb=on_status))
-        await self._ask_pool(nc, pool_timeout_s)
         self._subs.append(
             await nc.subscribe(
                 subjects.TICK_ALL,
@@ -292,18 +345,6 @@ class Bridge:
                 pending_bytes_limit=pending_bytes_limit,
             )
         )
-
-    async def _ask_pool(self, nc: Client, timeout_s: float) -> None:
-        """Learn every source's state now instead of at its next periodic status."""
-        try:
-            reply = await nc.request(subjects.POOL, b"", timeout=timeout_s)
-            pool = codec.decode(reply.data, PoolStatus)
-        except Exception as error:  # no manager yet, or an odd reply: statuses will come
-            log.info("no pool snapshot (%s); waiting for status messages", type(error).__name__)
-            return
-        for status in pool.gateways:
-            if status.at.tzinfo is not None:
-                self.take_status(status)
 
     async def on_nats_error(self, error: Exception) -> None:
         """nats-py's error callback for the publisher's connection."""

@@ -20,12 +20,13 @@ class Counters:
     """Older order key than the last forwarded tick (late or out of order)."""
     not_live: int = 0
     """Replayed snapshots (``live=False``)."""
-    not_selected: int = 0
-    """From a source that is not the selected one for the contract (or none is)."""
+    not_eligible: int = 0
+    """From a source the routing does not make eligible for the contract (or the
+    contract has no route): never decoded, never forwarded."""
     malformed: int = 0
     """Undecodable, of another type, or disagreeing with their subject."""
     replayed: int = 0
-    """Of ``forwarded``: a new source's latest tick, sent at the moment it was selected."""
+    """Of ``forwarded``: a source's latest tick, sent at the moment it became eligible."""
     slow_consumer: int = 0
     """Dropped by nats-py because the subscription's pending limits were full."""
     zmq_errors: int = 0
