@@ -1,0 +1,22 @@
+/**
+ * Where the api is. The exported dashboard is served by the api itself, so the default
+ * is the page's own origin; `next dev` runs elsewhere and names the api with
+ * NEXT_PUBLIC_API_BASE (e.g. http://127.0.0.1:8000), inlined at build time.
+ */
+
+export function apiBase(): string {
+  const configured = process.env.NEXT_PUBLIC_API_BASE ?? "";
+  return configured.replace(/\/+$/, "");
+}
+
+/** The /ws address beside the api: ws(s) for http(s), same host. */
+export function wsUrl(base: string = apiBase(), location: Location | undefined = globalLocation()): string {
+  const origin = base || (location ? location.origin : "http://127.0.0.1:8000");
+  const url = new URL("/ws", origin);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url.toString();
+}
+
+function globalLocation(): Location | undefined {
+  return typeof window === "undefined" ? undefined : window.location;
+}

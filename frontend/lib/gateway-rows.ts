@@ -1,0 +1,113 @@
+/**
+ * One dashboard row per account: the api's view of it (GET /api/gateways or the
+ * snapshot), overlaid with what the feed said since (the manager's status, the health
+ * service's verdict, the routing table).
+ */
+
+import type {
+  ConnectionState,
+  ContractRoute,
+  GatewayStatus,
+  GatewayType,
+  GatewayView,
+  HealthState,
+  SourceHealth,
+  ViewState,
+} from "./types";
+
+export interface GatewayRow {
+  accountId: number;
+  name: string;
+  gatewayType: GatewayType;
+  priority: number;
+  isEnabled: boolean;
+  state: ViewState;
+  /** The health verdict; null while no health service has judged the source. */
+  health: HealthState | null;
+  healthReason: string;
+  healthSince: string | null;
+  needsOperator: boolean;
+  reason: string;
+  manualStop: boolean;
+  pid: number | null;
+  restarts: number;
+  connected: boolean;
+  connection: ConnectionState | null;
+  lastTickAt: string | null;
+  ticksPerS: number;
+  canary: string;
+  /** Epoch ms (server clock) the canary's newest tick arrived, as best known. */
+  canaryReceivedMs: number | null;
+  canaryLatencyMs: number | null;
+  /** Contracts whose ticks go out from this source now. */
+  active: string[];
+  /** Contracts for which it stands by: eligible but not the active source. */
+  backupFor: string[];
+}
+
+function ms(iso: string | null | undefined): number | null {
+  if (!iso) return null;
+  const value = Date.parse(iso);
+  return Number.isNaN(value) ? null : value;
+}
+
+export interface RowInputs {
+  gateways: readonly GatewayView[];
+  gatewaysAt: number;
+  clockOffsetMs: number;
+  statuses: Readonly<Record<string, GatewayStatus>>;
+  health: Readonly<Record<string, SourceHealth>>;
+  routes: Readonly<Record<string, ContractRoute>>;
+}
+
+export function gatewayRows(inputs: RowInputs): GatewayRow[] {
+  const routes = Object.values(inputs.routes);
+  const haveRoutes = routes.length > 0;
+  return inputs.gateways.map((view) => {
+    const status = inputs.statuses[view.name];
+    const fresh =
+      status !== undefined && (view.status_at === null || (ms(status.at) ?? 0) >= (ms(view.status_at) ?? 0));
+    const verdict = inputs.health[view.name];
+
+    let canaryReceivedMs: number | null = null;
+    if (fresh && status.canary_received_at) canaryReceivedMs = ms(status.canary_received_at);
+    else if (verdict && verdict.canary_age_s !== null && verdict.canary_age_s !== undefined)
+      canaryReceivedMs = (ms(verdict.at) ?? 0) - verdict.canary_age_s * 1000;
+    else if (view.canary_age_s !== null)
+      canaryReceivedMs = inputs.gatewaysAt + inputs.clockOffsetMs - view.canary_age_s * 1000;
+
+    const active = haveRoutes
+      ? routes.filter((r) => r.source === view.name).map((r) => r.vt_symbol)
+      : [...view.active_symbols];
+    const backupFor = routes
+      .filter((r) => r.source !== view.name && (r.eligible ?? []).includes(view.name))
+      .map((r) => r.vt_symbol);
+
+    const row: GatewayRow = {
+      accountId: view.account_id,
+      name: view.name,
+      gatewayType: view.gateway_type,
+      priority: view.priority,
+      isEnabled: view.is_enabled,
+      state: fresh ? status.state : view.state,
+      health: verdict?.state ?? view.health ?? null,
+      healthReason: verdict?.reason ?? view.health_reason ?? "",
+      healthSince: verdict?.since ?? view.health_since ?? null,
+      needsOperator: verdict?.needs_operator ?? view.needs_operator ?? false,
+      reason: fresh ? (status.reason ?? "") : view.reason,
+      manualStop: fresh ? (status.manual_stop ?? false) : view.manual_stop,
+      pid: fresh ? (status.pid ?? null) : view.pid,
+      restarts: fresh ? (status.restarts ?? 0) : view.restarts,
+      connected: fresh ? status.state === "running" && status.connection === "connected" : view.connected,
+      connection: fresh ? (status.connection ?? null) : view.connection,
+      lastTickAt: fresh ? (status.last_tick_at ?? null) : view.last_tick_at,
+      ticksPerS: fresh ? (status.ticks_per_s ?? 0) : view.ticks_per_s,
+      canary: view.canary,
+      canaryReceivedMs,
+      canaryLatencyMs: verdict?.canary_latency_ms ?? null,
+      active: active.sort(),
+      backupFor: backupFor.sort(),
+    };
+    return row;
+  });
+}
