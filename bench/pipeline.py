@@ -1,7 +1,9 @@
 """tickhub itself: a sim gateway worker -> NATS -> publisher -> ZeroMQ client.
 
 Real processes, as `tickhub up` runs them: the bundled nats-server, the gateway
-service (manager + one sim worker) and the publisher. Latency is counted from the
+service (manager + one sim worker) and the publisher, with the routing written into
+its bucket beforehand (:mod:`bench.routing`: a throughput run does not need the
+health and failover services to judge the sources first). Latency is counted from the
 tick's exchange time, which is the instant the sim emits it, to its arrival at the
 client: every hop of the hub is inside it. A lost tick is a missing slot.
 """
@@ -21,6 +23,7 @@ from tickhub_cli.ports import free_port
 from tickhub_contracts.messages import SimSettings, SourceConfig
 
 from .common import Result, receiver_result, spawn_receiver, symbols
+from .routing import write_routes
 
 
 def tickhub(
@@ -50,6 +53,7 @@ def tickhub(
     with tempfile.TemporaryDirectory(prefix="tickhub-bench-") as tmp:
         endpoint = f"tcp://127.0.0.1:{free_port()}"
         with NatsServer(Path(tmp) / "nats") as nats:
+            write_routes(nats.url, {c: [s.name] for s in sources for c in s.contracts})
             # Nothing of the developer's own TICKHUB_* (a database URL would make the
             # gateway refuse a static pool beside it).
             env = {k: v for k, v in os.environ.items() if not k.startswith("TICKHUB_")}
