@@ -1,6 +1,12 @@
 from datetime import UTC, datetime
 
-from tickhub_contracts.messages import Connection, Heartbeat, SourceConfig
+from tickhub_contracts.messages import (
+    Connection,
+    CtpSettings,
+    Heartbeat,
+    SimSettings,
+    SourceConfig,
+)
 from tickhub_gateway.tracker import SourceTracker, describe_exit
 
 NOW = datetime(2026, 11, 24, 1, tzinfo=UTC)
@@ -122,3 +128,42 @@ def test_silence_while_the_manager_was_off_the_bus_is_forgiven():
     t.excuse_silence(now=10.0)  # back on the bus after 9 s without news
     assert not t.check(now=11.0, heartbeat_timeout=1.5, start_timeout=20)
     assert t.check(now=11.6, heartbeat_timeout=1.5, start_timeout=20)
+
+
+def test_the_status_carries_contracts_trading_hours_and_the_process_start():
+    t = SourceTracker(
+        SourceConfig(
+            name="sim-a",
+            gateway_type="sim",
+            contracts=["rb2605.SHFE", "m2605.DCE"],
+            canary="rb2605.SHFE",
+            sim=SimSettings(trading_hours="exchange"),
+        )
+    )
+    assert t.status().contracts == ["m2605.DCE", "rb2605.SHFE"]
+    assert t.status().trading_hours == "exchange"
+    assert t.status().pid_started_at is None
+    t.spawned(100, now=0.0, at=NOW)
+    assert t.take_change()
+    assert t.status().pid_started_at == NOW
+    t.spawned(101, now=5.0, at=NOW.replace(second=5))
+    assert t.take_change() and t.status().pid_started_at == NOW.replace(second=5)
+    t.exited(-9)
+    assert t.status().pid_started_at is None
+
+
+def test_trading_hours_by_gateway_type():
+    sim_default = SourceConfig(name="s", gateway_type="sim")
+    ctp = SourceConfig(name="c", gateway_type="ctp", ctp=CtpSettings())
+    assert SourceTracker(sim_default).status().trading_hours == "always"
+    assert SourceTracker(ctp).status().trading_hours == "exchange"
+
+
+def test_a_change_of_the_configured_contracts_is_published():
+    t = tracker()
+    t.take_change()
+    t.config = SourceConfig(
+        name="sim-a", gateway_type="sim", priority=2, canary="rb2605.SHFE", contracts=["m2605.DCE"]
+    )
+    assert t.take_change()
+    assert t.status().contracts == ["m2605.DCE"]

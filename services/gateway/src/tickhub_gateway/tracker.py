@@ -19,6 +19,7 @@ from tickhub_contracts.messages import (
     Heartbeat,
     ProcessState,
     SourceConfig,
+    TradingHours,
 )
 
 ALIVE: frozenset[ProcessState] = frozenset({"starting", "running", "hung", "stopping"})
@@ -26,6 +27,14 @@ ALIVE: frozenset[ProcessState] = frozenset({"starting", "running", "hung", "stop
 RATE_WINDOW = 6
 """Heartbeats the tick rate is measured over (5 intervals: ~5 s at one a second),
 long enough to smooth a sim's 2-per-second cadence, short enough to show a stall."""
+
+
+def trading_hours(config: SourceConfig) -> TradingHours:
+    """When the source's canary is expected to tick: a sim says so in its settings
+    (around the clock by default), a CTP front follows the exchange's sessions."""
+    if config.gateway_type == "sim":
+        return config.sim.trading_hours if config.sim is not None else "always"
+    return "exchange"
 
 
 def describe_exit(returncode: int) -> str:
@@ -52,6 +61,8 @@ class SourceTracker:
         self.reason_code: int | None = None
         self.connection_message = ""
         self.started_at: float | None = None
+        self.pid_started_at: datetime | None = None
+        """Wall time the current worker was spawned (a new value: a new process)."""
         self.heard_at: float | None = None
         """Monotonic time of the newest heartbeat of the current process."""
         self.heartbeat: Heartbeat | None = None
@@ -69,12 +80,14 @@ class SourceTracker:
 
     # --- process events -----------------------------------------------------------------
 
-    def spawned(self, pid: int, now: float) -> None:
+    def spawned(self, pid: int, now: float, at: datetime | None = None) -> None:
+        """A new worker ``pid`` at monotonic ``now`` (wall time ``at``)."""
         self.state = "starting"
         self.pid = pid
         self.exit_code = None
         self.reason = ""
         self.started_at = now
+        self.pid_started_at = at
         self.heard_at = None
         self.heartbeat = None
         self._counts.clear()
@@ -88,6 +101,7 @@ class SourceTracker:
         """Ended on purpose (stop, restart, removal, shutdown)."""
         self.state = "stopped"
         self.pid = None
+        self.pid_started_at = None
         self.exit_code = returncode
         self.reason = why
         self._lose_connection()
@@ -96,6 +110,7 @@ class SourceTracker:
         """Ended by itself or by someone else's signal."""
         self.state = "exited"
         self.pid = None
+        self.pid_started_at = None
         self.exit_code = returncode
         self.reason = describe_exit(returncode)
         self._lose_connection()
@@ -103,6 +118,7 @@ class SourceTracker:
     def spawn_failed(self, error: str) -> None:
         self.state = "exited"
         self.pid = None
+        self.pid_started_at = None
         self.reason = f"could not start the worker: {error}"
         self._lose_connection()
 
@@ -208,6 +224,9 @@ class SourceTracker:
             subscribed=list(beat.subscribed) if beat else [],
             ticks_per_s=self.ticks_per_s,
             canary_received_at=beat.canary_received_at if beat else None,
+            contracts=sorted(self.config.contracts),
+            trading_hours=trading_hours(self.config),
+            pid_started_at=self.pid_started_at,
         )
 
     def _key(self) -> tuple[object, ...]:
@@ -224,6 +243,9 @@ class SourceTracker:
             self.connection_message,
             self.config.priority,
             self.config.canary,
+            tuple(sorted(self.config.contracts)),
+            trading_hours(self.config),
+            self.pid_started_at,
             tuple(beat.subscribed) if beat else (),
         )
 
