@@ -478,6 +478,27 @@ def test_rejected_login_reports_login_failed_with_error_id(make: Any) -> None:
     assert "不合法的登录" in conn.message
 
 
+def test_an_unanswered_login_is_a_transient_login_failure(make: Any) -> None:
+    h = make()
+    h.md.front_connected = True
+    h.gateway.transition("connecting", message="md front connected; logging in")
+    assert h.connection().state == "connecting"
+    h.gateway._watchdog_fired(h.gateway._generation)  # the connect timeout, now
+    conn = h.connection()
+    assert (conn.state, conn.reason_code) == ("login_failed", 0x3002)
+    assert "did not answer the login" in conn.message
+
+
+def test_no_front_answering_is_a_disconnect(make: Any) -> None:
+    h = make()
+    h.gateway.transition("connecting")
+    assert h.connection().state == "connecting"
+    h.gateway._watchdog_fired(h.gateway._generation)
+    conn = h.connection()
+    assert (conn.state, conn.reason_code) == ("disconnected", 0x3001)
+    assert "no md front answered" in conn.message
+
+
 def test_front_connected_is_still_connecting(make: Any) -> None:
     h = make()
     h.gateway.transition("connecting", message="test")

@@ -68,9 +68,23 @@ DISCONNECT_REASONS: dict[int, str] = {
 """CTP's ``OnFrontDisconnected`` reasons (ThostFtdcMdApi.h)."""
 
 NO_FRONT_ANSWER = 0x3001
-"""tickhub's code: no md front answered within ``connect_timeout_s`` (CTP is silent)."""
+"""tickhub's code: no md front answered within ``connect_timeout_s`` (CTP is silent).
+Reported as ``disconnected``: transient, a restart may well help."""
 NO_LOGIN_ANSWER = 0x3002
-"""tickhub's code: a front connected but did not answer the login in time."""
+"""tickhub's code: a front connected but did not answer the login in time. Reported
+as ``login_failed`` (the login is what failed) but transient: nothing was rejected."""
+
+# Connection.reason_code, as the health service reads it (it cannot import this module):
+#
+#   state "disconnected":  CTP's OnFrontDisconnected reason (DISCONNECT_REASONS, e.g.
+#       0x1001 = 4097) or NO_FRONT_ANSWER (0x3001 = 12289). Transient: restart, retry.
+#   state "login_failed":  CTP's login ErrorID from onRspUserLogin, e.g. 3 INVALID_LOGIN
+#       (wrong user id or password, "CTP:不合法的登录"). Every ErrorID the front answers a
+#       login with counts as REJECTED: a retry loop only brings the broker's lock-out
+#       (a few failed logins) closer, so the operator must act; erring this way costs a
+#       page, erring the other way a locked account. The one exception is
+#       NO_LOGIN_ANSWER (0x3002 = 12290), tickhub's own "no answer to the login": transient.
+#   The sim reports fail_login as login_failed with code 3, exactly like CTP.
 
 RELEASE_TIMEOUT_S = 1.0
 """How long close() waits for CTP's Release(), known to hang at times. The worker
@@ -303,8 +317,9 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
 
     def _watchdog_fired(self, generation: int) -> None:
         timeout = self.settings.connect_timeout_s
+        state: ConnectionState = "disconnected"
         if self.md_api.front_connected:
-            code = NO_LOGIN_ANSWER
+            state, code = "login_failed", NO_LOGIN_ANSWER
             message = f"md front connected but did not answer the login within {timeout:g} s"
         else:
             code = NO_FRONT_ANSWER
@@ -314,7 +329,7 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
         with self._lock:
             if generation != self._generation or self._closed:
                 return  # something happened meanwhile: that state stands
-        self.transition("disconnected", code, message)
+        self.transition(state, code, message)
 
     # vnpy's CtpGateway helper, used by vnpy's CtpTdApi. One structured warning, not
     # also vnpy's EVENT_LOG line, which the worker would relay a second time.
