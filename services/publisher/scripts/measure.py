@@ -5,8 +5,9 @@
 (PYTHONPATH=. for the ``bench`` package at the repository root, whose sender pacing,
 full-size tick and receiver process this reuses.)
 
-Starts a bundled nats-server, ``python -m tickhub_publisher`` and bench's receiver
-process, declares one connected source, then publishes paced ticks on NATS from this
+Starts a bundled nats-server, routes every contract to one source in the routing
+bucket (as the failover service would), ``python -m tickhub_publisher`` and bench's
+receiver process, then publishes paced ticks on NATS from this
 process, each stamped with its send time in ``received_ns``. Prints the receiver's
 result: ticks/s, p50/p99/max latency (send on NATS -> decoded by the ZeroMQ client),
 losses judged by the publisher's seq.
@@ -22,31 +23,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from bench.common import paced, receiver_result, spawn_receiver, symbols, template
+from bench.routing import write_routes
 from tickhub_cli.natsserver import NatsServer
 from tickhub_contracts import codec, subjects
-from tickhub_contracts.messages import GatewayStatus
 from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
 
 async def feed(settings: Settings, rate: float, total: int, contracts: list[str]) -> None:
     nc = await bus.connect(settings, "measure")
-    status = GatewayStatus(
-        source="bench",
-        gateway_type="sim",
-        priority=1,
-        state="running",
-        connection="connected",
-        at=datetime.now(UTC),
-        subscribed=contracts,
-    )
-    await nc.publish(subjects.status("bench"), codec.encode(status))
-    await nc.flush()
-    await asyncio.sleep(0.5)  # the publisher applies the status before the first tick
     ticks = [template(vt) for vt in contracts]
     subjects_ = [subjects.tick("bench", t.exchange, t.symbol) for t in ticks]
     start = ticks[0].datetime
@@ -92,6 +81,8 @@ def main() -> None:
     total = int(args.rate * args.seconds)
     contracts = symbols(args.contracts)
     with tempfile.TemporaryDirectory() as tmp, NatsServer(Path(tmp) / "nats") as server:
+        # Before the publisher starts: it has the routing once its start line is out.
+        write_routes(server.url, {vt_symbol: ["bench"] for vt_symbol in contracts})
         env = {
             **os.environ,
             "TICKHUB_NATS_URL": server.url,
