@@ -6,11 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tickhub_api.gateway_view import AccountFacts, gateway_view, stale_after_s
-from tickhub_contracts.messages import GatewayStatus
+from tickhub_api.gateway_view import (
+    NOT_JUDGED,
+    AccountFacts,
+    gateway_view,
+    health_stale_after_s,
+    stale_after_s,
+)
+from tickhub_contracts.messages import GatewayStatus, SourceHealth
 
 NOW = datetime(2026, 11, 24, 1, 0, 10, tzinfo=UTC)
 STALE = stale_after_s(2.0)
+HEALTH_STALE = health_stale_after_s(2.0)
 
 
 def account(**kw: Any) -> AccountFacts:
@@ -106,3 +113,48 @@ def test_no_canary_yet() -> None:
 def test_a_canary_from_the_future_is_age_zero() -> None:
     ahead = status(canary_received_at=NOW + timedelta(seconds=2))
     assert gateway_view(account(), ahead, {}, NOW, STALE).canary_age_s == 0.0
+
+
+def verdict(**kw: Any) -> SourceHealth:
+    values: dict[str, Any] = dict(
+        source="sim-a",
+        state="UNHEALTHY",
+        cause="heartbeat_lost",
+        reason="heartbeat lost for 2.1 s",
+        at=NOW - timedelta(seconds=1),
+        since=NOW - timedelta(seconds=4),
+    )
+    values.update(kw)
+    return SourceHealth(**values)
+
+
+def test_the_health_verdict_is_shown() -> None:
+    view = gateway_view(account(), status(), ROUTES, NOW, STALE, health=verdict())
+    assert (view.health, view.health_reason) == ("UNHEALTHY", "heartbeat lost for 2.1 s")
+    assert view.health_since == NOW - timedelta(seconds=4) and not view.needs_operator
+
+
+def test_a_rejected_login_needs_the_operator() -> None:
+    rejected = verdict(cause="login_rejected", reason="login rejected: 3", needs_operator=True)
+    view = gateway_view(account(), None, {}, NOW, STALE, health=rejected)
+    assert view.needs_operator and view.health == "UNHEALTHY"
+
+
+def test_no_verdict_says_why() -> None:
+    view = gateway_view(account(), status(), ROUTES, NOW, STALE)
+    assert (view.health, view.health_since, view.health_reason) == (None, None, NOT_JUDGED)
+    assert not view.needs_operator
+
+
+def test_a_verdict_the_health_service_stopped_repeating_is_withheld() -> None:
+    old = verdict(
+        state="HEALTHY", at=NOW - timedelta(seconds=HEALTH_STALE + 1), needs_operator=True
+    )
+    view = gateway_view(
+        account(), status(), ROUTES, NOW, STALE, health=old, health_stale_s=HEALTH_STALE
+    )
+    assert view.health is None and view.health_since is None
+    assert "no verdict from the health service" in view.health_reason
+    assert "(last: HEALTHY)" in view.health_reason
+    # A person's job stays one while the service is away.
+    assert view.needs_operator

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tickhub_api.guard import _is_json, _protected, challenge, token_matches
+from tickhub_api.guard import _is_json, _protected, challenge, token_equals, token_matches
 
 TOKEN = b"0123456789abcdef-token"
 
@@ -64,3 +64,10 @@ def test_protected_paths(path: str, protected: bool) -> None:
 )
 def test_json_media_types(content_type: str | None, json: bool) -> None:
     assert _is_json(content_type) == json
+
+
+def test_a_bare_token_is_compared_as_the_header_is() -> None:
+    assert token_equals(TOKEN.decode(), TOKEN)
+    assert token_equals(f" {TOKEN.decode()} ", TOKEN)
+    assert not token_equals(TOKEN.decode()[:-1], TOKEN)
+    assert not token_equals("", TOKEN)

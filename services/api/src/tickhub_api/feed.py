@@ -70,6 +70,8 @@ class Feed:
         self._numbers = itertools.count(1)
         self._subs: list[Subscription] = []
         self._mirrors: list[kv.Mirror[ContractRoute] | kv.Mirror[SourceHealth]] = []
+        self._pending_routes: dict[str, ContractRoute | None] = {}
+        self._route_sender: asyncio.Task[None] | None = None
         self.dropped_too_slow = 0
         """Clients dropped for falling behind since the start (tests, logs)."""
 
@@ -91,6 +93,13 @@ class Feed:
         self._subscribers.discard(subscriber)
         subscriber.close_code = code
         subscriber.dropped.set()
+
+    async def forward(self, text: str) -> None:
+        """:meth:`publish`, then let the clients' senders run before the next message:
+        nats-py hands a subscription its pending messages without yielding, and a
+        burst must not fill the queues of clients that keep up."""
+        self.publish(text)
+        await asyncio.sleep(0)
 
     def publish(self, text: str) -> None:
         """Queue ``text`` for every client; one that has no room left is dropped."""
@@ -144,6 +153,9 @@ class Feed:
             self._drop(subscriber, CLOSE_GOING_AWAY)
         for mirror in self._mirrors:
             await mirror.close()
+        if self._route_sender is not None:
+            self._route_sender.cancel()
+            await asyncio.wait({self._route_sender})
         for sub in self._subs:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(sub.unsubscribe(), 1.0)
@@ -157,7 +169,7 @@ class Feed:
             return
         for status in pool.gateways:
             if self.board.take(status):
-                self.publish(wire.event("status", status))
+                await self.forward(wire.event("status", status))
 
     @staticmethod
     def _decode(msg: Msg, type_: type[T]) -> T | None:
@@ -172,38 +184,38 @@ class Feed:
         if status is None or msg.subject != subjects.status(status.source):
             return
         if self.board.take(status):
-            self.publish(wire.event("status", status))
+            await self.forward(wire.event("status", status))
 
     async def _on_health(self, msg: Msg) -> None:
         verdict = self._decode(msg, SourceHealth)
         if verdict is None or msg.subject != subjects.health(verdict.source):
             return
         if self.board.take_health(verdict):
-            self.publish(wire.event("health", verdict))
+            await self.forward(wire.event("health", verdict))
 
     async def _on_failover(self, msg: Msg) -> None:
         event = self._decode(msg, FailoverEvent)
         if event is not None:
             self.board.failovers.append(event)
-            self.publish(wire.event("failover", event))
+            await self.forward(wire.event("failover", event))
 
     async def _on_restart(self, msg: Msg) -> None:
         event = self._decode(msg, RestartEvent)
         if event is None or msg.subject != subjects.restart(event.source):
             return
         self.board.restarts.append(event)
-        self.publish(wire.event("restart", event))
+        await self.forward(wire.event("restart", event))
 
     async def _on_log(self, msg: Msg) -> None:
         record = self._decode(msg, LogRecord)
         if record is not None:
             self.board.logs.append(record)
-            self.publish(wire.event("log", record))
+            await self.forward(wire.event("log", record))
 
     async def _on_accounts(self, msg: Msg) -> None:
         change = self._decode(msg, AccountChanged)
         if change is not None:
-            self.publish(wire.event("accounts", change))
+            await self.forward(wire.event("accounts", change))
 
     # --- bucket changes (the mirrors call these on the event loop) ----------------------
 
@@ -214,7 +226,18 @@ class Feed:
             log.debug("ignored routing key %s", key)
             return
         if self.board.set_route(vt_symbol, route):
-            self.publish(wire.route(vt_symbol, route))
+            # A resync reports every changed contract in one go (thousands, for a
+            # whole market): they go out from a task that yields between them, the
+            # newest per contract only.
+            self._pending_routes.pop(vt_symbol, None)
+            self._pending_routes[vt_symbol] = route
+            if self._route_sender is None or self._route_sender.done():
+                self._route_sender = asyncio.create_task(self._send_routes(), name="ws-routes")
+
+    async def _send_routes(self) -> None:
+        while self._pending_routes:
+            vt_symbol = next(iter(self._pending_routes))
+            await self.forward(wire.route(vt_symbol, self._pending_routes.pop(vt_symbol)))
 
     def _on_health_entry(self, key: str, verdict: SourceHealth | None) -> None:
         if verdict is None:

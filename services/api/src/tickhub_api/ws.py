@@ -107,23 +107,21 @@ async def _snapshot(websocket: WebSocket, link: NatsLink) -> str:
     )
 
 
-async def _send_queued(
-    websocket: WebSocket, subscriber: Subscriber, link: NatsLink, ping_s: float
-) -> None:
-    loop = asyncio.get_running_loop()
-    next_ping = loop.time() + ping_s
+async def _send_queued(websocket: WebSocket, subscriber: Subscriber) -> None:
+    # A plain get(): it wakes within one loop iteration of a put, the same iteration
+    # the feed yields for after each message, so a client that keeps up never has
+    # more than one message waiting.
     while True:
-        left = next_ping - loop.time()
-        if left <= 0:
-            await websocket.send_text(wire.ping(datetime.now(UTC), _nats(link)))
-            next_ping = loop.time() + ping_s
-            continue
-        try:
-            # Cancel-safe: an item a cancelled get() was woken for stays queued.
-            text = await asyncio.wait_for(subscriber.queue.get(), left)
-        except TimeoutError:
-            continue
-        await websocket.send_text(text)
+        await websocket.send_text(await subscriber.queue.get())
+
+
+async def _ping(subscriber: Subscriber, link: NatsLink, ping_s: float) -> None:
+    """A ping through the client's queue: it arrives in order, and one that finds no
+    room is not needed (the client is being dropped for being behind)."""
+    while True:
+        await asyncio.sleep(ping_s)
+        with contextlib.suppress(asyncio.QueueFull):
+            subscriber.queue.put_nowait(wire.ping(datetime.now(UTC), _nats(link)))
 
 
 async def _receive_until_gone(websocket: WebSocket) -> None:
@@ -139,23 +137,27 @@ async def _serve(
     websocket: WebSocket, subscriber: Subscriber, link: NatsLink, timing: WsTiming
 ) -> None:
     tasks = {
-        asyncio.create_task(_send_queued(websocket, subscriber, link, timing.ping_s)),
+        asyncio.create_task(_send_queued(websocket, subscriber)),
+        asyncio.create_task(_ping(subscriber, link, timing.ping_s)),
         asyncio.create_task(_receive_until_gone(websocket)),
         dropped := asyncio.create_task(subscriber.dropped.wait()),
     }
+    failure: BaseException | None = None
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.wait(tasks)
-    for task in done:
-        # A send that failed because the client went is the client going; anything
-        # else is a bug, raised here.
-        error = task.exception()
-        if error is not None and not isinstance(error, WebSocketDisconnect | OSError):
-            raise error
-    if dropped in done and subscriber.close_code is not None:
+        for task in tasks:
+            # A send that failed because the client went is the client going; any
+            # other failure is a bug, raised below.
+            error = None if task.cancelled() else task.exception()
+            if error is not None and not isinstance(error, WebSocketDisconnect | OSError):
+                failure = error
+    if failure is not None:
+        raise failure
+    if dropped.done() and not dropped.cancelled() and subscriber.close_code is not None:
         # Bounded: the close frame waits behind whatever fills the socket's buffer.
         with contextlib.suppress(TimeoutError, WebSocketDisconnect, RuntimeError, OSError):
             await asyncio.wait_for(

@@ -1,0 +1,74 @@
+"""The api's board: newest-wins per source, news only once, bounded rings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tickhub_api.live import FORGET_AFTER, KEEP_SOURCES, LiveBoard
+from tickhub_contracts.messages import ContractRoute, GatewayStatus, LogRecord, SourceHealth
+
+NOW = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)
+
+
+def status(source: str = "sim-a", at: datetime = NOW, **kw: Any) -> GatewayStatus:
+    return GatewayStatus(
+        source=source, gateway_type="sim", priority=1, state="running", at=at, **kw
+    )
+
+
+def verdict(source: str = "sim-a", at: datetime = NOW, **kw: Any) -> SourceHealth:
+    values: dict[str, Any] = dict(state="HEALTHY", cause="ok", reason="fine", since=NOW)
+    values.update(kw)
+    return SourceHealth(source=source, at=at, **values)
+
+
+def test_a_status_is_news_once_and_an_older_one_never() -> None:
+    board = LiveBoard()
+    assert board.take(status())
+    assert not board.take(status())  # the same again (a pool reply, say): no news
+    assert board.take(status(restarts=1))  # same time, new content
+    assert not board.take(status(at=NOW - timedelta(seconds=1), restarts=7))
+    held = board.status("sim-a")
+    assert held is not None and held.restarts == 1
+    assert not board.take(status(at=NOW.replace(tzinfo=None)))  # a naive time is refused
+
+
+def test_health_from_the_bucket_and_the_subject_is_one_piece_of_news() -> None:
+    board = LiveBoard()
+    assert board.take_health(verdict())
+    assert not board.take_health(verdict())
+    assert board.take_health(verdict(at=NOW + timedelta(seconds=2), state="DEGRADED"))
+    assert not board.take_health(verdict(state="UNHEALTHY"))  # older than the held one
+    held = board.health("sim-a")
+    assert held is not None and held.state == "DEGRADED"
+    assert board.drop_health("sim-a") and board.health("sim-a") is None
+    assert not board.drop_health("sim-a")
+
+
+def test_silent_sources_are_forgotten_past_the_limit() -> None:
+    board = LiveBoard()
+    board.take(status("old", at=NOW - FORGET_AFTER - timedelta(seconds=1)))
+    for number in range(KEEP_SOURCES):
+        board.take(status(f"s{number}"))
+    assert board.status("old") is None and len(board.statuses) == KEEP_SOURCES
+
+
+def test_routes_by_contract() -> None:
+    board = LiveBoard()
+    route = ContractRoute(vt_symbol="rb2605.SHFE", source="sim-a", at=NOW)
+    assert board.set_route("rb2605.SHFE", route)
+    assert not board.set_route("rb2605.SHFE", route)
+    board.set_route("m2605.DCE", ContractRoute(vt_symbol="m2605.DCE", source="sim-b", at=NOW))
+    assert board.routes == {"rb2605.SHFE": "sim-a", "m2605.DCE": "sim-b"}
+    assert board.active_symbols("sim-a") == ["rb2605.SHFE"]
+    assert board.set_route("rb2605.SHFE", None) and not board.set_route("rb2605.SHFE", None)
+    assert board.active_symbols("sim-a") == []
+
+
+def test_the_rings_keep_the_newest_only() -> None:
+    board = LiveBoard(recent_logs=3)
+    for number in range(10):
+        board.logs.append(LogRecord(at=NOW, level="INFO", service="x", message=str(number)))
+    assert [record.message for record in board.logs] == ["7", "8", "9"]
+    assert board.failovers.maxlen == 50 and board.restarts.maxlen == 50
