@@ -74,7 +74,9 @@ class WorkerHost:
         self.source = config.name
         self.log = get_logger("tickhub.gateway.worker", source=config.name)
         self.event_engine = EventEngine()
-        self.gateway = create_gateway(self.event_engine, config)
+        self.gateway = create_gateway(
+            self.event_engine, config, holidays=frozenset(settings.holidays)
+        )
 
         self._queue: deque[tuple[str, bytes]] = deque()
         self._woken = False
@@ -115,6 +117,9 @@ class WorkerHost:
         self.gateway.start()
         self.subscribe(self.config.all_symbols())
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
+        crash_after = self.config.sim.crash_after_s if self.config.sim is not None else None
+        if crash_after is not None:
+            self._tasks.append(asyncio.create_task(self._crash_after(crash_after), name="crash"))
 
         await stop.wait()
 
@@ -162,11 +167,17 @@ class WorkerHost:
     # --- subscriptions ------------------------------------------------------------------
 
     def subscribe(self, vt_symbols: list[str]) -> None:
-        """Subscribe contracts (raises ValueError for a malformed one, before any change)."""
+        """Subscribe contracts (raises ValueError for a malformed one, before any change).
+
+        One already held is left alone: the manager repeats a subscription when a
+        heartbeat crossed its command, and CTP would take a repeat for a new
+        subscription (its next tick judged as a replay)."""
         requests = [_request(vt_symbol) for vt_symbol in vt_symbols]
-        self._subscribed = self._subscribed | set(vt_symbols)
-        for req in requests:
-            self.gateway.subscribe(req)
+        held = self._subscribed
+        self._subscribed = held | set(vt_symbols)
+        for vt_symbol, req in zip(vt_symbols, requests, strict=True):
+            if vt_symbol not in held:
+                self.gateway.subscribe(req)
 
     def unsubscribe(self, vt_symbols: list[str]) -> None:
         requests = [_request(vt_symbol) for vt_symbol in vt_symbols]
@@ -295,6 +306,17 @@ class WorkerHost:
             if next_at < now:  # after a freeze, beat now rather than in a burst
                 next_at = now
             await asyncio.sleep(next_at - now)
+
+    async def _crash_after(self, delay_s: float) -> None:
+        """SimSettings.crash_after_s: a crash-looping source, for rehearsals and tests."""
+        await asyncio.sleep(delay_s)
+        self.log.error("sim crash_after_s=%g: exiting with code %d", delay_s, CRASH_EXIT_CODE)
+        # Let the line reach NATS first (bounded: the bus may be the thing that is down).
+        await asyncio.sleep(0)  # the log handler's publish runs as its own step
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.nc.flush(), NATS_STEP_TIMEOUT_S)
+        logging.shutdown()
+        os._exit(CRASH_EXIT_CODE)
 
     async def _on_control(self, msg: Msg) -> None:
         try:

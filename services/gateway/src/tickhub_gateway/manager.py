@@ -13,7 +13,11 @@ What it does for each source:
 * remembers an operator's stop in the ``tickhub_manual_stops`` bucket
   (:mod:`.stops`), so it holds across a restart of the service. A stop is released
   by a start or restart, by enabling the account again (an operator's decision that
-  it should run) and by removing the source.
+  it should run) and by removing the source;
+* in cold failover mode, keeps what the failover service assigned each source
+  (``assign``, :mod:`.assignment`), starts every new worker with its canary and that
+  assignment only, tells a running worker the difference, and mends a worker whose
+  heartbeat shows it holds something else.
 
 Commands for one source are serialised by that source's lock; each request runs in
 its own task, so a slow restart never holds up another source or the loop. The pool
@@ -49,7 +53,7 @@ from tickhub_contracts.messages import (
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
-from . import process
+from . import assignment, process
 from .plan import plan_pool
 from .stops import ManualStops
 from .tracker import SourceTracker
@@ -62,6 +66,9 @@ NATS_STEP_TIMEOUT_S = 1.0
 """Bound on each NATS call made while shutting down."""
 CRASH_WAIT_S = 2.0
 """How long a crash fault's reply waits to show the exit."""
+MEND_PAUSE_S = 2.0
+"""After telling a worker what to hold, its heartbeats are not compared with the
+assignment for this long: a heartbeat already on its way shows the old set."""
 
 log = get_logger("tickhub.gateway.manager")
 
@@ -79,6 +86,12 @@ class _Source:
         """SIGSTOPped by the hang fault."""
         self.sent_at = 0.0
         """Monotonic time its status was last published."""
+        self.assigned: frozenset[str] = frozenset()
+        """Cold failover mode: the contracts the failover service assigned it."""
+        self.held: frozenset[str] = frozenset()
+        """What the current worker was started with or last told to hold."""
+        self.mend_after = 0.0
+        """Monotonic time before which a heartbeat's mismatch is not mended."""
         self.log = get_logger("tickhub.gateway.manager", source=config.name)
 
 
@@ -88,6 +101,7 @@ class GatewayManager:
         self.nc = nc
         self.stops = stops
         """Where manual stops are remembered; None: in memory only (tests, embedding)."""
+        self.mode = settings.failover_mode
         self._sources: dict[str, _Source] = {}
         self._subscriptions: list[Subscription] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -266,8 +280,9 @@ class GatewayManager:
 
     async def _spawn(self, source: _Source) -> None:
         tracker = source.tracker
+        config = assignment.worker_config(tracker.config, self.mode, source.assigned)
         try:
-            proc = await process.spawn(tracker.config, self.settings)
+            proc = await process.spawn(config, self.settings)
         except OSError as error:
             source.log.error("could not start the worker: %s", error)
             tracker.spawn_failed(str(error))
@@ -275,8 +290,13 @@ class GatewayManager:
             return
         source.process = proc
         source.frozen = False
-        tracker.spawned(proc.pid, time.monotonic())
-        source.log.info("worker started (pid %d)", proc.pid)
+        source.held = frozenset(config.all_symbols())
+        tracker.spawned(proc.pid, time.monotonic(), datetime.now(UTC))
+        source.log.info(
+            "worker started (pid %d)%s",
+            proc.pid,
+            f" holding {sorted(source.held)}" if self.mode == "cold" else "",
+        )
         await self._publish(source)
         self._track(asyncio.create_task(self._wait_exit(source, proc)))
 
@@ -338,7 +358,7 @@ class GatewayManager:
     async def _carry_out(self, source: _Source, command: Command) -> str | None:
         tracker = source.tracker
         action = command.action
-        if action != "status":
+        if action not in ("status", "assign"):  # assign logs only a change
             source.log.info(
                 "%s%s requested by %s",
                 action,
@@ -347,6 +367,8 @@ class GatewayManager:
             )
         if action == "status":
             return None
+        if action == "assign":
+            return await self._assign(source, command)
         if action in ("start", "restart") and not tracker.config.enabled:
             return f"{tracker.name} is disabled: enable the account first"
         if action in ("start", "restart") and tracker.manual_stop and command.by != OPERATOR:
@@ -404,11 +426,15 @@ class GatewayManager:
         return await self._forward(source, kind)
 
     async def _forward(self, source: _Source, kind: FaultKind) -> str | None:
+        return await self._ask_worker(source, WorkerCommand(action="fault", fault=kind))
+
+    async def _ask_worker(self, source: _Source, command: WorkerCommand) -> str | None:
+        """Send the worker a command; its error, or None when it did it."""
         timeout = max(0.5, self.settings.command_timeout_s / 2)
         try:
             msg = await self.nc.request(
                 subjects.worker_control(source.tracker.name),
-                codec.encode(WorkerCommand(action="fault", fault=kind)),
+                codec.encode(command),
                 timeout=timeout,
             )
             reply = codec.decode(msg.data, Reply)
@@ -417,6 +443,81 @@ class GatewayManager:
         except Exception as error:
             return f"the worker could not be asked: {error!r}"
         return None if reply.ok else (reply.error or "the worker refused")
+
+    # --- cold failover mode: what a worker holds --------------------------------------------
+
+    async def _assign(self, source: _Source, command: Command) -> str | None:
+        """Keep the new assignment and tell the running worker the difference (caller
+        holds the lock). Without a running worker it is only kept: the next worker
+        starts with it."""
+        tracker = source.tracker
+        if self.mode != "cold":
+            return (
+                "assign is for cold failover mode; this gateway runs hot "
+                "(TICKHUB_FAILOVER_MODE=hot), where every source holds all its contracts"
+            )
+        error = assignment.refusal(tracker.config, command.vt_symbols)
+        if error is not None:
+            source.log.warning("assign by %s refused: %s", command.by, error)
+            return error
+        assigned = frozenset(command.vt_symbols)
+        if assigned != source.assigned:
+            source.log.info(
+                "assigned %s by %s (was %s)",
+                sorted(assigned) or "nothing",
+                command.by,
+                sorted(source.assigned) or "nothing",
+            )
+            source.assigned = assigned
+        return await self._hold(source, source.held)
+
+    async def _hold(self, source: _Source, held: frozenset[str]) -> str | None:
+        """Tell a running worker that holds ``held`` to hold what it should: the new
+        contracts first, so a contract moving here is never held by nobody longer
+        than it must (caller holds the lock)."""
+        tracker = source.tracker
+        if source.process is None or tracker.state != "running":
+            # Not listening yet (starting), frozen (hung) or gone: a new worker starts
+            # with the assignment, and a starting one is mended from its heartbeats.
+            return None
+        wanted = assignment.holding(tracker.config, self.mode, source.assigned)
+        add, drop = assignment.changes(held, wanted)
+        steps = [WorkerCommand(action="subscribe", vt_symbols=add)] if add else []
+        steps += [WorkerCommand(action="unsubscribe", vt_symbols=drop)] if drop else []
+        for step in steps:
+            source.mend_after = time.monotonic() + MEND_PAUSE_S
+            error = await self._ask_worker(source, step)
+            what = f"{step.action} {', '.join(step.vt_symbols)}"
+            if error is not None:
+                source.log.warning("worker %s: %s failed: %s", tracker.pid, what, error)
+                return f"{what} on the worker failed: {error}"
+            source.log.info("worker %s: %s", tracker.pid, what)
+        source.held = wanted
+        source.mend_after = time.monotonic() + MEND_PAUSE_S
+        return None
+
+    def _check_holding(self, source: _Source, beat: Heartbeat, now: float) -> None:
+        """Compare what the worker says it holds with what it should; mend a
+        difference (a subscribe lost on the way, an assignment made while it started)."""
+        wanted = assignment.holding(source.tracker.config, self.mode, source.assigned)
+        said = frozenset(beat.subscribed)
+        if said == wanted:
+            source.held = wanted
+            return
+        if now < source.mend_after or source.lock.locked() or self._closed:
+            return
+        source.mend_after = now + MEND_PAUSE_S
+        self._track(asyncio.create_task(self._mend(source, said, beat.pid)))
+
+    async def _mend(self, source: _Source, said: frozenset[str], pid: int) -> None:
+        async with source.lock:
+            if self._closed or source.tracker.pid != pid or source.process is None:
+                return  # another process by now: it starts with the assignment
+            wanted = assignment.holding(source.tracker.config, self.mode, source.assigned)
+            source.log.info(
+                "worker %d holds %s, should hold %s: telling it", pid, sorted(said), sorted(wanted)
+            )
+            await self._hold(source, said)
 
     # --- NATS callbacks -------------------------------------------------------------------
 
@@ -459,8 +560,11 @@ class GatewayManager:
             log.warning("dropped a malformed heartbeat on %s", msg.subject)
             return
         source = self._sources.get(beat.source)
-        if source is not None and source.tracker.on_heartbeat(beat, time.monotonic()):
+        now = time.monotonic()
+        if source is not None and source.tracker.on_heartbeat(beat, now):
             await self._publish(source)
+            if self.mode == "cold":
+                self._check_holding(source, beat, now)
 
     async def _on_connection(self, msg: Msg) -> None:
         try:
