@@ -1,4 +1,5 @@
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,27 @@ def test_the_worker_env_carries_settings_but_no_secrets(monkeypatch, tmp_path: P
     assert echoed.heartbeat_interval_s == 0.5
     assert echoed.resolved_nats_url == "nats://127.0.0.1:4999"
     assert worker_dir(settings, "sim-a") == (tmp_path / "rel").resolve() / "workers" / "sim-a"
+
+
+def test_the_worker_gets_the_holidays_of_the_list_and_the_file(monkeypatch, tmp_path: Path):
+    days = tmp_path / "holidays.txt"
+    days.write_text("2026-10-01  # national day\n\n2026-10-02\n")
+    settings = Settings(
+        nats_url="nats://127.0.0.1:4999",
+        data_dir=tmp_path,
+        holidays=["2026-01-01"],
+        holidays_file=days,
+        _env_file=None,
+    )
+    env = worker_env(settings)
+    assert "TICKHUB_HOLIDAYS_FILE" not in env  # a relative path means nothing in its dir
+    monkeypatch.setenv("TICKHUB_HOLIDAYS", env["TICKHUB_HOLIDAYS"])
+    echoed = Settings(_env_file=None)
+    assert echoed.all_holidays() == {date(2026, 1, 1), date(2026, 10, 1), date(2026, 10, 2)}
+
+
+def test_a_broken_holidays_file_still_starts_the_worker(tmp_path: Path):
+    days = tmp_path / "holidays.txt"
+    days.write_text("not a date\n")
+    settings = Settings(holidays=["2026-01-01"], holidays_file=days, _env_file=None)
+    assert json.loads(worker_env(settings)["TICKHUB_HOLIDAYS"]) == ["2026-01-01"]

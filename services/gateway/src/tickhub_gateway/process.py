@@ -12,9 +12,12 @@ from pathlib import Path
 
 from tickhub_contracts import codec
 from tickhub_contracts.messages import SourceConfig
+from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
 from .worker import PARENT_PID_ENV
+
+log = get_logger("tickhub.gateway.manager")
 
 WORKER_MODULE = "tickhub_gateway.worker"
 
@@ -28,6 +31,7 @@ WORKER_SETTINGS = (
     "heartbeat_interval_s",
     "stale_tick_s",
     "command_timeout_s",
+    "holidays",
 )
 
 
@@ -40,6 +44,14 @@ def worker_env(settings: Settings) -> dict[str, str]:
     values = settings.model_dump(mode="json", include=set(WORKER_SETTINGS))
     values["nats_url"] = settings.resolved_nats_url
     values["data_dir"] = str(settings.data_dir.resolve())
+    # The holidays file is read here, once per worker: the worker's cwd is its own dir,
+    # where a relative path would not lead.
+    try:
+        holidays = settings.all_holidays()
+    except (OSError, ValueError) as error:
+        log.warning("holidays file not read (%s); a sim uses TICKHUB_HOLIDAYS only", error)
+        holidays = frozenset(settings.holidays)
+    values["holidays"] = [day.isoformat() for day in sorted(holidays)]
     for name, value in values.items():
         if value is not None:
             env[f"TICKHUB_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)

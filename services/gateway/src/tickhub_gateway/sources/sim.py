@@ -2,7 +2,9 @@
 
 It logs in (or fails to, like a rejected password), then prints every slot's tick
 of each subscribed contract at the slot's time plus this source's ``delay_ms``.
-Content comes from :mod:`.simfeed`, so two sims agree tick for tick.
+Content comes from :mod:`.simfeed`, so two sims agree tick for tick. With
+``trading_hours="exchange"`` a contract ticks only inside its exchange's sessions
+(:mod:`.simhours`), like a real front.
 
 The generator runs on its own thread, as a vnpy gateway's API thread does. Each
 wake-up it emits every slot that has come due since the last one (so it keeps up at
@@ -13,6 +15,7 @@ half-emitted slot.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import deque
@@ -25,9 +28,12 @@ from tickhub_contracts.messages import FaultKind, SimSettings, SourceConfig
 
 from ..events import FaultNotSupported, SourceGateway
 from .simfeed import NS, SimFeed, period_ns, slot_due
+from .simhours import SessionGate
 
 # CTP's own answers, so downstream code sees what a real front would send.
 LOGIN_REJECTED_CODE = 3
+"""CTP's ErrorID 3 (INVALID_LOGIN, a wrong user id or password): a rejected login,
+which the health service marks for the operator (see sources/ctp.py, LOGIN codes)."""
 LOGIN_REJECTED_TEXT = "CTP:不合法的登录"
 DISCONNECT_CODE = 0x1001
 DISCONNECT_TEXT = "网络读失败"
@@ -52,9 +58,17 @@ class SimGateway(SourceGateway):
         Exchange.GFEX,
     ]
 
-    def __init__(self, event_engine: EventEngine, config: SourceConfig) -> None:
+    def __init__(
+        self,
+        event_engine: EventEngine,
+        config: SourceConfig,
+        *,
+        holidays: frozenset[dt.date] = frozenset(),
+    ) -> None:
         super().__init__(event_engine, config)
         self.sim: SimSettings = config.sim or SimSettings()
+        self.gate = SessionGate(holidays) if self.sim.trading_hours == "exchange" else None
+        """None: ticks around the clock."""
         self._period_ns = period_ns(self.sim.ticks_per_second)
         # Phase groups split each slot into evenly spaced sub-slots; a period the
         # groups do not divide exactly falls back to one group (exact times matter:
@@ -165,11 +179,14 @@ class SimGateway(SourceGateway):
                             by_group[feed.phase_group(groups)].append(feed)
                     name = self.gateway_name
                     on_tick = self.on_tick
+                    gate = self.gate
                     for sub in range(next_slot, due + 1):
                         slot, group = divmod(sub, groups)
                         phase = group * period
                         for feed in by_group[group]:
-                            on_tick(feed.tick(slot, name, phase))
+                            # The sub-slot's start is the tick's exchange time.
+                            if gate is None or gate.is_open(feed.vt_symbol, sub * period):
+                                on_tick(feed.tick(slot, name, phase))
                 next_slot = due + 1
 
             wait_s = (next_slot * period + delay - time.time_ns()) / NS
