@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from nats.aio.client import Client
 
+from tickhub_cli.natsserver import NatsServer
 from tickhub_contracts import buckets
 from tickhub_contracts.messages import FailoverEvent, RestartEvent
 from tickhub_runtime import kv
@@ -252,3 +254,18 @@ async def test_cold_mode_assigns_the_contracts_to_the_active_source_only(
             lambda s, c: s == "B" and c.action == "assign" and c.vt_symbols == [M, RB], count=3
         )
         assert all(c.by == "failover" for _, c, _ in manager.commands)
+
+
+async def test_after_a_nats_server_restart_it_follows_the_verdicts_again(
+    nc: Client, nats_server: NatsServer, fo_settings: Settings, feed: HealthFeed
+):
+    await feed.send(verdict("A", ago=60), verdict("B", priority=2, ago=60))
+    async with running(fo_settings) as service:
+        before = await wait_routes(nc, lambda r: table(r) == BOTH)
+        reads = service.store.reads
+        await asyncio.to_thread(nats_server.restart)
+        # The bucket survived the restart on disk, and the service did not rewrite it.
+        assert await wait_routes(nc, lambda r: table(r) == BOTH, within=15) == before
+        await feed.send(verdict("A", "UNHEALTHY"))
+        await wait_routes(nc, lambda r: table(r) == ON_B, within=15)
+        assert service.store.reads > reads, "the bucket was not read again after the reconnect"
