@@ -119,7 +119,9 @@ export function GatewayTable({ rows, loaded, nowMs }: { rows: GatewayRow[]; load
               <TableCell className="text-right tabular-nums" data-testid="tick-age">
                 {formatAge(tickAge)}
               </TableCell>
-              <TableCell className="text-right tabular-nums">{formatRate(row.ticksPerS)}</TableCell>
+              <TableCell className="text-right tabular-nums" data-testid="ticks-per-s">
+                {formatRate(row.ticksPerS)}
+              </TableCell>
               <TableCell className="text-right tabular-nums">{row.restarts}</TableCell>
               <TableCell>
                 <SymbolList symbols={row.active} label="active for" />
