@@ -55,6 +55,9 @@ async def test_failover_on_unhealthy_then_failback_after_the_hold_and_not_before
         seen = len(failovers.items)
         back_at = time.monotonic()
         await feed.send(verdict("A", previous="RECOVERING"))
+        # In its hold A's ticks may go out (hot mode: the first copy wins) but B leads.
+        held = {RB: ("B", ["A", "B"], False), M: ("B", ["A", "B"], False)}
+        await wait_routes(nc, lambda r: table(r) == held)
         back = await failovers.wait_for(lambda e: e.kind == "failback", after=seen, within=hold + 8)
         waited = time.monotonic() - back_at
         assert waited >= hold - 0.05, f"failed back after {waited:.2f} s, hold {hold} s"
@@ -195,6 +198,8 @@ async def test_a_restarted_failover_service_keeps_a_routing_that_is_right(
         await feed.send(verdict("A", "UNHEALTHY"))
         await wait_routes(nc, lambda r: table(r) == ON_B)
         await feed.send(verdict("A", previous="RECOVERING"))  # back, in its hold
+        held = {RB: ("B", ["A", "B"], False), M: ("B", ["A", "B"], False)}
+        await wait_routes(nc, lambda r: table(r) == held)
         bucket = await kv.open_bucket(nc, buckets.ROUTING, create=False)
         revisions = {vt: (await bucket.get(buckets.routing_key(vt))).revision for vt in (RB, M)}
     before = await routes(nc)

@@ -27,7 +27,7 @@ def steady() -> tuple[Router, dict[str, SourceHealth]]:
     return r, health
 
 
-def test_first_routing_takes_the_preferred_source_and_every_settled_one_is_eligible():
+def test_first_routing_takes_the_preferred_source_and_every_routable_one_is_eligible():
     r = router()
     changes = r.update(by_source(verdict("B", priority=2), verdict("A", priority=1)), at(0))
     assert r.routes == {vt: Route("A", ("A", "B")) for vt in ALL}
@@ -37,14 +37,13 @@ def test_first_routing_takes_the_preferred_source_and_every_settled_one_is_eligi
     assert change.event.contracts == sorted(ALL)
 
 
-def test_a_source_healthy_for_less_than_the_hold_is_not_eligible_yet():
-    r = router()
-    r.update(by_source(verdict("A"), verdict("B", priority=2, since=-1.0, now=0)), at(0))
-    assert r.routes[RB] == Route("A", ("A",))
-    r.update(by_source(verdict("A"), verdict("B", priority=2, since=-1.0, now=0)), at(8.9))
-    assert r.routes[RB] == Route("A", ("A",))
-    r.update(by_source(verdict("A"), verdict("B", priority=2, since=-1.0, now=0)), at(HOLD - 1))
-    assert r.routes[RB] == Route("A", ("A", "B"))
+def test_a_returning_source_is_eligible_at_once_in_hot_mode_but_active_after_the_hold():
+    r, _ = steady()
+    b = verdict("B", priority=2)
+    r.update(by_source(verdict("A", "UNHEALTHY", since=5, now=5), b), at(5))
+    r.update(by_source(verdict("A", since=20, now=20, previous="RECOVERING"), b), at(20))
+    # Its ticks may go out (first copy wins), but it does not lead yet.
+    assert r.routes[RB] == Route("B", ("A", "B"))
 
 
 def test_failover_is_immediate_and_says_why():
@@ -71,7 +70,7 @@ def test_failback_waits_for_the_hold_then_is_announced():
     back = verdict("A", "HEALTHY", since=20, now=20, previous="RECOVERING")
     assert r.update(by_source(back, b), at(20)) == []
     assert r.update(by_source(back, b), at(20 + HOLD - 0.01)) == []
-    assert r.routes[RB] == Route("B", ("B",)), "not eligible while in its hold"
+    assert r.routes[RB] == Route("B", ("A", "B")), "still B's while A is in its hold"
     [change] = r.update(by_source(back, b), at(20 + HOLD))
     assert change.event.kind == "failback"
     assert (change.event.from_source, change.event.to_source) == ("B", "A")
@@ -172,13 +171,13 @@ def test_a_flap_between_two_verdicts_restarts_the_hold():
 
 
 def test_a_restarted_service_keeps_a_routing_that_is_right():
-    seeded = {vt: Route("B", ("B",)) for vt in ALL}
+    seeded = {vt: Route("B", ("A", "B")) for vt in ALL}
     r = Router("hot", HOLD, dict(seeded))
     # A came back 3 s ago: still in its hold, so B keeps the contracts.
     health = by_source(verdict("A", since=-3, now=0), verdict("B", priority=2))
     assert r.update(health, at(0)) == []
     assert r.routes == seeded
-    # Eligible sources stay eligible even if their current state is recent.
+    # A source that just changed between routable states stays eligible.
     seeded = {vt: Route("A", ("A", "B")) for vt in ALL}
     r = Router("hot", HOLD, dict(seeded))
     health = by_source(verdict("A"), verdict("B", "MARKET_CLOSED", priority=2, since=-1, now=0))
@@ -283,6 +282,13 @@ def check_invariants(r: Router, health: dict[str, SourceHealth]) -> None:
             assert ranks == sorted(ranks) and len(set(route.eligible)) == len(route.eligible)
             if r.mode == "cold":
                 assert route.eligible == (route.active,)
+            else:
+                routable_carriers = {
+                    v.source
+                    for v in health.values()
+                    if vt in v.contracts and v.state in ROUTABLE_STATES
+                }
+                assert set(route.eligible) == routable_carriers
     for vt in carried - r.routes.keys():
         assert not any(
             vt in v.contracts and (v.state in ROUTABLE_STATES or v.state == "DEGRADED")
@@ -319,8 +325,8 @@ def test_the_outcome_does_not_depend_on_the_order_of_the_verdicts(seed, timeline
 @settings(max_examples=200, deadline=None)
 def test_a_source_flapping_faster_than_the_hold_never_regains_routing(mode, flaps, checks):
     """A (preferred) fails, then alternates HEALTHY (shorter than the hold each time)
-    and UNHEALTHY; the router looks at random moments in between: A never serves or
-    is eligible again, and B serves throughout."""
+    and UNHEALTHY; the router looks at random moments in between: A never becomes
+    the active source again, and is eligible only while routable, in hot mode."""
     r = router(mode)
     b = verdict("B", priority=2)
     r.update(by_source(verdict("A"), b), at(0))
@@ -335,5 +341,7 @@ def test_a_source_flapping_faster_than_the_hold_never_regains_routing(mode, flap
             for offset in sorted(rnd.uniform(0, length * 0.999) for _ in range(checks)):
                 r.update(by_source(a, b), at(start + offset))
                 for route in r.routes.values():
-                    assert route.active == "B" and "A" not in route.eligible
+                    assert route.active == "B"
+                    if "A" in route.eligible:
+                        assert mode == "hot" and state == "HEALTHY"
             clock += length

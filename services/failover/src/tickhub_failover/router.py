@@ -12,12 +12,14 @@ Per contract (design of issue 4):
   hold (a hold is cut short when the active fails).
 * Moving from a routable active to a better source (a failback) waits until that
   source has been routable for ``hold_s`` without a break, so a flapping source never
-  gets the routing back. The same hold guards a source's return to the hot-mode
-  eligible set: a source that is not yet trusted sends no ticks out.
+  becomes the active source again.
 * No routable source: the best DEGRADED one serves, marked ``degraded``; none: the
   contract has no route.
-* Hot mode: eligible = the active plus every trusted routable source carrying the
-  contract, best first. Cold mode: eligible = [active].
+* Hot mode: eligible = every routable source carrying the contract, best first, hold
+  or not: while a source is routable its copies of the ticks are as good as any (the
+  publisher forwards only the first copy of each tick, never an older one), and a
+  backup left out would lose the ticks only it received when the active fails.
+  Cold mode: eligible = [active].
 """
 
 from __future__ import annotations
@@ -84,9 +86,10 @@ class Router:
     def update(self, health: Mapping[str, SourceHealth], now: dt.datetime) -> list[Change]:
         """Take the newest verdict of every source (keyed by source) and decide the
         table again; returns the events, in a deterministic order."""
-        restarted = self._track(health, now)
-        previous = {vt: _without(route, restarted) for vt, route in self.routes.items()}
-        table = compute_routes(health, previous, self._routable_since, self.mode, self.hold_s, now)
+        self._track(health, now)
+        table = compute_routes(
+            health, self.routes, self._routable_since, self.mode, self.hold_s, now
+        )
         changes = describe(self.routes, table, health, self.mode, self.hold_s, now)
         self.routes = table
         return changes
@@ -103,10 +106,8 @@ class Router:
         future = [end for end in ends if end > now]
         return min(future, default=None)
 
-    def _track(self, health: Mapping[str, SourceHealth], now: dt.datetime) -> set[str]:
-        """Follow each source's routable periods; returns the sources whose routable
-        period (re)started with this update."""
-        restarted: set[str] = set()
+    def _track(self, health: Mapping[str, SourceHealth], now: dt.datetime) -> None:
+        """Follow each source's unbroken routable periods."""
         for name in list(self._routable_since):
             if name not in health:
                 del self._routable_since[name]
@@ -127,7 +128,6 @@ class Router:
             if start is None:
                 last_bad = self._bad_at.get(name)
                 self._routable_since[name] = since if last_bad is None else max(since, last_bad)
-                restarted.add(name)
             elif (
                 verdict.previous is not None
                 and verdict.previous not in ROUTABLE_STATES
@@ -136,17 +136,6 @@ class Router:
                 # It left the routable states and came back between two verdicts we
                 # saw: the verdict's own `previous` tells. A new period, a new hold.
                 self._routable_since[name] = since
-                restarted.add(name)
-        return restarted
-
-
-def _without(route: Route, sources: set[str]) -> Route:
-    """``route`` with ``sources`` no longer trusted as eligible (the active stays: a
-    move away from it is decided by whether it is routable)."""
-    if not sources:
-        return route
-    kept = tuple(s for s in route.eligible if s not in sources or s == route.active)
-    return Route(route.active, kept, route.degraded)
 
 
 def carriers(health: Mapping[str, SourceHealth]) -> dict[str, list[SourceHealth]]:
@@ -180,24 +169,17 @@ def compute_routes(
         prev = previous.get(vt_symbol)
         ok = [v for v in verdicts if routable(v)]
         if ok:
-            trusted = [
-                v
-                for v in ok
-                if held_long_enough(v.source) or (prev is not None and v.source in prev.eligible)
-            ]
             current = next((v for v in ok if prev is not None and v.source == prev.active), None)
             if current is None or (prev is not None and prev.degraded):
                 # First routing, or the active failed: the best routable source now.
                 active = ok[0]
             else:
-                better = [v for v in trusted if rank(v) < rank(current)]
+                better = [v for v in ok if rank(v) < rank(current) and held_long_enough(v.source)]
                 active = better[0] if better else current
             if mode == "cold":
                 eligible: tuple[str, ...] = (active.source,)
             else:
-                members = {v.source: v for v in trusted}
-                members[active.source] = active
-                eligible = tuple(v.source for v in sorted(members.values(), key=rank))
+                eligible = tuple(v.source for v in ok)  # `ok` is best first
             table[vt_symbol] = Route(active.source, eligible)
             continue
         degraded = [v for v in verdicts if v.state == "DEGRADED"]
