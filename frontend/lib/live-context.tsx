@@ -103,7 +103,7 @@ export function LiveProvider({
 
 /** An `accounts` message means the pool changed: read /api/gateways again. */
 function useAccountsRefresh({ store, api }: LiveContextValue): void {
-  const version = useLive((s) => s.accountsVersion);
+  const version = useStoreSelector(store, (s) => s.accountsVersion);
   React.useEffect(() => {
     if (version === 0) return;
     const abort = new AbortController();
@@ -118,7 +118,10 @@ function useAccountsRefresh({ store, api }: LiveContextValue): void {
 // --- hooks ---------------------------------------------------------------------------
 
 export function useLive<T>(selector: (state: LiveState) => T): T {
-  const { store } = useLiveContext();
+  return useStoreSelector(useLiveContext().store, selector);
+}
+
+function useStoreSelector<T>(store: LiveStore, selector: (state: LiveState) => T): T {
   return React.useSyncExternalStore(
     store.subscribe,
     () => selector(store.getState()),

@@ -1,8 +1,10 @@
 import "@testing-library/jest-dom/vitest";
 import { cleanup } from "@testing-library/react";
+import { toast } from "sonner";
 import { afterEach } from "vitest";
 
 afterEach(() => {
+  toast.dismiss(); // sonner keeps its toasts in a module: none may reach the next test
   cleanup();
   window.localStorage.clear();
 });
