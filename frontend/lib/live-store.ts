@@ -54,6 +54,8 @@ export interface LiveState {
   logsTotal: number;
   /** Bumped by every `accounts` message: the account list is to be read again. */
   accountsVersion: number;
+  /** What the api says of its own links (snapshot; pings repeat nats); null: not said. */
+  backend: { nats: string | null; database: string | null };
 }
 
 export const INITIAL_STATE: LiveState = {
@@ -71,6 +73,7 @@ export const INITIAL_STATE: LiveState = {
   logs: [],
   logsTotal: 0,
   accountsVersion: 0,
+  backend: { nats: null, database: null },
 };
 
 export type Scheduler = (flush: () => void) => void;
@@ -95,6 +98,26 @@ function ms(iso: string | null | undefined): number | null {
 
 function logKey(record: LogRecord): string {
   return `${record.at}|${record.service}|${record.level}|${record.message}`;
+}
+
+function failoverKey(event: FailoverEvent): string {
+  return `${event.at}|${event.kind}|${event.from_source}|${event.to_source}|${event.contracts.join(",")}`;
+}
+
+function restartKey(event: RestartEvent): string {
+  return `${event.at}|${event.source}|${event.action}|${event.attempt}`;
+}
+
+/** How far back an event is looked for before it is taken as new: the api may send an
+ * event its snapshot already held once more (docs/ws.md), right after the snapshot. */
+const REPEAT_WINDOW = 64;
+
+function seenRecently<T>(list: readonly T[], item: T, key: (value: T) => string): boolean {
+  const wanted = key(item);
+  for (let i = list.length - 1; i >= 0 && i >= list.length - REPEAT_WINDOW; i--) {
+    if (key(list[i]!) === wanted) return true;
+  }
+  return false;
 }
 
 export class LiveStore extends ExternalStore<LiveState> {
@@ -183,19 +206,25 @@ export class LiveStore extends ExternalStore<LiveState> {
         return;
       }
       case "failover":
+        if (seenRecently(this.working.failovers, message.data, failoverKey)) return;
         this.update({ failovers: appendBounded(this.working.failovers, [message.data], EVENT_LIMIT) });
         return;
       case "restart":
+        if (seenRecently(this.working.restarts, message.data, restartKey)) return;
         this.update({ restarts: appendBounded(this.working.restarts, [message.data], EVENT_LIMIT) });
         return;
       case "log":
+        if (seenRecently(this.working.logs, message.data, logKey)) return;
         this.appendLogs([message.data]);
         return;
       case "accounts":
         this.update({ accountsVersion: this.working.accountsVersion + 1 });
         return;
       case "ping":
-        this.update({ clockOffsetMs: this.offsetFrom(message.at) });
+        this.update({
+          clockOffsetMs: this.offsetFrom(message.at),
+          backend: message.nats === undefined ? this.working.backend : { ...this.working.backend, nats: message.nats },
+        });
         return;
       default:
         return; // a newer api's message type: nothing to show for it yet
@@ -216,6 +245,7 @@ export class LiveStore extends ExternalStore<LiveState> {
       ...this.working,
       snapshotAt: snapshot.at,
       clockOffsetMs: this.offsetFrom(snapshot.at),
+      backend: { nats: snapshot.nats ?? null, database: snapshot.database ?? null },
       gateways: snapshot.gateways ?? [],
       gatewaysAt: this.now(),
       // The snapshot's gateways are newer than any status held from before it.

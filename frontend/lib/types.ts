@@ -182,6 +182,10 @@ export interface GatewayView {
 export interface SnapshotMessage {
   type: "snapshot";
   at: string;
+  /** The api's link to the bus: "ok" or "unreachable". */
+  nats?: string;
+  /** "ok", "not configured", "unreachable", "timeout". */
+  database?: string;
   gateways: GatewayView[];
   health: SourceHealth[];
   routes: ContractRoute[];
@@ -199,7 +203,7 @@ export type ServerMessage =
   | { type: "restart"; data: RestartEvent }
   | { type: "log"; data: LogRecord }
   | { type: "accounts"; data: AccountChanged }
-  | { type: "ping"; at: string };
+  | { type: "ping"; at: string; nats?: string };
 
 // --- accounts (schemas.py) ---------------------------------------------------------
 

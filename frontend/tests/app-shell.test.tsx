@@ -135,3 +135,20 @@ describe("AuthStore", () => {
     expect(window.location.pathname + window.location.hash).toBe("/logs/#section");
   });
 });
+
+describe("backend banner", () => {
+  it("says when the api has lost the bus or the database", async () => {
+    install();
+    authStore().login(GOOD);
+    renderShell();
+    await waitFor(() => expect(FakeSocket.instances).toHaveLength(1));
+    act(() => {
+      FakeSocket.last.accept();
+      FakeSocket.last.receive(snapshot({ nats: "ok", database: "ok" }));
+    });
+    await waitFor(() => expect(screen.getByTestId("connection")).toHaveAttribute("data-phase", "live"));
+    expect(screen.queryByTestId("backend-banner")).not.toBeInTheDocument();
+    act(() => FakeSocket.last.receive({ type: "ping", at: new Date().toISOString(), nats: "unreachable" }));
+    expect(await screen.findByTestId("backend-banner")).toHaveTextContent("The api has lost NATS (unreachable)");
+  });
+});

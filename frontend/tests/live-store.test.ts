@@ -138,3 +138,30 @@ describe("LiveStore: snapshot then events", () => {
     expect(store.getState().logs.length).toBe(20);
   });
 });
+
+describe("LiveStore: what the api may repeat", () => {
+  it("takes an event the snapshot already held only once", () => {
+    const store = new LiveStore();
+    const line = log("/ws client 3 connected", { service: "api" });
+    const failover = { at: iso(), kind: "failover" as const, mode: "hot" as const, from_source: "sim-a", to_source: "sim-b", contracts: ["rb2605.SHFE"], reason: "x" };
+    const restart = { at: iso(), source: "sim-a", action: "ordered" as const, attempt: 1, reason: "x" };
+    store.apply(snapshot({ logs: [line], failovers: [failover], restarts: [restart] }));
+    store.apply({ type: "log", data: line });
+    store.apply({ type: "failover", data: failover });
+    store.apply({ type: "restart", data: restart });
+    expect(store.current.logs).toHaveLength(1);
+    expect(store.current.failovers).toHaveLength(1);
+    expect(store.current.restarts).toHaveLength(1);
+    // A later one with the same words is a new line.
+    store.apply({ type: "log", data: { ...line, at: iso(5) } });
+    expect(store.current.logs).toHaveLength(2);
+  });
+
+  it("keeps what the api says of its links to the bus and the database", () => {
+    const store = new LiveStore();
+    store.apply(snapshot({ nats: "ok", database: "unreachable" }));
+    expect(store.current.backend).toEqual({ nats: "ok", database: "unreachable" });
+    store.apply({ type: "ping", at: iso(), nats: "unreachable" });
+    expect(store.current.backend).toEqual({ nats: "unreachable", database: "unreachable" });
+  });
+});

@@ -65,7 +65,7 @@ export function CanaryMonitor({
                       <dd
                         data-testid="canary-age"
                         className={cn(
-                          "tabular-nums font-medium",
+                          "font-medium whitespace-nowrap tabular-nums",
                           inSession && age !== null && age > STALE_S && "text-amber-700",
                           inSession && age !== null && age > 2 * STALE_S && "text-red-700",
                         )}
@@ -74,9 +74,9 @@ export function CanaryMonitor({
                         {!inSession && <span className="text-muted-foreground ml-1">(closed)</span>}
                       </dd>
                       <dt className="text-muted-foreground">latency</dt>
-                      <dd className="tabular-nums">{formatMs(row.canaryLatencyMs)}</dd>
+                      <dd className="whitespace-nowrap tabular-nums">{formatMs(row.canaryLatencyMs)}</dd>
                       <dt className="text-muted-foreground">lag</dt>
-                      <dd className="tabular-nums">{formatMs(verdict?.lag_ms)}</dd>
+                      <dd className="whitespace-nowrap tabular-nums">{formatMs(verdict?.lag_ms)}</dd>
                     </dl>
                     <Sparkline points={points} label={`${row.name} canary latency`} />
                   </div>

@@ -3,7 +3,7 @@
 import * as React from "react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { LayoutDashboard, LogOut, ScrollText, Users } from "lucide-react";
+import { LayoutDashboard, LogOut, ScrollText, TriangleAlert, Users } from "lucide-react";
 
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -12,7 +12,7 @@ import { TooltipProvider } from "@/components/ui/tooltip";
 import { Api } from "@/lib/api";
 import { authStore } from "@/lib/auth";
 import { apiBase } from "@/lib/config";
-import { LiveProvider, useConnection, useLiveContext } from "@/lib/live-context";
+import { LiveProvider, useConnection, useLive, useLiveContext } from "@/lib/live-context";
 import { cn } from "@/lib/utils";
 
 import { ConnectionIndicator } from "./connection-indicator";
@@ -107,7 +107,34 @@ function Frame({ children, onLogout }: { children: React.ReactNode; onLogout: ()
           </div>
         </div>
       </header>
+      <BackendBanner />
       <main className="mx-auto max-w-[1600px] p-4">{children}</main>
+    </div>
+  );
+}
+
+/** What the api says of its own links: without the bus the page shows what the api
+ * last knew, without the database the account pool cannot be read or changed. */
+function BackendBanner() {
+  const backend = useLive((s) => s.backend);
+  const problems: string[] = [];
+  if (backend.nats !== null && backend.nats !== "ok") {
+    problems.push(`The api has lost NATS (${backend.nats}): what you see is what it last knew.`);
+  }
+  if (backend.database !== null && backend.database !== "ok") {
+    problems.push(`The api cannot read the database (${backend.database}): accounts cannot be listed or changed.`);
+  }
+  if (problems.length === 0) return null;
+  return (
+    <div role="alert" data-testid="backend-banner" className="border-b border-amber-300 bg-amber-50 text-amber-900">
+      <div className="mx-auto flex max-w-[1600px] items-start gap-2 px-4 py-2 text-sm">
+        <TriangleAlert className="mt-0.5 size-4 shrink-0" aria-hidden />
+        <div>
+          {problems.map((text) => (
+            <p key={text}>{text}</p>
+          ))}
+        </div>
+      </div>
     </div>
   );
 }
