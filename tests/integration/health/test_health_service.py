@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.integration.gateway.conftest import command, sim
 from tickhub_contracts import buckets, codec
 from tickhub_contracts.messages import SourceHealth
+from tickhub_markets.sessions import SHANGHAI
 from tickhub_runtime import kv
 
 from .conftest import VERDICT_TIMEOUT, Rig, run, state
@@ -178,3 +179,22 @@ async def test_a_slow_copy_of_the_same_ticks_is_degraded_lagging(rig: Rig) -> No
     fast = await rig.verdict("sim-a", lambda v: v.lag_ms is not None)
     assert fast.lag_ms is not None and fast.lag_ms < 100.0
     assert fast.state == "HEALTHY"
+
+
+async def test_canary_silence_outside_the_session_is_market_closed(rig: Rig) -> None:
+    # Holidays around today in Shanghai: no session at all, whatever the time now.
+    today = datetime.now(SHANGHAI).date()
+    rig.settings = rig.settings.model_copy(
+        update={"holidays": [today + timedelta(days=d) for d in (-1, 0, 1)]}
+    )
+    rig.manager.settings = rig.settings  # its workers get the holidays too
+    await rig.start_health()
+    await rig.manager.apply([sim("sim-a", trading_hours="exchange")])
+    closed = await rig.verdict("sim-a", state("MARKET_CLOSED"), VERDICT_TIMEOUT)
+    assert closed.cause == "market_closed" and not closed.in_session and closed.connected
+    assert "rb2605.SHFE session closed; opens" in closed.reason
+    # longer than the canary timeout without a tick: still closed, never stale
+    mark = len(rig.verdicts.items)
+    later = await rig.verdicts.wait_count(lambda v: v.source == "sim-a", 5, 15.0, after=mark)
+    assert {v.state for v in later} == {"MARKET_CLOSED"}
+    assert later[-1].canary_age_s is None
