@@ -1,13 +1,12 @@
 """The whole tick path with every part real: two sim sources in their own worker
-processes under the gateway service, NATS, the publisher service, a ZeroMQ client.
+processes under the gateway service, NATS, the health and failover services that
+route them, the publisher service, a ZeroMQ client.
 
-The two sims produce identical ticks per slot (the backup 30 ms later). Both are
-eligible (hot mode), so the publisher gets two copies of every tick and must forward
-the first: the client sees every slot of a contract exactly once, in order, with
-gap-free seq numbers, from the first tick it gets.
-
-The routing comes from the bucket the failover service writes; here the test writes
-it (``ROUTES``), the way the failover service does for two HEALTHY sources in hot mode.
+The two sims produce identical ticks per slot (the backup 30 ms later). Once both are
+HEALTHY both are eligible (hot mode), so the publisher gets two copies of every tick
+and must forward the first: the client sees every slot of a contract exactly once, in
+order, with gap-free seq numbers, from the first tick it gets, whichever source the
+routing took first while the other was still starting.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -38,6 +37,7 @@ CONTRACTS = ["rb2605.SHFE", "SR605.CZCE", "m2605.DCE"]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WANTED = 40
 """Slots per contract the client must see (4 s at 10/s)."""
+SERVICES = ("gateway", "health", "failover", "publisher")
 
 
 def slot_of(tick: Tick) -> int:
@@ -55,22 +55,21 @@ def sim(name: str, priority: int, delay_ms: float) -> SourceConfig:
     )
 
 
-async def write_routes(nc: Client, eligible: list[str]) -> None:
-    """Hot-mode routes for every contract, as the failover service writes them."""
-    bucket = await kv.open_bucket(nc, buckets.ROUTING, create=True)
-    for vt_symbol in CONTRACTS:
-        route = ContractRoute(
-            vt_symbol=vt_symbol, source=eligible[0], at=datetime.now(UTC), eligible=eligible
-        )
-        await bucket.put(buckets.routing_key(vt_symbol), codec.encode(route))
+async def routing_now(nc: Client) -> dict[str, ContractRoute]:
+    bucket = await kv.open_bucket(nc, buckets.ROUTING, create=False)
+    entries = await kv.snapshot(bucket)
+    return {
+        buckets.routing_vt_symbol(key): codec.decode(raw, ContractRoute)
+        for key, raw in entries.items()
+    }
 
 
 @pytest.fixture
-async def hub(settings: Settings, nc: Client) -> AsyncIterator[str]:
-    """Gateway + publisher services as real processes; yields the ZeroMQ endpoint."""
+async def hub(settings: Settings) -> AsyncIterator[str]:
+    """Every service as a real process, as `tickhub up` runs them; yields the ZeroMQ
+    endpoint."""
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     sources = [sim("sim-a", 1, 0.0), sim("sim-b", 2, 30.0)]
-    await write_routes(nc, ["sim-a", "sim-b"])
     env = {
         **os.environ,
         "TICKHUB_NATS_URL": settings.resolved_nats_url,
@@ -81,7 +80,7 @@ async def hub(settings: Settings, nc: Client) -> AsyncIterator[str]:
     env.pop("TICKHUB_DATABASE_URL", None)  # a static pool: no database beside it
     processes = [
         await asyncio.create_subprocess_exec(sys.executable, "-m", f"tickhub_{name}", env=env)
-        for name in ("gateway", "publisher")
+        for name in SERVICES
     ]
     try:
         yield endpoint
@@ -90,30 +89,62 @@ async def hub(settings: Settings, nc: Client) -> AsyncIterator[str]:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
         codes = [await asyncio.wait_for(p.wait(), 20) for p in processes]
-        assert codes == [0, 0], f"services did not stop cleanly: {codes}"
+        assert codes == [0] * len(SERVICES), f"services did not stop cleanly: {codes}"
 
 
-async def test_two_sims_reach_a_zeromq_client_once_each_in_order(hub: str) -> None:
+async def both_eligible(nc: Client) -> bool:
+    """Whether the failover service routes every contract to both sims (hot mode)."""
+    try:
+        routes = await routing_now(nc)
+    except Exception:  # the bucket is not there yet
+        return False
+    return set(routes) == set(CONTRACTS) and all(
+        set(r.eligible) == {"sim-a", "sim-b"} for r in routes.values()
+    )
+
+
+async def test_two_sims_reach_a_zeromq_client_once_each_in_order(hub: str, nc: Client) -> None:
     context = zmq.asyncio.Context()
     sub = context.socket(zmq.SUB)
     sub.setsockopt(zmq.SUBSCRIBE, b"")
     sub.connect(hub)
     decoder = msgspec.msgpack.Decoder(Tick)
     seen: dict[str, list[Tick]] = {c: [] for c in CONTRACTS}
-    deadline = time.monotonic() + 60
-    try:
-        while min(len(t) for t in seen.values()) < WANTED:
-            assert time.monotonic() < deadline, {c: len(t) for c, t in seen.items()}
-            topic, payload = await asyncio.wait_for(sub.recv_multipart(), 30)
+
+    async def collect() -> None:
+        while True:
+            topic, payload = await sub.recv_multipart()
             tick = decoder.decode(payload)
             assert topic.decode() == tick.vt_symbol
             seen[tick.vt_symbol].append(tick)
+
+    collecting = asyncio.create_task(collect())
+    deadline = time.monotonic() + 60
+
+    async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+        while not await condition():
+            assert not collecting.done(), collecting.exception()
+            assert time.monotonic() < deadline, (what, {c: len(t) for c, t in seen.items()})
+            await asyncio.sleep(0.1)
+
+    try:
+        # Both HEALTHY: every tick now comes twice, and the client must get it once.
+        await until(lambda: both_eligible(nc), "both sims eligible for every contract")
+        start = {c: len(t) for c, t in seen.items()}
+
+        async def enough() -> bool:
+            return all(len(seen[c]) >= start[c] + WANTED for c in CONTRACTS)
+
+        await until(enough, f"{WANTED} more slots of every contract")
+        assert await both_eligible(nc), "the routing changed while both sims ran"
     finally:
+        collecting.cancel()
         sub.close(linger=0)
         context.term()
 
     for vt_symbol, ticks in seen.items():
-        # Every slot once, in order: consecutive with no hole and no repeat ...
+        # Every slot once, in order, from the first tick the client got (whichever
+        # source the routing took first): consecutive with no hole and no repeat ...
         slots = [slot_of(t) for t in ticks]
         assert slots == list(range(slots[0], slots[0] + len(slots))), vt_symbol
         # ... seq numbers without a gap ...
@@ -121,7 +152,9 @@ async def test_two_sims_reach_a_zeromq_client_once_each_in_order(hub: str) -> No
         assert seqs == list(range(seqs[0] or 0, (seqs[0] or 0) + len(seqs))), vt_symbol
         assert all(t.live for t in ticks)
         # ... each the first copy to arrive: mostly the primary's, 30 ms ahead (the
-        # backup's when the primary was not up yet, or a loaded machine held it up).
-        sources = [t.source for t in ticks]
+        # backup's when a loaded machine held the primary's up).
+        sources = [t.source for t in ticks[start[vt_symbol] :]]
         assert set(sources) <= {"sim-a", "sim-b"}, vt_symbol
-        assert sources[-WANTED:].count("sim-a") >= WANTED // 2, (vt_symbol, sources)
+        assert sources.count("sim-a") >= WANTED // 2, (vt_symbol, sources)
+    routes = await routing_now(nc)
+    assert all((r.by, r.mode) == ("failover", "hot") for r in routes.values()), routes
