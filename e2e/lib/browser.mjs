@@ -67,6 +67,7 @@ export async function screenshot(page, testName, step) {
  * @property {HubClient} hub the hub's api, with the right token
  * @property {(step: string) => Promise<string>} shot save a screenshot of this step
  * @property {string[]} consoleErrors what the page logged as errors so far
+ * @property {(message: string) => void} note a line for the test report (a measurement)
  */
 
 /**
@@ -77,7 +78,7 @@ export async function screenshot(page, testName, step) {
  * @param {{ timeout?: number }} [options]
  */
 export function browserTest(name, body, { timeout = 90_000 } = {}) {
-  test(name, { timeout }, async () => {
+  test(name, { timeout }, async (t) => {
     const context = await (await browser()).newContext({ viewport: { width: 1440, height: 900 } });
     context.setDefaultTimeout(15_000);
     const page = await context.newPage();
@@ -93,6 +94,7 @@ export function browserTest(name, body, { timeout = 90_000 } = {}) {
         hub: HubClient.fromEnv(),
         shot: (step) => screenshot(page, name, step),
         consoleErrors,
+        note: (message) => t.diagnostic(message),
       });
     } catch (error) {
       const file = await screenshot(page, name, "failure").catch(() => "(no screenshot)");

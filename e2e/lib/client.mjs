@@ -8,6 +8,7 @@
  * @property {string} name
  * @property {string} state
  * @property {number | null} pid
+ * @property {number} restarts
  * @property {boolean} connected
  * @property {number} ticks_per_s
  * @property {number} priority

@@ -33,7 +33,9 @@ export const FAST_SETTINGS = {
   TICKHUB_HEALTH_PUBLISH_S: "1",
   TICKHUB_CANARY_TIMEOUT_S: "2",
   TICKHUB_STARTUP_GRACE_S: "15",
-  TICKHUB_RESTART_COOLDOWN_S: "2",
+  // Long enough that an operator's Hard restart of a failed source (04-restart) comes
+  // before the failover service's own.
+  TICKHUB_RESTART_COOLDOWN_S: "5",
   TICKHUB_RESTART_BACKOFF_MAX_S: "5",
   TICKHUB_RESTART_RESET_S: "10",
   TICKHUB_FAILBACK_HOLD_S: "3",
@@ -49,6 +51,7 @@ const STOP_GRACE_MS = 30_000;
 /**
  * @typedef {object} HubOptions
  * @property {string} repo the repository root (holds .venv and frontend/out)
+ * @property {string} [dashboard] the static export to serve (default: repo/frontend/out)
  * @property {string} artifacts where the hub's log goes
  * @property {NodeJS.ProcessEnv} [env] the environment to start from (default: ours)
  * @property {(line: string) => void} [say] progress lines
@@ -61,13 +64,15 @@ export class Hub extends HubClient {
    * @param {string} repo
    * @param {string} base the hub's temporary directory (its data dir is `base/data`)
    * @param {string} logPath
+   * @param {string} dashboardDir
    */
-  constructor(repo, base, logPath) {
+  constructor(repo, base, logPath, dashboardDir) {
     super("", crypto.randomBytes(24).toString("base64url"));
     this.repo = repo;
     this.base = base;
     this.dataDir = path.join(base, "data");
     this.logPath = logPath;
+    this.dashboardDir = dashboardDir;
     this.natsUrl = "";
     this.zmqPub = "";
     /** @type {string | null} the admin URL and schema of a TICKHUB_TEST_DATABASE_URL run */
@@ -84,21 +89,21 @@ export class Hub extends HubClient {
    * @param {HubOptions} options
    * @returns {Promise<Hub>}
    */
-  static async start({ repo, artifacts, env = process.env, say = () => {} }) {
+  static async start({ repo, artifacts, dashboard, env = process.env, say = () => {} }) {
     const tickhub = path.join(repo, ".venv", "bin", "tickhub");
     if (!fs.existsSync(tickhub)) {
       throw new HubError(`${tickhub} not found: run \`make setup\` first`);
     }
-    const dashboard = path.join(repo, "frontend", "out", "index.html");
-    if (!fs.existsSync(dashboard)) {
-      throw new HubError(`${dashboard} not found: build the dashboard (\`make setup\`)`);
+    const dashboardDir = path.resolve(dashboard || path.join(repo, "frontend", "out"));
+    if (!fs.existsSync(path.join(dashboardDir, "index.html"))) {
+      throw new HubError(`no dashboard in ${dashboardDir}: build it (\`make setup\`)`);
     }
     fs.mkdirSync(artifacts, { recursive: true });
     // PostgreSQL refuses root and then runs as an unprivileged user, which must be
     // able to pass through this directory (mkdtemp makes it 700).
     const base = fs.mkdtempSync(path.join(os.tmpdir(), "tickhub-e2e-"));
     fs.chmodSync(base, 0o711);
-    const hub = new Hub(repo, base, path.join(artifacts, "hub.log"));
+    const hub = new Hub(repo, base, path.join(artifacts, "hub.log"), dashboardDir);
     try {
       const admin = env.TICKHUB_TEST_DATABASE_URL;
       if (admin) await hub.createSchema(admin);
@@ -189,7 +194,7 @@ export class Hub extends HubClient {
       TICKHUB_API_PORT: String(apiPort),
       TICKHUB_ZMQ_PUB: this.zmqPub,
       TICKHUB_API_TOKEN: this.token,
-      TICKHUB_DASHBOARD_DIR: path.join(this.repo, "frontend", "out"),
+      TICKHUB_DASHBOARD_DIR: this.dashboardDir,
       PYTHONUNBUFFERED: "1",
     });
     if (this.adminUrl) env.TICKHUB_DATABASE_URL = withSchema(this.adminUrl, this.schema);
