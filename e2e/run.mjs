@@ -80,7 +80,8 @@ async function main() {
 
   const started = Date.now();
   try {
-    hub = await Hub.start({ repo, artifacts, say });
+    // TICKHUB_DASHBOARD_DIR: test an export built elsewhere (default: frontend/out).
+    hub = await Hub.start({ repo, artifacts, say, dashboard: process.env.TICKHUB_DASHBOARD_DIR });
     say(`hub ready in ${((Date.now() - started) / 1000).toFixed(1)} s; Chromium ${browser.path}`);
     const child = spawn(process.execPath, ["--test", "--test-concurrency=1", ...files], {
       cwd: here,
