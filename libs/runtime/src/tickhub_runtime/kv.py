@@ -87,8 +87,8 @@ class Mirror(Generic[T]):
     never a stale view for longer than one reconnect.
 
     ``on_change(key, value)`` runs on the event loop for every key whose value
-    changed (``None``: deleted). Values that fail ``decode`` are skipped with one
-    warning per key and value.
+    changed (``None``: deleted). A value that fails ``decode`` is logged and read as
+    a deletion (the key's earlier value no longer holds).
     """
 
     def __init__(
@@ -208,7 +208,10 @@ class Mirror(Generic[T]):
             value = self.decode(raw)
         except Exception as error:  # a foreign value must not stop the mirror
             _log.warning("bucket %s: skipped key %s: %s", self.bucket, key, error)
-            self.values.pop(key, None)
+            # Its old value no longer holds: tell the reader the key is gone rather
+            # than leave a stale value in force.
+            if self.values.pop(key, None) is not None and self.on_change is not None:
+                self.on_change(key, None)
             return
         self.values[key] = value
         if self.on_change is not None:
