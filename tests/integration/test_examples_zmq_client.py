@@ -20,7 +20,7 @@ from tickhub_contracts.messages import Tick
 from tickhub_publisher.app import Publisher
 from tickhub_runtime.settings import Settings
 
-from .publisher.feed import RB, send_status, send_tick, status, tick
+from .publisher.feed import RB, Routing, send_tick, tick
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "zmq_client.py"
@@ -87,7 +87,8 @@ async def test_the_example_prints_ticks_from_a_real_publisher(
     publisher = Publisher(settings, service_logs=False)
     await publisher.start()
     try:
-        await send_status(nc, status("sim-a", 1, [RB]))
+        # Routed as the failover service would: sim-a's ticks of RB may go out.
+        await (await Routing.open(nc)).put(RB, "sim-a")
         process = await run_example("--endpoint", publisher.endpoint, "--count", "5", RB)
         # Feed until the client has its five (it joins a moment after it starts).
         slot = 0
