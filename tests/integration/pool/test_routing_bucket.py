@@ -1,100 +1,72 @@
-"""The publisher mirrors its routing table into the tickhub_routing bucket: a key per
-contract served, gone when no source serves it, what an earlier run left cleared at
-start, everything cleared at a clean stop. The statuses are sent by the test itself,
-as the manager would."""
+"""The tickhub_routing bucket as the failover service keeps it: a key per contract some
+source can serve and no other. A key an earlier run left for a contract nobody carries
+goes at start; a contract whose sources are all failing is served by a degraded one,
+marked so; one with no source left loses its key, and gets it back when a source
+recovers. The routing outlives the failover service: the publisher and the api go on
+reading it while the service restarts.
+
+The verdicts are sent by the test as the health service sends them
+(tests/integration/failover/conftest.py); tests/integration/failover covers the
+failover rules, failback and the bucket's repair.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from nats.aio.client import Client
-from nats.js.errors import KeyNotFoundError, NoKeysError
 
-from tests.integration.gateway.conftest import TIMEOUT
+from tests.integration.failover.conftest import (
+    RB,
+    HealthFeed,
+    M,
+    routes,
+    running,
+    table,
+    verdict,
+    wait_routes,
+)
+from tests.integration.gateway.conftest import inbox
 from tickhub_contracts import buckets, codec, subjects
-from tickhub_contracts.messages import ContractRoute, GatewayStatus
-from tickhub_publisher.app import Publisher
+from tickhub_contracts.messages import ContractRoute, FailoverEvent
 from tickhub_runtime import kv
 from tickhub_runtime.settings import Settings
 
+GHOST = "old1.SHFE"
 
-async def _table(nc: Client) -> dict[str, ContractRoute]:
+
+async def test_a_key_per_served_contract_and_no_other(settings: Settings, nc: Client) -> None:
+    # No hard restarts in this test: nothing answers tickhub.control here.
+    quiet = settings.model_copy(update={"restart_cooldown_s": 300.0})
     bucket = await kv.open_bucket(nc, buckets.ROUTING, create=True)
-    try:
-        keys = await bucket.keys()
-    except NoKeysError:
-        return {}
-    table = {}
-    for key in keys:
-        try:
-            entry = await bucket.get(key)
-        except KeyNotFoundError:  # deleted since the listing
-            continue
-        table[key] = codec.decode(entry.value or b"", ContractRoute)
-    return table
+    left = ContractRoute(vt_symbol=GHOST, source="ghost", at=datetime.now(UTC), by="failover")
+    await bucket.put(buckets.routing_key(GHOST), codec.encode(left))
+    events = await inbox(nc, subjects.FAILOVER_EVENT, FailoverEvent)
+    feed = HealthFeed(nc)
+    await feed.send(verdict("sim-a", ago=60), verdict("sim-b", priority=2, ago=60))
 
+    both = ("sim-a", ["sim-a", "sim-b"], False)
+    async with running(quiet):
+        # What the earlier run left is gone; every contract carried has its key.
+        found = await wait_routes(nc, lambda r: table(r) == {RB: both, M: both})
+        assert all((r.by, r.mode) == ("failover", "hot") for r in found.values())
+        gone = await events.wait_for(lambda e: e.kind == "lost" and e.from_source == "ghost")
+        assert gone.contracts == [GHOST]
 
-async def _table_until(
-    nc: Client, condition: Callable[[dict[str, ContractRoute]], bool]
-) -> dict[str, ContractRoute]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT
-    while not condition(table := await _table(nc)):
-        assert loop.time() < deadline, f"routing bucket never matched: {table}"
-        await asyncio.sleep(0.05)
-    return table
+        # Every source failing: the degraded one serves, and says so.
+        await feed.send(verdict("sim-a", "UNHEALTHY"), verdict("sim-b", "DEGRADED", priority=2))
+        degraded = ("sim-b", ["sim-b"], True)
+        await wait_routes(nc, lambda r: table(r) == {RB: degraded, M: degraded})
 
+        # None left: no key, and a `lost` event for the contracts.
+        await feed.send(verdict("sim-b", "UNHEALTHY", priority=2))
+        await wait_routes(nc, lambda r: r == {})
+        lost = await events.wait_for(lambda e: e.kind == "lost" and e.from_source == "sim-b")
+        assert (lost.to_source, lost.contracts) == (None, [M, RB])
 
-async def _status(nc: Client, source: str, priority: int, connected: bool) -> None:
-    status = GatewayStatus(
-        source=source,
-        gateway_type="sim",
-        priority=priority,
-        state="running",
-        at=datetime.now(UTC),
-        pid=1,
-        connection="connected" if connected else "disconnected",
-        subscribed=["rb2605.SHFE", "m2605.DCE"],
-    )
-    await nc.publish(subjects.status(source), codec.encode(status))
-
-
-async def test_the_publisher_writes_its_routing_to_the_bucket(
-    settings: Settings, nc: Client
-) -> None:
-    bucket = await kv.open_bucket(nc, buckets.ROUTING, create=True)
-    left = ContractRoute(vt_symbol="old1.SHFE", source="ghost", at=datetime.now(UTC))
-    await bucket.put("SHFE.old1", codec.encode(left))
-
-    publisher = Publisher(settings, service_logs=False)
-    await publisher.start()
-    try:
-        # Nothing is served yet: what an earlier run left is gone.
-        await _table_until(nc, lambda t: t == {})
-
-        await _status(nc, "sim-b", 2, connected=True)
-        await _status(nc, "sim-a", 1, connected=True)
-        table = await _table_until(
-            nc,
-            lambda t: (
-                {k: r.source for k, r in t.items()}
-                == {"SHFE.rb2605": "sim-a", "DCE.m2605": "sim-a"}
-            ),
-        )
-        route = table["SHFE.rb2605"]
-        assert (route.vt_symbol, route.by) == ("rb2605.SHFE", "publisher")
-
-        # sim-a drops: sim-b serves; then nobody does, and the keys go.
-        await _status(nc, "sim-a", 1, connected=False)
-        await _table_until(nc, lambda t: {r.source for r in t.values()} == {"sim-b"})
-        await _status(nc, "sim-b", 2, connected=False)
-        await _table_until(nc, lambda t: t == {})
-
-        await _status(nc, "sim-a", 1, connected=True)
-        await _table_until(nc, lambda t: len(t) == 2)
-    finally:
-        await publisher.stop()
-    # A publisher that is gone forwards nothing: it says so.
-    assert await _table(nc) == {}
+        # A source back: the keys are back.
+        await feed.send(verdict("sim-a", previous="RECOVERING"))
+        alone = ("sim-a", ["sim-a"], False)
+        await wait_routes(nc, lambda r: table(r) == {RB: alone, M: alone})
+    # A stopped failover service leaves the routing in force.
+    assert table(await routes(nc)) == {RB: alone, M: alone}
