@@ -1,7 +1,8 @@
-"""GET /api/gateways: every account with its worker as the manager reports it and the
-contracts it serves now (the publisher's routing, through the tickhub_routing bucket),
-or the reason it has no worker. Real gateway service, real publisher, real CTP worker
-against a closed port."""
+"""GET /api/gateways: every account with its worker as the manager reports it, the
+health service's verdict and the contracts it serves now (the failover service's
+routing, through the tickhub_routing bucket), or the reason it has no worker. Real
+gateway service, real health and failover services judging and routing the pool, real
+CTP worker against a closed port."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.integration.api.conftest import running as running_app
-from tests.integration.gateway.conftest import START_TIMEOUT, alive
+from tests.integration.gateway.conftest import START_TIMEOUT, TIMEOUT, alive
 from tests.integration.pool.conftest import (
     CANARY,
     CONTRACTS,
@@ -29,7 +30,9 @@ from tests.integration.pool.conftest import (
     running,
     sim_body,
 )
-from tickhub_publisher.app import Publisher
+from tickhub_failover.app import FailoverService
+from tickhub_health.app import HealthService
+from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
 FIELDS = {
@@ -49,11 +52,32 @@ FIELDS = {
 
 
 @pytest.fixture
-async def publisher(settings: Settings) -> AsyncIterator[Publisher]:
-    running_publisher = Publisher(settings, service_logs=False)
-    await running_publisher.start()
-    yield running_publisher
-    await running_publisher.stop()
+async def routing(api_settings: Settings) -> AsyncIterator[None]:
+    """The health and failover services in this process, each on its own NATS
+    connection as if it were its own process: they judge the pool the gateway service
+    runs and write the routing the api shows."""
+    tuned = api_settings.model_copy(
+        update={
+            # Should sim-b be proven first, sim-a takes its contracts back 1 s after.
+            "failback_hold_s": 1.0,
+            # The disconnected ctp account keeps its worker for the whole test.
+            "restart_cooldown_s": 300.0,
+        }
+    )
+    health_nc = await bus.connect(tuned, "test-health")
+    failover_nc = await bus.connect(tuned, "test-failover")
+    health = HealthService(tuned, health_nc)
+    failover = FailoverService(tuned, failover_nc)
+    await health.start()
+    await failover.start()
+    try:
+        await asyncio.wait_for(failover.ready.wait(), TIMEOUT)
+        yield
+    finally:
+        await failover.close()
+        await health.close()
+        await failover_nc.drain()
+        await health_nc.drain()
 
 
 Views = dict[str, dict[str, Any]]
@@ -92,7 +116,7 @@ async def test_every_account_with_every_field(
     gateway_service: GatewayService,
     watch: Watch,
     client: httpx.AsyncClient,
-    publisher: Publisher,
+    routing: None,
 ) -> None:
     ids = {
         "sim-a": (await create(client, sim_body("sim-a", 1)))["id"],
@@ -110,9 +134,12 @@ async def test_every_account_with_every_field(
         client,
         lambda v: (
             _serving(v["sim-a"])
+            and v["sim-a"]["health"] == "HEALTHY"
             and v["sim-b"]["connected"]
             and v["ctp-x"]["connection"] == "disconnected"
             and v["ctp-x"]["state"] == "running"
+            and v["ctp-x"]["health"] == "UNHEALTHY"
+            and v["sim-held"]["health"] == "STOPPED"
         ),
     )
     assert [v["name"] for v in views.values()] == ["sim-a", "sim-b", "ctp-x", "sim-off", "sim-held"]
@@ -132,6 +159,8 @@ async def test_every_account_with_every_field(
     assert abs((dt.datetime.now(dt.UTC) - last_tick).total_seconds()) < 10
 
     b = views["sim-b"]
+    # Hot mode: sim-b's ticks may go out too (first copy wins), but sim-a is the
+    # active source of every contract while it is HEALTHY.
     assert b["active_symbols"] == [], "the backup serves nothing while sim-a is up"
     assert b["priority"] == 2 and b["ticks_per_s"] > 0
 
@@ -154,13 +183,15 @@ async def test_every_account_with_every_field(
     assert (held["state"], held["manual_stop"], held["pid"]) == ("stopped", True, None)
     assert "stopped by operator" in held["reason"]
 
-    # sim-a goes: the publisher moves its contracts to sim-b, and the view follows.
+    # sim-a goes: the health service judges it STOPPED, the failover service moves its
+    # contracts to sim-b, and the view follows.
     assert (await client.post(f"/api/accounts/{ids['sim-a']}/stop")).status_code == 200
     views = await _views_until(
         client,
         lambda v: (
             sorted(v["sim-b"]["active_symbols"]) == sorted({*CONTRACTS, CANARY})
             and v["sim-a"]["active_symbols"] == []
+            and v["sim-a"]["health"] == "STOPPED"
         ),
     )
     assert views["sim-a"]["state"] == "stopped"
