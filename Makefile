@@ -18,6 +18,13 @@ DASHBOARD := $(if $(wildcard frontend/package.json),frontend/out/index.html)
 DASHBOARD_INPUTS := $(shell find frontend/app frontend/components frontend/lib frontend/public \
 	-type f 2>/dev/null) $(wildcard frontend/*.ts frontend/*.mjs frontend/*.json)
 # npm never fetches a browser (the e2e suite drives the system's Chromium) nor phones home.
+# `npm ci` installs exactly the lockfile. It refuses a lockfile that lacks other
+# platforms' optional binaries (@rollup/rollup-darwin-x64, ...), which is what `npm
+# install` writes where the registry serves none of them (as here); then the packages
+# come from the same lockfile by `npm install --no-save`, which leaves it unchanged.
+NPM_INSTALL = npm ci --no-audit --no-fund || { \
+	echo "make: npm ci refused $$dir/package-lock.json; installing from it with npm install --no-save" >&2; \
+	npm install --no-save --no-audit --no-fund; }
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export NEXT_TELEMETRY_DISABLED := 1
 
@@ -40,8 +47,8 @@ $(STAMP): $(SETUP_INPUTS) | $(UV)
 	$(UV) sync --frozen
 	@for dir in frontend e2e; do \
 		if [[ -f $$dir/package.json ]]; then \
-			if command -v npm >/dev/null; then (cd $$dir && npm ci --no-audit --no-fund) || exit 1; \
-			else echo "make: npm not found; install Node 20 for $$dir/" >&2; exit 1; fi; \
+			command -v npm >/dev/null || { echo "make: npm not found; install Node 20 for $$dir/" >&2; exit 1; }; \
+			(cd $$dir && $(NPM_INSTALL)) || exit 1; \
 		fi; \
 	done
 	@touch $@

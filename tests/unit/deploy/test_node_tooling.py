@@ -112,6 +112,37 @@ def test_setup_installs_both_node_packages_then_builds_the_dashboard(
     assert run_make(repo, bin_dir, "-q", "setup").returncode == 0  # now up to date
 
 
+def test_a_lockfile_npm_ci_refuses_is_installed_from_without_rewriting_it(tmp_path: Path) -> None:
+    # What npm ci says of a lockfile that lacks other platforms' optional binaries,
+    # which is what npm install writes where the registry serves none of them.
+    repo = node_repo(tmp_path / "repo")
+    log = tmp_path / "npm.log"
+    body = (
+        'if [[ "$1" == ci ]]; then echo "npm error Missing: @rollup/rollup-darwin-x64@ '
+        'from lock file" >&2; exit 1; fi\n'
+        'if [[ "$*" == "run build" ]]; then mkdir -p out && echo "<html>" > out/index.html; fi'
+    )
+    recorder(tmp_path / "bin", "npm", log, body)
+    result = run_make(repo, tmp_path / "bin", "setup")
+    assert result.returncode == 0, result.stderr
+    assert [line.split(" |")[0] for line in calls(log)] == [
+        "npm frontend ci --no-audit --no-fund",
+        "npm frontend install --no-save --no-audit --no-fund",
+        "npm e2e ci --no-audit --no-fund",
+        "npm e2e install --no-save --no-audit --no-fund",
+        "npm frontend run build",
+    ]
+    assert "npm ci refused frontend/package-lock.json" in result.stderr
+
+
+def test_setup_fails_when_npm_cannot_install_at_all(tmp_path: Path) -> None:
+    repo = node_repo(tmp_path / "repo")
+    recorder(tmp_path / "bin", "npm", tmp_path / "npm.log", "exit 1")
+    result = run_make(repo, tmp_path / "bin", "setup")
+    assert result.returncode != 0
+    assert not (repo / ".venv" / ".tickhub-setup").exists()  # tried again next time
+
+
 def test_a_changed_dashboard_source_rebuilds_only_the_export(
     npm_repo: tuple[Path, Path, Path],
 ) -> None:
