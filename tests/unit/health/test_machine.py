@@ -377,3 +377,37 @@ def test_report_carries_the_details() -> None:
     assert report.canary_latency_ms == pytest.approx(5.0)
     assert report.heartbeat_age_s is not None and report.heartbeat_age_s < 1.5
     assert report.lag_ms == 12.0
+
+
+@pytest.mark.parametrize(
+    ("state", "cause"),
+    [
+        ("STOPPED", "stopped"),
+        ("UNHEALTHY", "process_exited"),
+        ("UNHEALTHY", "login_rejected"),
+        ("MARKET_CLOSED", "market_closed"),
+        ("DEGRADED", "lagging"),
+    ],
+)
+def test_a_restored_verdict_stands_until_evidence(state: str, cause: str) -> None:
+    since = WED_1000 - dt.timedelta(hours=1)
+    rig = Rig(restored=restored(state, since, cause=cause))
+    assert rig.tick(0.2) is None
+    assert rig.tick(2.0) is None
+    assert (rig.state, rig.cause, rig.machine.verdict.since) == (state, cause, since)
+    change = rig.tick(60.0)
+    if state in ("STOPPED", "UNHEALTHY"):
+        assert change is None  # no word at all: nothing contradicts it
+        assert (rig.state, rig.machine.verdict.since) == (state, since)
+    else:  # a proven source must beat: its first heartbeat is overdue
+        assert change is not None and (change.state, change.cause) == (
+            "UNHEALTHY",
+            "heartbeat_lost",
+        )
+
+
+def test_a_restored_starting_source_still_has_its_grace() -> None:
+    rig = Rig(restored=restored("STARTING", WED_1000, cause="starting"))
+    assert rig.tick(10.0) is None
+    change = rig.tick(11.0)
+    assert change is not None and change.state == "UNHEALTHY"

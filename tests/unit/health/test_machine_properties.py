@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tickhub_contracts.messages import ConnectionState, ProcessState, TradingHours
+from tickhub_contracts.messages import ConnectionState, ProcessState, SourceHealth, TradingHours
 from tickhub_markets.sessions import is_open
 
 from .rig import THRESHOLDS, WED_1000, Rig
@@ -57,6 +57,9 @@ class Facts:
     removed: bool = False
     stop_status: bool = False
     manual: bool = False
+    restored_until: dt.datetime | None = None
+    """A verdict carried on from the bucket may stand without a heartbeat until then."""
+    restored_state: str | None = None
 
 
 def play(rig: Rig, event: Event, facts: Facts) -> None:
@@ -110,7 +113,13 @@ def check(rig: Rig, facts: Facts, before: str, change: object) -> None:
             assert verdict.previous == before
             assert verdict.since == rig.now
     # never HEALTHY (nor DEGRADED) without a heartbeat within the timeout
-    if verdict.state in ("HEALTHY", "DEGRADED"):
+    carried_on = (
+        facts.accepted_beat_at is None
+        and facts.restored_until is not None
+        and rig.now <= facts.restored_until
+        and verdict.state == facts.restored_state
+    )
+    if verdict.state in ("HEALTHY", "DEGRADED") and not carried_on:
         assert facts.accepted_beat_at is not None
         age = (rig.now - facts.accepted_beat_at).total_seconds()
         assert age <= THRESHOLDS.heartbeat_timeout_s
@@ -121,7 +130,7 @@ def check(rig: Rig, facts: Facts, before: str, change: object) -> None:
         assert restarting or rig.trading_hours == "always" or is_open(rig.canary, rig.now)
         assert report.in_session or restarting
     # MARKET_CLOSED only when the session is closed
-    if verdict.state == "MARKET_CLOSED":
+    if verdict.state == "MARKET_CLOSED" and not carried_on:
         assert rig.trading_hours == "exchange" and not is_open(rig.canary, rig.now)
     # the operator flag is for rejected logins only
     assert verdict.needs_operator == (
@@ -129,7 +138,7 @@ def check(rig: Rig, facts: Facts, before: str, change: object) -> None:
     )
     # STOPPED only by intent: a stop status or a removal, never a silent manager
     if verdict.state == "STOPPED":
-        assert facts.removed or facts.stop_status
+        assert facts.removed or facts.stop_status or facts.restored_state == "STOPPED"
     if facts.removed:
         assert verdict.state == "STOPPED"
     if facts.manual and rig.machine.status_heard_at == rig.now:
@@ -202,3 +211,59 @@ def test_a_source_that_beats_and_ticks_stays_healthy(gaps: list[float]) -> None:
         rig.status()
         rig.evaluate()
         assert rig.state == "HEALTHY"
+
+
+restorable = st.sampled_from(
+    [
+        ("HEALTHY", "ok"),
+        ("DEGRADED", "lagging"),
+        ("MARKET_CLOSED", "market_closed"),
+        ("UNHEALTHY", "heartbeat_lost"),
+        ("UNHEALTHY", "login_rejected"),
+        ("STOPPED", "stopped"),
+        ("STARTING", "starting"),
+        ("RECOVERING", "recovering"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    starts,
+    st.sampled_from(["always", "exchange"]),
+    restorable,
+    st.lists(events, min_size=1, max_size=50),
+)
+def test_invariants_hold_after_a_restart_of_the_service(
+    start: dt.datetime,
+    hours: TradingHours,
+    restored: tuple[str, str],
+    sequence: list[Event],
+) -> None:
+    state, cause = restored
+    health = SourceHealth(
+        source="sim-a",
+        state=state,  # type: ignore[arg-type]
+        cause=cause,  # type: ignore[arg-type]
+        reason="from before",
+        at=start - dt.timedelta(seconds=5),
+        since=start - dt.timedelta(hours=1),
+        pid=100,
+        connected=state in ("HEALTHY", "DEGRADED", "MARKET_CLOSED"),
+        canary="rb2605.SHFE",
+        needs_operator=cause == "login_rejected",
+        # what the bucket cannot say, its gateway type implies: ctp trades in sessions
+        gateway_type="sim" if hours == "always" else "ctp",
+    )
+    rig = Rig(start, trading_hours=hours, restored=health)
+    grace = dt.timedelta(seconds=THRESHOLDS.first_beat_grace_s)
+    facts = Facts(restored_until=start + grace, restored_state=state)
+    for event in sequence:
+        play(rig, event, facts)
+        if facts.removed or facts.stop_status:
+            facts.restored_state = None
+        before = rig.machine.verdict.state
+        change = rig.evaluate()
+        if change is not None:
+            facts.restored_state = None  # the carried verdict is gone
+        check(rig, facts, before, change)

@@ -59,6 +59,8 @@ LAG_RECOVERY = 0.8
 """A lagging source is DEGRADED above the threshold and HEALTHY again only below
 this fraction of it, so a lag near the threshold does not flap the routing."""
 
+_HELD: frozenset[HealthState] = frozenset({"UNHEALTHY", "STOPPED"})
+
 RESTART_REASON = "hard restart"
 """How the manager's status reason starts while it restarts a worker (tracker)."""
 
@@ -178,6 +180,9 @@ class SourceMachine:
         self.contracts: list[str] = []
         self.canary = ""
         self.trading_hours: TradingHours = "exchange"
+        """The manager's word; until a status comes, a sim restored from the bucket is
+        taken to tick around the clock (its default) and anything else by the
+        exchange's sessions (silence then reads as a closed market, not a failure)."""
         if restored is not None:
             self._restore(restored, now)
 
@@ -200,6 +205,7 @@ class SourceMachine:
         self.pid, self.restarts = health.pid, health.restarts
         self.gateway_type, self.priority = health.gateway_type, health.priority
         self.contracts, self.canary = list(health.contracts), health.canary
+        self.trading_hours = "always" if health.gateway_type == "sim" else "exchange"
         self.first_beat_due = now + dt.timedelta(seconds=self.t.first_beat_grace_s)
         self.canary_floor = now
         proven = health.state in ("HEALTHY", "MARKET_CLOSED", "DEGRADED")
@@ -253,7 +259,7 @@ class SourceMachine:
     def on_heartbeat(self, beat: Heartbeat, now: dt.datetime) -> bool:
         """Fold a heartbeat in; False (ignored) when it is not from the current
         process as the manager knows it."""
-        if self._status_fresh(now) and self.status is not None:
+        if self.status_fresh(now) and self.status is not None:
             if self.status.pid is None or beat.pid != self.status.pid:
                 return False  # a late beat of a process the manager saw end
         elif beat.pid != self.pid:
@@ -310,7 +316,7 @@ class SourceMachine:
 
     # --- judging -----------------------------------------------------------------------
 
-    def _status_fresh(self, now: dt.datetime) -> bool:
+    def status_fresh(self, now: dt.datetime) -> bool:
         return (
             self.status_heard_at is not None
             and _seconds(now - self.status_heard_at) <= self.t.status_silence_s
@@ -331,7 +337,7 @@ class SourceMachine:
         if self.removed_at is not None:
             return _Assessment("stopped", "STOPPED", "stopped", "removed from the pool")
         status = self.status
-        fresh = self._status_fresh(now)
+        fresh = self.status_fresh(now)
         beat_fresh = self.heard_at is not None and (
             _seconds(now - self.heard_at) <= self.t.heartbeat_timeout_s
         )
@@ -353,8 +359,12 @@ class SourceMachine:
                 first_sign=self.heard_at or status.at,
             )
         if self.heard_at is None:
-            if self.restored and not self.proving:
-                return _Assessment("keep", self.verdict.state, self.verdict.cause, "")
+            # A verdict from the bucket stands until evidence arrives: a proven one
+            # until its first heartbeat is overdue (above), a failed or stopped one
+            # until the manager says what its process does.
+            state = self.verdict.state
+            if self.restored and (not self.proving or (status is None and state in _HELD)):
+                return _Assessment("keep", state, self.verdict.cause, "")
             return self._unproven("waiting for the worker's first heartbeat", now, "heartbeat_lost")
         return self._judge_feed(now, holidays)
 
@@ -554,6 +564,8 @@ class SourceMachine:
             if found.manual:
                 self.failed = False
         else:
+            if found.kind == "unproven" and not self.proving:
+                self.proving = True
             if self.proving and self.proving_since is None:
                 self.proving_since = now  # the failure cleared: prove it from here
             if found.kind in ("ok", "degraded"):
@@ -574,6 +586,7 @@ class SourceMachine:
                     detected_ms=current.detected_ms,
                 )
             return None
+        self.restored = False  # what the bucket said is superseded
         same_state = found.state == current.state
         detected: float | None = None
         if found.state == "UNHEALTHY":
