@@ -59,24 +59,30 @@ export function CanaryMonitor({
                     </div>
                     <HealthBadge state={row.health} reason={row.healthReason} />
                   </div>
-                  <div className="mt-2 flex items-end justify-between gap-3">
-                    <dl className="grid grid-cols-[auto_auto] gap-x-3 gap-y-0.5 text-xs">
-                      <dt className="text-muted-foreground">age</dt>
-                      <dd
-                        data-testid="canary-age"
-                        className={cn(
-                          "font-medium whitespace-nowrap tabular-nums",
-                          inSession && age !== null && age > STALE_S && "text-amber-700",
-                          inSession && age !== null && age > 2 * STALE_S && "text-red-700",
-                        )}
-                      >
-                        {formatAge(age)}
-                        {!inSession && <span className="text-muted-foreground ml-1">(closed)</span>}
-                      </dd>
-                      <dt className="text-muted-foreground">latency</dt>
-                      <dd className="whitespace-nowrap tabular-nums">{formatMs(row.canaryLatencyMs)}</dd>
-                      <dt className="text-muted-foreground">lag</dt>
-                      <dd className="whitespace-nowrap tabular-nums">{formatMs(verdict?.lag_ms)}</dd>
+                  <div className="mt-2 grid gap-2">
+                    <dl className="grid grid-cols-3 gap-x-3 text-xs">
+                      <div>
+                        <dt className="text-muted-foreground">canary age</dt>
+                        <dd
+                          data-testid="canary-age"
+                          className={cn(
+                            "text-sm font-medium whitespace-nowrap tabular-nums",
+                            inSession && age !== null && age > STALE_S && "text-amber-700",
+                            inSession && age !== null && age > 2 * STALE_S && "text-red-700",
+                          )}
+                        >
+                          {formatAge(age)}
+                          {!inSession && <span className="text-muted-foreground ml-1 text-xs">(closed)</span>}
+                        </dd>
+                      </div>
+                      <div>
+                        <dt className="text-muted-foreground">latency</dt>
+                        <dd className="text-sm whitespace-nowrap tabular-nums">{formatMs(row.canaryLatencyMs)}</dd>
+                      </div>
+                      <div>
+                        <dt className="text-muted-foreground" title="behind the first copy of the canary from any peer">lag</dt>
+                        <dd className="text-sm whitespace-nowrap tabular-nums">{formatMs(verdict?.lag_ms)}</dd>
+                      </div>
                     </dl>
                     <Sparkline points={points} label={`${row.name} canary latency`} />
                   </div>

@@ -1,11 +1,12 @@
 import type { CanaryPoint } from "@/lib/live-store";
 import { formatMs } from "@/lib/format";
 
-/** A small SVG line of recent canary latencies: its own scale (min to max), newest right. */
+/** A small SVG line of recent canary latencies: its own scale (min to max), newest
+ * right. It takes the width of its box (the line keeps its stroke width). */
 export function Sparkline({
   points,
-  width = 160,
-  height = 36,
+  width = 240,
+  height = 40,
   label,
 }: {
   points: readonly CanaryPoint[];
@@ -16,8 +17,8 @@ export function Sparkline({
   if (points.length === 0) {
     return (
       <div
-        className="text-muted-foreground flex items-center text-xs"
-        style={{ width, height }}
+        className="text-muted-foreground flex w-full items-center justify-center rounded border border-dashed text-xs"
+        style={{ height }}
         data-testid="sparkline-empty"
       >
         no samples yet
@@ -35,17 +36,17 @@ export function Sparkline({
     const y = height - pad - ((p.ms - min) / span) * (height - 2 * pad);
     return `${x.toFixed(1)},${y.toFixed(1)}`;
   });
-  const last = coords.at(-1)?.split(",") ?? ["0", "0"];
   return (
     <svg
-      width={width}
+      width="100%"
       height={height}
       viewBox={`0 0 ${width} ${height}`}
+      preserveAspectRatio="none"
       role="img"
       aria-label={`${label}: ${points.length} samples, ${formatMs(min)} to ${formatMs(max)}`}
       data-testid="sparkline"
       data-points={points.length}
-      className="overflow-visible"
+      className="block"
     >
       <polyline
         points={coords.join(" ")}
@@ -54,9 +55,9 @@ export function Sparkline({
         strokeWidth={1.5}
         strokeLinejoin="round"
         strokeLinecap="round"
+        vectorEffect="non-scaling-stroke"
         className="text-sky-600"
       />
-      <circle cx={last[0]} cy={last[1]} r={2.5} className="fill-sky-600" />
     </svg>
   );
 }
