@@ -449,6 +449,7 @@ class Hub:
             first.ticks_per_second if first else RATE,
         )
         self._worker_pids: set[int] = set()
+        self.started_ns = 0
 
     # --- start and stop ------------------------------------------------------------------
 
@@ -471,6 +472,7 @@ class Hub:
         return Settings(nats_url=self.nats.url, data_dir=self.workdir / "data", _env_file=None)
 
     async def start(self) -> Hub:
+        self.started_ns = now_ns()
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         self.nats.start()
         self.watch = await BusWatch(self.settings, ticks=self.watch_ticks).start()
@@ -532,6 +534,13 @@ class Hub:
         routes = self.bus.routing
         return all(c in routes and routes[c].source == source for c in wanted)
 
+    def eligible(self, sources: Sequence[str]) -> bool:
+        """Every contract's eligible list is exactly ``sources`` (in that order)."""
+        routes = self.bus.routing
+        return all(
+            c in routes and list(routes[c].eligible) == list(sources) for c in self.stream.contracts
+        )
+
     def flowing_from(self, source: str, since_ns: int, count: int = 3) -> bool:
         """Each contract's last ``count`` ticks at the client came from ``source``."""
         recent = self.recorder.since(since_ns)
@@ -554,6 +563,10 @@ class Hub:
             lambda: all(self.healthy(n) for n in names), within, f"sources {names} HEALTHY"
         )
         await self.until(lambda: self.routed_to(best), within, f"routing to {best}")
+        # Hot mode: every healthy source carrying the contracts is eligible, best
+        # first (else the first copy of a tick may be one the publisher must refuse).
+        order = [s.name for s in self.ranked() if s.name in names] if self.mode == "hot" else [best]
+        await self.until(lambda: self.eligible(order), within, f"eligible {order}")
         mark = now_ns()
         await self.until(
             lambda: self.flowing_from(best, mark), within, f"ticks from {best} at the client"
@@ -655,6 +668,12 @@ class Hub:
                 "routing: "
                 + json.dumps({c: (r.source, r.eligible) for c, r in self.bus.routing.items()})
             )
+            history = [
+                (round((s.at_ns - self.started_ns) / NS, 3), s.value.vt_symbol, s.value.source,
+                 s.value.eligible)
+                for s in self.bus.routes.items[-12:]
+            ]  # fmt: skip
+            parts.append(f"routing changes (s since start, contract, active, eligible): {history}")
             parts.append(f"failovers: {[s.value for s in self.bus.failovers.items[-5:]]}")
             parts.append(f"restarts: {[s.value for s in self.bus.restarts.items[-5:]]}")
         parts.append(f"client got {len(self.recorder)} ticks")

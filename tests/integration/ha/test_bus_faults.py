@@ -13,7 +13,13 @@ from bench.failover_hub import Hub, now_ns, sim_source
 from bench.failover_stream import NS
 
 from .conftest import MakeHub
-from .judge import DEAD_OR_HUNG_WITHIN_S, assert_detected, judge, tail
+from .judge import (
+    DEAD_OR_HUNG_WITHIN_S,
+    HEARTBEAT_TIMEOUT_S,
+    assert_detected,
+    judge,
+    tail,
+)
 
 BACK_WITHIN_S = 20.0
 """From the server being back to ticks at the client again (reconnect waits 0.5 s
@@ -42,6 +48,15 @@ async def test_nats_restarted_mid_stream_every_service_reconnects(make_hub: Make
     up = now_ns()
     back = await hub.ticks_flow(BACK_WITHIN_S)
     assert (back - up) / NS <= BACK_WITHIN_S
+    # Longer than the heartbeat timeout past the outage: time for a false verdict.
+    await tail(hub, HEARTBEAT_TIMEOUT_S + 1.5)
+    false_verdicts = [
+        (v.value.source, v.value.state, v.value.reason)
+        for v in hub.bus.health.find(lambda h: h.state != "HEALTHY", down)
+    ]
+    false_moves = [
+        (e.value.kind, e.value.reason) for e in hub.bus.failovers.find(lambda e: True, down)
+    ]
     await hub.ready(BACK_WITHIN_S)
 
     # The whole chain works again, not only the tick path: a fault is judged by the
@@ -54,6 +69,10 @@ async def test_nats_restarted_mid_stream_every_service_reconnects(make_hub: Make
     )
     await hub.recovered(fault)
     end = await tail(hub)
+    # A half-second bus blip is no source's fault: a health service that lost the
+    # bus itself must not count the heartbeats it could not receive against them.
+    assert not false_verdicts, f"after a {(up - down) / NS:.1f} s bus restart: {false_verdicts}"
+    assert not false_moves, false_moves
     # Slots printed while the server was away may or may not have been buffered by
     # the workers' clients; the restart's own seconds are excused, nothing else.
     assert_ordered(hub, start, end, (down - NS, back))
