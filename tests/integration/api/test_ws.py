@@ -20,7 +20,7 @@ import websockets
 from nats.aio.client import Client
 
 from tickhub_api.feed import CLOSE_TOO_SLOW
-from tickhub_api.ws import CLOSE_UNAUTHORIZED
+from tickhub_api.ws import CLOSE_UNAUTHORIZED, WsTiming
 from tickhub_cli.natsserver import NatsServer
 from tickhub_cli.ports import free_port
 from tickhub_contracts import buckets, codec, subjects
@@ -121,12 +121,14 @@ async def test_a_wrong_first_message_is_closed_with_4401(api: Served, first: str
     assert api.feed.subscribers == frozenset()
 
 
-async def test_a_wrong_header_is_closed_with_4401_at_once(api: Served) -> None:
-    headers = {"Authorization": "Bearer wrong-token-0123456789"}
-    async with websockets.connect(api.ws_url, additional_headers=headers) as ws:
-        started = time.monotonic()
-        assert await close_code(ws) == CLOSE_UNAUTHORIZED
-        assert time.monotonic() - started < 0.4  # not after the auth timeout
+async def test_a_wrong_header_is_closed_with_4401_at_once(api_settings: Settings) -> None:
+    # A long auth timeout: a close well before it proves the header was judged at once.
+    async with serving(api_settings, WsTiming(auth_timeout_s=60)) as api:
+        headers = {"Authorization": "Bearer wrong-token-0123456789"}
+        async with websockets.connect(api.ws_url, additional_headers=headers) as ws:
+            started = time.monotonic()
+            assert await close_code(ws, within=30) == CLOSE_UNAUTHORIZED
+            assert time.monotonic() - started < 30
 
 
 async def test_no_auth_message_is_closed_with_4401_after_the_timeout(api: Served) -> None:
@@ -417,7 +419,11 @@ async def test_recent_logs_are_bounded(api_settings: Settings, nc: Client) -> No
         await wait_for(lambda: any(r.message == "n9" for r in api.link.board.logs))
         ws, snapshot = await open_feed(api.ws_url)
         await ws.close()
-    assert len(snapshot["logs"]) == 3 and snapshot["logs"][-1]["message"] == "n9"
+    # The newest three (the api's own line about this client may be one of them).
+    messages = [record["message"] for record in snapshot["logs"]]
+    ours = [message for message in messages if message in {f"n{k}" for k in range(10)}]
+    assert len(messages) == 3 and ours == [f"n{k}" for k in range(10 - len(ours), 10)]
+    assert ours, messages
 
 
 async def test_a_stale_health_verdict_is_not_shown_as_current(api: Served, nc: Client) -> None:
