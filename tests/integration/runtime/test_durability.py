@@ -3,11 +3,15 @@ crash (SIGKILL) is there when the server comes back on the same store."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
+import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+
+import yaml
 
 from tickhub_cli.natsserver import NatsServer, binary
 from tickhub_contracts import buckets, codec
@@ -78,3 +82,42 @@ async def test_a_routing_key_survives_a_killed_server(tmp_path: Path) -> None:
             await nc.close()
     finally:
         server.stop()
+
+
+def test_compose_runs_its_nats_with_every_write_synced(tmp_path: Path) -> None:
+    """compose.yaml's nats command and config, run by the bundled binary (no Docker
+    here): the config is valid and the server it makes syncs every write."""
+    compose = yaml.safe_load((Path(__file__).parents[3] / "compose.yaml").read_text())
+    nats = compose["services"]["nats"]
+    mount = next(c for c in nats["configs"] if c["source"] == "nats_config")
+    config = tmp_path / "tickhub.conf"
+    config.write_text(compose["configs"]["nats_config"]["content"])
+    command = [str(config) if part == mount["target"] else part for part in nats["command"]]
+    store = command[command.index("-sd") + 1]
+    command[command.index("-sd") + 1] = str(tmp_path / "data")  # the volume, here
+    command[command.index("-m") + 1] = "-1"
+    ports = tmp_path / "ports"
+    ports.mkdir()
+    process = subprocess.Popen(
+        [binary(), *command, "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", str(ports)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        info: dict[str, list[str]] = {}
+        while not info.get("monitoring"):
+            assert process.poll() is None, "nats-server refused compose's command"
+            assert time.monotonic() < deadline, "nats-server did not start"
+            found = list(ports.glob("*.ports"))
+            with contextlib.suppress(json.JSONDecodeError, IndexError):
+                info = json.loads(found[0].read_text())
+            time.sleep(0.05)
+        with urllib.request.urlopen(f"{info['monitoring'][0]}/varz", timeout=5) as response:
+            jetstream = json.load(response)["jetstream"]["config"]
+        assert jetstream["sync_always"] is True
+        assert jetstream["store_dir"] == str(tmp_path / "data" / "jetstream")
+        assert store == "/data" and any(v.endswith(":/data") for v in nats["volumes"])
+    finally:
+        process.terminate()
+        process.wait(10)
