@@ -76,3 +76,15 @@ async def test_a_resync_of_a_whole_market_does_not_drop_a_client_that_keeps_up()
         feed._on_route(f"SHFE.c{number}", ContractRoute(vt_symbol=vt, source="sim-a", at=NOW))
     await asyncio.wait_for(reader, 5)
     assert len(got) == 500 and not client.dropped.is_set()
+
+
+async def test_a_ping_that_finds_the_queue_full_drops_the_client() -> None:
+    feed = Feed(LiveBoard(), queue_limit=10)
+    client = feed.join("stuck")
+    for number in range(10):
+        feed.offer(client, str(number))
+    assert not client.dropped.is_set()
+    feed.offer(client, wire.ping(NOW, "ok"))
+    assert client.dropped.is_set() and client.close_code == CLOSE_TOO_SLOW
+    feed.offer(client, "later")  # a dropped client is fed no more
+    assert client.queue.qsize() == 10 and feed.dropped_too_slow == 1

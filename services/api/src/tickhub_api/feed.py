@@ -104,17 +104,23 @@ class Feed:
     def publish(self, text: str) -> None:
         """Queue ``text`` for every client; one that has no room left is dropped."""
         for subscriber in list(self._subscribers):
-            try:
-                subscriber.queue.put_nowait(text)
-            except asyncio.QueueFull:
-                self.dropped_too_slow += 1
-                self._drop(subscriber, CLOSE_TOO_SLOW)
-                log.warning(
-                    "dropped /ws client %d (%s): more than %d messages behind",
-                    subscriber.number,
-                    subscriber.peer,
-                    self.queue_limit,
-                )
+            self.offer(subscriber, text)
+
+    def offer(self, subscriber: Subscriber, text: str) -> None:
+        """Queue ``text`` for one client, or drop it when it has no room left."""
+        if subscriber.dropped.is_set():
+            return
+        try:
+            subscriber.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.dropped_too_slow += 1
+            self._drop(subscriber, CLOSE_TOO_SLOW)
+            log.warning(
+                "dropped /ws client %d (%s): more than %d messages behind",
+                subscriber.number,
+                subscriber.peer,
+                self.queue_limit,
+            )
 
     # --- the bus ------------------------------------------------------------------------
 
