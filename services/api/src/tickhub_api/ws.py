@@ -20,7 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 from tickhub_runtime.logs import get_logger
 
 from . import wire
-from .feed import Subscriber
+from .feed import CLOSE_GOING_AWAY, CLOSE_TOO_SLOW, Subscriber
 from .gateway_view import GatewayView
 from .guard import WS_PATH, token_equals, token_matches
 from .state import NatsLink
@@ -166,7 +166,7 @@ async def _serve(
 
 
 def _reason(code: int) -> str:
-    return {4408: "too slow", 1001: "api stopping"}.get(code, "")
+    return {CLOSE_TOO_SLOW: "too slow", CLOSE_GOING_AWAY: "api stopping"}.get(code, "")
 
 
 @router.websocket(WS_PATH)
