@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -20,6 +21,7 @@ from tickhub_contracts.messages import (
     GatewayStatus,
     Heartbeat,
     RestartEvent,
+    SourceConfig,
     SourceHealth,
 )
 from tickhub_failover.app import FailoverService
@@ -54,13 +56,13 @@ class Chain:
         return status.pid
 
 
-@pytest.fixture(params=["hot", "cold"])
-async def chain(
-    request: pytest.FixtureRequest, settings: Settings, nc: Client
+@asynccontextmanager
+async def running(
+    settings: Settings, nc: Client, mode: str, configs: list[SourceConfig]
 ) -> AsyncIterator[Chain]:
     tuned = settings.model_copy(
         update={
-            "failover_mode": request.param,
+            "failover_mode": mode,
             "restart_grace_s": 2.0,
             "status_interval_s": 1.0,
             "health_check_interval_s": 0.1,
@@ -89,7 +91,7 @@ async def chain(
     await health.start()
     await failover.start()
     try:
-        await manager.apply([sim("sim-a", 1), sim("sim-b", 2)])
+        await manager.apply(configs)
         yield Chain(tuned, manager, *boxes)
     finally:
         await failover.close()
@@ -101,6 +103,14 @@ async def chain(
 
 def routed_to(source: str, eligible: list[str]) -> dict[str, tuple[str, list[str], bool]]:
     return {vt: (source, eligible, False) for vt in CONTRACTS}
+
+
+@pytest.fixture(params=["hot", "cold"])
+async def chain(
+    request: pytest.FixtureRequest, settings: Settings, nc: Client
+) -> AsyncIterator[Chain]:
+    async with running(settings, nc, request.param, [sim("sim-a", 1), sim("sim-b", 2)]) as found:
+        yield found
 
 
 async def test_a_killed_primary_fails_over_is_restarted_and_gets_its_contracts_back(
@@ -171,3 +181,48 @@ async def test_a_killed_primary_fails_over_is_restarted_and_gets_its_contracts_b
     # One restart was enough: no second attempt, nothing refused.
     actions = [(e.source, e.action) for e in chain.restarts.values]
     assert actions == [("sim-a", "ordered"), ("sim-a", "succeeded")], actions
+
+
+async def test_a_rejected_login_is_left_to_the_operator_while_the_backup_serves(
+    nc: Client, settings: Settings
+):
+    pool = [sim("sim-a", 1, fail_login=True), sim("sim-b", 2)]
+    async with running(settings, nc, "hot", pool) as chain:
+        await wait_routes(nc, lambda r: table(r) == routed_to("sim-b", ["sim-b"]), within=READY_S)
+        told = await chain.restarts.wait_for(lambda e: e.source == "sim-a", within=READY_S)
+        assert told.action == "needs_operator" and "login_rejected" in told.reason
+        # The health service repeats its verdict every second; give the failover
+        # service many cool-downs' worth of them to (wrongly) restart or repeat.
+        after = len(chain.verdicts.items)
+        await chain.verdicts.wait_count(
+            lambda v: v.source == "sim-a" and v.cause == "login_rejected", 4, within=15, after=after
+        )
+        assert [(e.source, e.action) for e in chain.restarts.values] == [
+            ("sim-a", "needs_operator")
+        ]
+        status = chain.manager.status("sim-a")
+        assert status is not None and status.restarts == 0
+        assert table(await wait_routes(nc, bool)) == routed_to("sim-b", ["sim-b"])
+
+
+async def test_a_crash_looping_source_is_restarted_with_growing_waits_and_never_leads_again(
+    nc: Client, settings: Settings
+):
+    pool = [sim("sim-a", 1, crash_after_s=1.0), sim("sim-b", 2)]
+    async with running(settings, nc, "hot", pool) as chain:
+        waits = []
+        for attempt in (2, 3):
+
+            def backing_off(e: RestartEvent, n: int = attempt) -> bool:
+                return e.action == "backing_off" and e.attempt == n
+
+            waits.append((await chain.restarts.wait_for(backing_off, within=READY_S)).next_in_s)
+        cool = chain.settings.restart_cooldown_s
+        assert waits[0] is not None and abs(waits[0] - 2 * cool) < 0.3, waits
+        assert waits[1] is not None and abs(waits[1] - 4 * cool) < 0.3, waits
+        await chain.restarts.wait_for(lambda e: e.action == "ordered" and e.attempt == 3)
+        # sim-b serves; sim-a never took the lead back (its lives are shorter than
+        # the hold), though while HEALTHY its ticks may have gone out beside sim-b's.
+        assert not [e for e in chain.failovers.values if e.kind == "failback"]
+        found = await wait_routes(nc, lambda r: all(x.source == "sim-b" for x in r.values()))
+        assert set(found) == set(CONTRACTS)
