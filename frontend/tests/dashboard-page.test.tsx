@@ -27,7 +27,7 @@ describe("DashboardPage", () => {
     const a = screen.getByTestId("gateway-row-sim-a");
     const b = screen.getByTestId("gateway-row-sim-b");
     expect(within(a).getByTestId("health-badge")).toHaveTextContent("HEALTHY");
-    expect(within(a).getByText("10.0")).toBeInTheDocument();
+    expect(within(a).getByTestId("ticks-per-s")).toHaveTextContent("10.0");
     expect(within(a).getByText("2")).toBeInTheDocument();
     expect(within(a).getByLabelText("active for: m2605.DCE, rb2605.SHFE")).toBeInTheDocument();
     expect(within(b).getByTestId("health-badge")).toHaveAttribute("data-tone", "red");
