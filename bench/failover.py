@@ -73,6 +73,8 @@ class Rep:
     mode: Mode
     fault: FaultKind
     detection_s: float | None = None
+    cause: str = ""
+    """The UNHEALTHY verdict's cause."""
     switched_s: float | None = None
     """Fault to the FailoverEvent moving the contracts off the primary."""
     healed_s: float | None = None
@@ -88,7 +90,7 @@ class Rep:
         r = self.report
         assert r is not None
         return (
-            f"{self.mode}/{self.fault}: detected {self.detection_s:.2f} s, switched "
+            f"{self.mode}/{self.fault}: detected {self.detection_s:.2f} s ({self.cause}), switched "
             f"{_s(self.switched_s)}, healed {_s(self.healed_s)}; lost {r.lost} dup "
             f"{r.duplicated} ooo {r.out_of_order} mismatched {r.mismatched} gap "
             f"{r.longest_gap_s:.3f} s (failover {_s(self.failover_gap_s)})"
@@ -138,8 +140,9 @@ async def one_rep(hub: Hub, mode: Mode, kind: FaultKind) -> Rep:
     await _steady(hub)
     start = now_ns() - round(LEAD_S * NS)
     fault = await _inject(hub, kind)
-    detection, _ = await hub.detected(fault, STEP_TIMEOUT_S)
+    detection, verdict = await hub.detected(fault, STEP_TIMEOUT_S)
     rep.detection_s = detection
+    rep.cause = verdict.cause
     await hub.recovered(fault, STEP_TIMEOUT_S)
     back = await hub.serving(PRIMARY, STEP_TIMEOUT_S)
     rep.healed_s = (back - fault.at_ns) / NS
