@@ -93,6 +93,10 @@ async def test_the_process_routes_logs_each_failover_and_stops_cleanly(
         # Its log lines are on the bus too, under the source they are about.
         record = await logs.wait_for(lambda r: "failover: A -> B" in r.message)
         assert record.level == "WARNING" and record.source == "A"
+        # A back: eligible again at once (a line says so), the lead after the hold.
+        await feed.send(verdict("A", previous="RECOVERING"))
+        await service.until("B leads for 2 contract(s) [m2605.DCE, rb2605.SHFE]: eligible now A, B")
+        await service.until("failback: B -> A for 2 contract(s)")
     finally:
         code = await service.stop()
     assert code == 0, service.text

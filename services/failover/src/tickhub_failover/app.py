@@ -226,6 +226,7 @@ class FailoverService:
                     degraded=route.degraded,
                 )
         if first or changes or routes != self.routes:
+            self._log_routes(self.routes, routes, changes)
             self.routes = routes
             for change in changes:
                 self._log_change(change)
@@ -242,6 +243,35 @@ class FailoverService:
                 task.add_done_callback(self._orders.discard)
             else:
                 self._restart_event(action)
+
+    def _log_routes(
+        self,
+        old: dict[str, ContractRoute],
+        new: dict[str, ContractRoute],
+        changes: list[Change],
+    ) -> None:
+        """Route changes no event tells of (who else is eligible, a degraded active),
+        one line per resulting (active, eligible, degraded)."""
+        moved = {vt for change in changes for vt in change.event.contracts}
+        groups: dict[tuple[str, tuple[str, ...], bool], list[str]] = {}
+        for vt_symbol, route in new.items():
+            before = old.get(vt_symbol)
+            if vt_symbol in moved or before is None or before.at == route.at:
+                continue
+            key = (route.source, tuple(route.eligible), route.degraded)
+            groups.setdefault(key, []).append(vt_symbol)
+        for (active, eligible, degraded), contracts in sorted(groups.items()):
+            log.log(
+                logging.WARNING if degraded else logging.INFO,
+                "%s for %d contract(s) [%s]: eligible now %s",
+                f"{active} serves, DEGRADED (no routable source)"
+                if degraded
+                else f"{active} leads",
+                len(contracts),
+                ", ".join(sorted(contracts)),
+                ", ".join(eligible),
+                extra={"source": active, "symbol": contracts[0] if len(contracts) == 1 else None},
+            )
 
     def _log_change(self, change: Change) -> None:
         event = change.event
