@@ -277,8 +277,8 @@ function AccountForm({
                   <SelectValue />
                 </SelectTrigger>
                 <SelectContent>
-                  <SelectItem value="production">production (实盘)</SelectItem>
-                  <SelectItem value="test">test (测试)</SelectItem>
+                  <SelectItem value="production">production (live front)</SelectItem>
+                  <SelectItem value="test">test (test front)</SelectItem>
                 </SelectContent>
               </Select>
             )}

@@ -7,7 +7,7 @@ import { Badge } from "@/components/ui/badge";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { Tooltip, TooltipContent, TooltipTrigger } from "@/components/ui/tooltip";
-import { ageSeconds, formatAge, formatRate } from "@/lib/format";
+import { ageSeconds, formatAge, formatClock, formatRate } from "@/lib/format";
 import type { GatewayRow } from "@/lib/gateway-rows";
 import { cn } from "@/lib/utils";
 
@@ -97,7 +97,10 @@ export function GatewayTable({ rows, loaded, nowMs }: { rows: GatewayRow[]; load
               </TableCell>
               <TableCell className="text-right tabular-nums">{row.priority}</TableCell>
               <TableCell>
-                <HealthBadge state={row.health} reason={row.healthReason} />
+                <HealthBadge
+                  state={row.health}
+                  reason={row.healthSince ? `${row.healthReason} (since ${formatClock(row.healthSince)})` : row.healthReason}
+                />
               </TableCell>
               <TableCell>
                 <span className="text-sm" title={row.reason || undefined}>
