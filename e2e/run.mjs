@@ -55,24 +55,30 @@ async function main() {
   fs.rmSync(artifacts, { recursive: true, force: true });
   fs.mkdirSync(artifacts, { recursive: true });
 
-  /** @type {Hub | null} */
-  let hub = null;
-  /** @type {import("node:child_process").ChildProcess | null} */
-  let tests = null;
-  let stopping = false;
+  /** What an interrupt must end: set as soon as each exists. */
+  const current = {
+    /** @type {Hub | null} */
+    hub: null,
+    /** @type {import("node:child_process").ChildProcess | null} */
+    tests: null,
+  };
+  // An interrupt (or the suite's bound) ends the browsers, stops the hub, even one
+  // still starting, and only then exits; main()'s own ending then defers to it.
   const stopAll = async (/** @type {string} */ why) => {
     if (stopping) return;
     stopping = true;
     say(`${why}: stopping`);
-    if (tests?.pid) {
+    const pid = current.tests?.pid;
+    if (pid) {
       try {
-        process.kill(-tests.pid, "SIGKILL");
+        process.kill(-pid, "SIGKILL");
       } catch {
         // already gone
       }
     }
-    await hub?.stop();
-    process.exit(1);
+    await current.hub?.stop();
+    say("hub stopped");
+    process.exit(130);
   };
   process.on("SIGINT", () => void stopAll("interrupted"));
   process.on("SIGTERM", () => void stopAll("terminated"));
@@ -81,7 +87,15 @@ async function main() {
   const started = Date.now();
   try {
     // TICKHUB_DASHBOARD_DIR: test an export built elsewhere (default: frontend/out).
-    hub = await Hub.start({ repo, artifacts, say, dashboard: process.env.TICKHUB_DASHBOARD_DIR });
+    const hub = await Hub.start({
+      repo,
+      artifacts,
+      say,
+      dashboard: process.env.TICKHUB_DASHBOARD_DIR,
+      created: (made) => {
+        current.hub = made;
+      },
+    });
     say(`hub ready in ${((Date.now() - started) / 1000).toFixed(1)} s; Chromium ${browser.path}`);
     const child = spawn(process.execPath, ["--test", "--test-concurrency=1", ...files], {
       cwd: here,
@@ -97,24 +111,28 @@ async function main() {
       stdio: "inherit",
       detached: true, // its own group: an interrupt kills the browsers it started too
     });
-    tests = child;
+    current.tests = child;
     const code = await new Promise((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
-    if (code !== 0) say(`the hub's log: ${hub.logPath}; screenshots: ${artifacts}`);
+    if (code !== 0 && !stopping) say(`the hub's log: ${hub.logPath}; screenshots: ${artifacts}`);
     return code;
   } finally {
     clearTimeout(watchdog);
-    if (!stopping) {
-      const left = hub;
-      hub = null;
-      await left?.stop();
-      if (left) say("hub stopped");
+    if (!stopping && current.hub) {
+      await current.hub.stop();
+      say("hub stopped");
     }
   }
 }
 
+/** Set once an interrupt is being handled: stopAll() exits, main() must not. */
+let stopping = false;
+
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    if (!stopping) process.exit(code);
+  },
   (error) => {
+    if (stopping) return;
     process.stderr.write(`e2e: ${error instanceof Error ? error.message : error}\n`);
     process.exit(1);
   },

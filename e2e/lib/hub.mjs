@@ -55,6 +55,8 @@ const STOP_GRACE_MS = 30_000;
  * @property {string} artifacts where the hub's log goes
  * @property {NodeJS.ProcessEnv} [env] the environment to start from (default: ours)
  * @property {(line: string) => void} [say] progress lines
+ * @property {(hub: Hub) => void} [created] told the hub before it starts, so that an
+ *   interrupt can stop one that is still starting
  */
 
 export class HubError extends Error {}
@@ -89,7 +91,7 @@ export class Hub extends HubClient {
    * @param {HubOptions} options
    * @returns {Promise<Hub>}
    */
-  static async start({ repo, artifacts, dashboard, env = process.env, say = () => {} }) {
+  static async start({ repo, artifacts, dashboard, env = process.env, say = () => {}, created = () => {} }) {
     const tickhub = path.join(repo, ".venv", "bin", "tickhub");
     if (!fs.existsSync(tickhub)) {
       throw new HubError(`${tickhub} not found: run \`make setup\` first`);
@@ -104,6 +106,7 @@ export class Hub extends HubClient {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), "tickhub-e2e-"));
     fs.chmodSync(base, 0o711);
     const hub = new Hub(repo, base, path.join(artifacts, "hub.log"), dashboardDir);
+    created(hub);
     try {
       const admin = env.TICKHUB_TEST_DATABASE_URL;
       if (admin) await hub.createSchema(admin);
