@@ -137,6 +137,8 @@ export class LiveClient {
       return;
     }
     this.socket = socket;
+    // Also bounds the opening itself: a connect that hangs is given up like a silence.
+    this.armSilence();
     this.report({
       phase: this.attempt === 0 ? "connecting" : this.lostPhase(),
       attempt: this.attempt,

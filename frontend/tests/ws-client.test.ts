@@ -163,3 +163,26 @@ describe("backoffDelay", () => {
     ]);
   });
 });
+
+describe("LiveClient: a connect that hangs", () => {
+  beforeEach(() => {
+    FakeSocket.reset();
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("is given up after the silence bound and tried again", () => {
+    const { live, phases } = client({ silenceMs: 10_000 });
+    live.start();
+    vi.advanceTimersByTime(9_999);
+    expect(FakeSocket.instances).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances[0]!.closedWith).toBe(4000);
+    expect(phases.at(-1)).toMatchObject({ phase: "reconnecting", attempt: 1 });
+    vi.advanceTimersByTime(500);
+    expect(FakeSocket.instances).toHaveLength(2);
+    live.stop();
+  });
+});
