@@ -187,6 +187,8 @@ def test_make_test_runs_the_dashboard_and_browser_tests_after_pytest() -> None:
 
 # --- .ci/run -------------------------------------------------------------------------
 
+LOCK_WAIT = "-o DPkg::Lock::Timeout=300"
+
 
 def ci_copy(tmp_path: Path, *, root: bool, apt_fails_first: bool = False) -> tuple[Path, Path]:
     """.ci/run in an empty checkout, with recording make, apt-get and sudo (and an
@@ -197,7 +199,7 @@ def ci_copy(tmp_path: Path, *, root: bool, apt_fails_first: bool = False) -> tup
     bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
     recorder(bin_dir, "make", log)
     marker = tmp_path / "apt-failed-once"
-    fail_once = f'if [[ "$1" == install && ! -e {marker} ]]; then touch {marker}; exit 100; fi'
+    fail_once = f'if [[ "$*" == *install* && ! -e {marker} ]]; then touch {marker}; exit 100; fi'
     recorder(bin_dir, "apt-get", log, fail_once if apt_fails_first else "")
     recorder(bin_dir, "sudo", log, '[[ "$1" == -n ]] && shift; exec "$@"')
     (bin_dir / "id").write_text(f"#!/bin/sh\necho {0 if root else 1000}\n")
@@ -244,9 +246,9 @@ def test_ci_installs_chromium_as_root_updating_the_lists_when_the_first_try_fail
     assert result.returncode == 0, result.stderr
     lines = [line.split(" |")[0] for line in calls(log)]
     assert lines == [
-        "apt-get repo install -y -q chromium",
-        "apt-get repo update -q",
-        "apt-get repo install -y -q chromium",
+        f"apt-get repo {LOCK_WAIT} install -y -q chromium",
+        f"apt-get repo {LOCK_WAIT} update -q",
+        f"apt-get repo {LOCK_WAIT} install -y -q chromium",
         "make repo test",
     ]
     assert all("frontend=noninteractive" in line for line in calls(log) if "apt-get" in line)
@@ -257,9 +259,9 @@ def test_ci_installs_chromium_through_sudo_when_not_root(tmp_path: Path) -> None
     result = run_ci(repo, tmp_path / "bin", tmp_path / "no-chromium-here")
     assert result.returncode == 0, result.stderr
     lines = [line.split(" |")[0] for line in calls(log)]
-    sudo = "sudo repo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium"
-    assert lines[0] == sudo
-    assert lines[1:] == ["apt-get repo install -y -q chromium", "make repo test"]
+    apt = f"env DEBIAN_FRONTEND=noninteractive apt-get {LOCK_WAIT} install -y -q chromium"
+    assert lines[0] == f"sudo repo -n {apt}"
+    assert lines[1:] == [f"apt-get repo {LOCK_WAIT} install -y -q chromium", "make repo test"]
 
 
 def test_ci_stops_when_chromium_cannot_be_installed(tmp_path: Path) -> None:
