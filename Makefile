@@ -18,10 +18,11 @@ DASHBOARD := $(if $(wildcard frontend/package.json),frontend/out/index.html)
 DASHBOARD_INPUTS := $(shell find frontend/app frontend/components frontend/lib frontend/public \
 	-type f 2>/dev/null) $(wildcard frontend/*.ts frontend/*.mjs frontend/*.json)
 # npm never fetches a browser (the e2e suite drives the system's Chromium) nor phones home.
-# `npm ci` installs exactly the lockfile. It refuses a lockfile that lacks other
-# platforms' optional binaries (@rollup/rollup-darwin-x64, ...), which is what `npm
-# install` writes where the registry serves none of them (as here); then the packages
-# come from the same lockfile by `npm install --no-save`, which leaves it unchanged.
+# `npm ci` installs exactly the lockfile. It refuses one that lacks other platforms'
+# optional binaries (@rollup/rollup-darwin-x64, ...), which `npm install` leaves out
+# where the registry serves none of them, as here (frontend/scripts/complete-lock.mjs
+# adds them back); should one slip through, the packages still come from that lockfile
+# by `npm install --no-save`, which leaves it unchanged.
 NPM_INSTALL = npm ci --no-audit --no-fund || { \
 	echo "make: npm ci refused $$dir/package-lock.json; installing from it with npm install --no-save" >&2; \
 	npm install --no-save --no-audit --no-fund; }
