@@ -358,7 +358,11 @@ async def test_a_restart_kills_a_worker_that_outlasts_the_grace_period(
         assert not alive(pid)
         killed = await statuses.wait_for(is_("sim-a", "stopped"), after=seen)
         assert killed.exit_code == -9 and "killed after the grace period" in killed.reason
-        await statuses.wait_for(lambda s: s.source == "sim-a" and s.connected, START_TIMEOUT)
+        # The old process's end is flagged as part of a restart (the health service
+        # must not read it as a stop to keep); the new process is not.
+        assert killed.restarting and not killed.manual_stop
+        back = await statuses.wait_for(lambda s: s.source == "sim-a" and s.connected, START_TIMEOUT)
+        assert not back.restarting
     finally:
         await manager.close()
 

@@ -74,7 +74,11 @@ class Rig:
         manual_stop: bool = False,
         reason: str = "",
         reason_code: int | None = None,
+        restarting: bool | None = None,
     ) -> None:
+        # The manager flags the stop inside a hard restart; its reason says so too.
+        if restarting is None:
+            restarting = reason.startswith("hard restart")
         self.machine.on_status(
             GatewayStatus(
                 source="sim-a",
@@ -91,6 +95,7 @@ class Rig:
                 canary=self.canary,
                 contracts=["rb2605.SHFE", "au2602.SHFE"],
                 trading_hours=self.trading_hours,
+                restarting=restarting,
             ),
             self.now,
         )

@@ -159,6 +159,9 @@ class GatewayStatus(msgspec.Struct, kw_only=True):
     (``exchange``, CTP) or expects ticks around the clock (``always``, sim by default)."""
     pid_started_at: dt.datetime | None = None
     """When the current worker process was spawned (a new value = a new process)."""
+    restarting: bool = False
+    """The manager is carrying out a hard restart: the ``stopping``/``stopped`` it shows
+    meanwhile is the old process going, not a stop anyone asked to keep."""
 
     @property
     def connected(self) -> bool:

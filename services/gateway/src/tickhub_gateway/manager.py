@@ -390,8 +390,14 @@ class GatewayManager:
         if action == "restart":
             if tracker.manual_stop:
                 await self._release(source)
-            if source.process is not None:
-                await self._end(source, f"hard restart by {command.by}")
+            # Marks the old process's end as part of a restart, so the health service
+            # does not read the "stopped" in between as a stop anyone wants kept.
+            tracker.restarting = True
+            try:
+                if source.process is not None:
+                    await self._end(source, f"hard restart by {command.by}")
+            finally:
+                tracker.restarting = False
             tracker.restarts += 1
             await self._spawn(source)
             return None

@@ -63,6 +63,8 @@ class SourceTracker:
         self.started_at: float | None = None
         self.pid_started_at: datetime | None = None
         """Wall time the current worker was spawned (a new value: a new process)."""
+        self.restarting = False
+        """A hard restart is under way (set by the manager around it)."""
         self.heard_at: float | None = None
         """Monotonic time of the newest heartbeat of the current process."""
         self.heartbeat: Heartbeat | None = None
@@ -227,6 +229,7 @@ class SourceTracker:
             contracts=sorted(self.config.contracts),
             trading_hours=trading_hours(self.config),
             pid_started_at=self.pid_started_at,
+            restarting=self.restarting,
         )
 
     def _key(self) -> tuple[object, ...]:
@@ -246,6 +249,7 @@ class SourceTracker:
             tuple(sorted(self.config.contracts)),
             trading_hours(self.config),
             self.pid_started_at,
+            self.restarting,
             tuple(beat.subscribed) if beat else (),
         )
 

@@ -61,9 +61,6 @@ this fraction of it, so a lag near the threshold does not flap the routing."""
 
 _HELD: frozenset[HealthState] = frozenset({"UNHEALTHY", "STOPPED"})
 
-RESTART_REASON = "hard restart"
-"""How the manager's status reason starts while it restarts a worker (tracker)."""
-
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
@@ -373,7 +370,7 @@ class SourceMachine:
     ) -> _Assessment | None:
         if status.manual_stop or status.state in ("stopped", "stopping"):
             why = status.reason or ("stopped by an operator" if status.manual_stop else "stopped")
-            if self.failed and not status.manual_stop and why.startswith(RESTART_REASON):
+            if self.failed and not status.manual_stop and status.restarting:
                 # The system is replacing a failed process: no stop, and no recovery yet.
                 if self.verdict.state != "UNHEALTHY":
                     return self._unproven(f"{why}{silent}", now, "unknown")
