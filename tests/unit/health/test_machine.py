@@ -256,16 +256,27 @@ def test_a_restart_after_a_failure_is_recovering_until_healthy() -> None:
     assert states(rig)[-3:] == ["UNHEALTHY", "RECOVERING", "HEALTHY"]
 
 
-def test_an_operator_restart_of_a_healthy_source_stops_then_starts() -> None:
+def test_an_operator_restart_of_a_healthy_source_is_recovering_until_healthy() -> None:
     rig = Rig()
     rig.bring_up()
     rig.status("stopping", reason="hard restart by operator")
     rig.tick(0.1)
-    assert rig.state == "STOPPED"
+    assert rig.state == "RECOVERING"
+    rig.status("stopped", pid=False, connection="disconnected", reason="hard restart by operator")
+    rig.tick(0.5)
+    assert rig.state == "RECOVERING"
     rig.pid += 1
     rig.restarts += 1
     rig.bring_up()
-    assert states(rig)[-3:] == ["STOPPED", "STARTING", "HEALTHY"]
+    assert states(rig)[-3:] == ["HEALTHY", "RECOVERING", "HEALTHY"]
+
+
+def test_a_stop_that_is_not_a_restart_is_stopped() -> None:
+    rig = Rig()
+    rig.bring_up()
+    rig.status("stopping", reason="hard restart by operator", restarting=False)
+    rig.tick(0.1)
+    assert rig.state == "STOPPED"
 
 
 def test_a_process_that_never_connects_fails_after_the_startup_grace() -> None:

@@ -370,17 +370,20 @@ class SourceMachine:
     ) -> _Assessment | None:
         if status.manual_stop or status.state in ("stopped", "stopping"):
             why = status.reason or ("stopped by an operator" if status.manual_stop else "stopped")
-            if self.failed and not status.manual_stop and status.restarting:
-                # The system is replacing a failed process: no stop, and no recovery yet.
-                if self.verdict.state != "UNHEALTHY":
-                    return self._unproven(f"{why}{silent}", now, "unknown")
-                return _Assessment(
-                    "failure",
-                    "UNHEALTHY",
-                    self.verdict.cause,
-                    f"{why}: waiting for the new process{silent}",
-                    first_sign=status.at,
-                )
+            if status.restarting and not status.manual_stop:
+                if self.verdict.state == "UNHEALTHY":
+                    # A failed process being replaced: still failed until the new one shows.
+                    return _Assessment(
+                        "failure",
+                        "UNHEALTHY",
+                        self.verdict.cause,
+                        f"{why}: waiting for the new process{silent}",
+                        first_sign=status.at,
+                    )
+                # A hard restart of a working source (an operator's) is no stop: the
+                # source is RECOVERING until its new process is proven.
+                self.failed = True
+                return self._unproven(f"{why}{silent}", now, "unknown")
             return _Assessment(
                 "stopped",
                 "STOPPED",
