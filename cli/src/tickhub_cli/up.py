@@ -226,7 +226,8 @@ async def _up(settings: Settings, demo: bool) -> int:
     supervisor = Supervisor(
         specs,
         stop_grace_s=settings.stop_grace_s,
-        keep_pids=lambda: {pid} if (pid := _pid(nats)) else set(),
+        # The bus and the database are ours, not a dead service's orphans.
+        keep_pids=lambda: _kept(nats, postgres),
     )
     watch: asyncio.Task[None] | None = None
     try:
@@ -249,6 +250,13 @@ async def _up(settings: Settings, demo: bool) -> int:
             log.info("nats-server stopped")
     logging.getLogger("tickhub.up").info("all stopped")
     return 0
+
+
+def _kept(nats: NatsServer | None, postgres: EmbeddedPostgres | None) -> set[int]:
+    kept = {pid} if (pid := _pid(nats)) else set()
+    if postgres is not None and postgres.process is not None and postgres.process.poll() is None:
+        kept.add(postgres.process.pid)
+    return kept
 
 
 def _pid(nats: NatsServer | None) -> int | None:

@@ -162,6 +162,19 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(open_dir: Path) -> None
         assert len(tree) >= 8, [cmdline(pid) for pid, _ in tree]
         assert any("postgres" in line for line in mentioning(str(data_dir)))
 
+        # A service that dies is restarted, and the sweep of its orphans spares the bus
+        # and the embedded database: they are `up`'s own, not the dead service's.
+        def postmaster() -> list[str]:
+            return [
+                line for line in mentioning(str(data_dir)) if "postgres" in line and "-D" in line
+            ]
+
+        assert postmaster()
+        os.kill(services["health"], signal.SIGKILL)
+        up.stderr.wait_for(lambda line: "health: restarting in" in line, 30)
+        assert postmaster(), "the orphan sweep stopped the embedded PostgreSQL"
+        wait_until(lambda: _api_health(api_port), 30, "API /health after the sweep")
+
         assert up.stop(signal.SIGTERM, STOP_S) == 0
     _assert_nothing_left(tree, data_dir)
     assert "Traceback" not in up.stderr.text
