@@ -5,8 +5,8 @@
  * UNHEALTHY; Hard restart asks for confirmation, then the row shows the clean new
  * process RECOVERING and then HEALTHY.
  *
- * (The health service calls a new process RECOVERING when it replaces a failed one;
- * restarting a HEALTHY source shows STOPPED, then STARTING.)
+ * (A hard restart of a HEALTHY source is RECOVERING too; the failed source is the
+ * case the operator is paged for.)
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
