@@ -582,12 +582,15 @@ class Hub:
         )
         return now_ns()
 
-    async def ticks_flow(self, within: float = 30.0, count: int = 5) -> int:
-        """Every contract gets ``count`` new ticks at the client; the instant."""
+    async def ticks_flow(self, within: float = 30.0, count: int = 5, live_s: float = 1.0) -> int:
+        """Every contract gets ``count`` new live ticks at the client (at most ``live_s``
+        old on arrival: a burst of ticks buffered during an outage does not count as
+        the stream being back); the instant."""
         mark = now_ns()
+        limit = round(live_s * NS)
 
         def flowing() -> bool:
-            recent = self.recorder.since(mark)
+            recent = [a for a in self.recorder.since(mark) if a.arrived_ns - a.exchange_ns <= limit]
             return all(
                 sum(1 for a in recent if a.vt_symbol == c) >= count for c in self.stream.contracts
             )

@@ -64,6 +64,7 @@ async def test_a_crash_loop_backs_off_a_rejected_login_waits_for_the_operator(
         for r in hub.bus.restarts.find(lambda r: r.source == "crashy" and r.action == "backing_off")
     ]
     steps = [b for b in backoffs if b is not None]
+    print(f"crashy: waits between restarts {waits}, announced backoffs {steps}")
     assert len(steps) >= 2, hub.bus.restarts.items
     assert all(b >= 1.9 * a for a, b in itertools.pairwise(steps)), steps
     assert hub.bus.health.find(lambda h: h.source == "crashy" and h.state == "RECOVERING"), (
