@@ -422,3 +422,19 @@ def test_a_restored_starting_source_still_has_its_grace() -> None:
     assert rig.tick(10.0) is None
     change = rig.tick(11.0)
     assert change is not None and change.state == "UNHEALTHY"
+
+
+def test_silence_while_this_service_was_cut_off_is_forgiven() -> None:
+    rig = Rig()
+    rig.bring_up()
+    assert rig.state == "HEALTHY"
+    # Cut off the bus for 20 s: no heartbeat, no canary heard, no judging meanwhile.
+    rig.now += dt.timedelta(seconds=20)
+    rig.machine.excuse_silence(rig.now)
+    rig.tick(0.2)
+    assert rig.state == "HEALTHY"
+    # Back on the bus, the source stays silent: now that counts, from the reconnect.
+    rig.tick(1.0)
+    assert rig.state == "HEALTHY"
+    rig.tick(1.0)
+    assert (rig.state, rig.cause) == ("UNHEALTHY", "heartbeat_lost")

@@ -50,6 +50,7 @@ from tickhub_contracts.messages import (
     SourceConfig,
     WorkerCommand,
 )
+from tickhub_runtime.link import LinkWatch
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
@@ -586,17 +587,23 @@ class GatewayManager:
 
     async def _watch_time(self) -> None:
         settings = self.settings
-        bus_lost = False
+        link = LinkWatch(self.nc, stale_s=min(0.6, settings.heartbeat_timeout_s / 2))
+        link.start()
+        try:
+            await self._watch_time_with(link)
+        finally:
+            await link.close()
+
+    async def _watch_time_with(self, link: LinkWatch) -> None:
+        settings = self.settings
         while True:
             await asyncio.sleep(CHECK_INTERVAL_S)
             now = time.monotonic()
-            # Without our own connection we hear no heartbeats: that says nothing
-            # about the workers, so the silence is forgiven once we are back.
-            if not self.nc.is_connected:
-                bus_lost = True
+            # Cut off the bus (or on a half-open link) we hear no heartbeats: that says
+            # nothing about the workers, so the silence is forgiven once we are back.
+            if not link.hearing(now):
                 continue
-            if bus_lost:
-                bus_lost = False
+            if link.take_regained():
                 for source in self._sources.values():
                     source.tracker.excuse_silence(now)
             for source in list(self._sources.values()):

@@ -36,6 +36,7 @@ from tickhub_contracts.messages import (
     Tick,
 )
 from tickhub_runtime import bus, kv
+from tickhub_runtime.link import LinkWatch
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
@@ -90,6 +91,8 @@ class HealthService:
         self._holidays: frozenset[date] = frozenset()
         self._holidays_read_at = float("-inf")
         self._closing = False
+        self.link = LinkWatch(nc, stale_s=min(0.6, settings.heartbeat_timeout_s / 2))
+        """Judging by silence needs proof that we hear the bus (see tickhub_runtime.link)."""
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -104,6 +107,7 @@ class HealthService:
             await nc.subscribe(subjects.CONNECTION_ALL, cb=self._on_connection),
         ]
         await self._ask_pool()
+        self.link.start()
         self._tasks = [
             asyncio.create_task(self._judge_loop(), name="health-judge"),
             asyncio.create_task(self._write_loop(), name="health-bucket-writer"),
@@ -119,6 +123,7 @@ class HealthService:
 
     async def close(self) -> None:
         self._closing = True
+        await self.link.close()
         tasks = [*self._tasks, *([self._pool_task] if self._pool_task else [])]
         for task in tasks:
             task.cancel()
@@ -322,6 +327,12 @@ class HealthService:
         now = datetime.now(UTC)
         now_s = now.timestamp()
         clock = time.monotonic()
+        if not self.link.hearing(clock):
+            return  # cut off: every source falls silent at once, and that says nothing
+        if self.link.take_regained():
+            for machine in self.machines.values():
+                machine.excuse_silence(now)
+            self.lag.reset()
         holidays = self._current_holidays()
         await self._follow_canaries()
         stale = False

@@ -105,6 +105,12 @@ class PeerLag:
             return None
         return statistics.median(lag for _, lag in samples) * 1000.0
 
+    def reset(self) -> None:
+        """Forget everything (after this service was cut off: copies that waited in
+        the server or in the workers arrive in a burst and say nothing about lag)."""
+        self._samples.clear()
+        self._contracts.clear()
+
     def forget(self, source: str) -> None:
         """Drop a source's samples (a new process starts with a clean slate)."""
         self._samples.pop(source, None)

@@ -303,6 +303,17 @@ class SourceMachine:
         if self.canary_seen_at is None or seen_at > self.canary_seen_at:
             self.canary_seen_at, self.canary_tick_at = seen_at, tick_at
 
+    def excuse_silence(self, now: dt.datetime) -> None:
+        """This service was cut off the bus: what it did not hear meanwhile says
+        nothing about the source, so its silence is counted again from ``now``."""
+        if self.heard_at is not None:
+            self.heard_at = max(self.heard_at, now)
+        grace = dt.timedelta(seconds=self.t.first_beat_grace_s)
+        self.first_beat_due = max(self.first_beat_due, now + grace)
+        self.canary_floor = max(self.canary_floor, now)
+        if self.status_heard_at is not None:
+            self.status_heard_at = max(self.status_heard_at, now)
+
     def on_lag(self, lag_ms: float | None) -> None:
         self.lag_ms = lag_ms
 
