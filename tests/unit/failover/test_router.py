@@ -78,6 +78,19 @@ def test_failback_waits_for_the_hold_then_is_announced():
     assert r.next_due(at(20 + HOLD)) is None
 
 
+def test_a_preferred_source_that_has_just_started_leads_at_once():
+    # The hub's own start: the backup was proven first, the preferred one a moment
+    # later. It never failed, so there is no flap to guard against.
+    r = router()
+    b = verdict("B", priority=2, since=1, now=1)
+    r.update(by_source(verdict("A", "STARTING", since=0, now=1), b), at(1))
+    assert r.routes[RB] == Route("B", ("B",))
+    fresh = verdict("A", "HEALTHY", since=2, now=2, previous="STARTING")
+    [change] = r.update(by_source(fresh, b), at(2))
+    assert (change.event.from_source, change.event.to_source) == ("B", "A")
+    assert r.routes == {vt: Route("A", ("A", "B")) for vt in ALL}
+
+
 def test_next_due_is_the_end_of_the_running_hold():
     r, _ = steady()
     b = verdict("B", priority=2)

@@ -160,8 +160,13 @@ def compute_routes(
     """The routing table (vt_symbol -> :class:`Route`), sorted by vt_symbol."""
     hold = dt.timedelta(seconds=hold_s)
 
-    def held_long_enough(source: str) -> bool:
-        start = routable_since.get(source)
+    def held_long_enough(verdict: SourceHealth) -> bool:
+        if verdict.previous == "STARTING":
+            # A process that has just started and never failed since (the hub's own
+            # start, an operator's start) leads at once: the hold is for a source
+            # that failed and came back, which may fail again.
+            return True
+        start = routable_since.get(verdict.source)
         return start is not None and start + hold <= now
 
     table: dict[str, Route] = {}
@@ -174,7 +179,7 @@ def compute_routes(
                 # First routing, or the active failed: the best routable source now.
                 active = ok[0]
             else:
-                better = [v for v in ok if rank(v) < rank(current) and held_long_enough(v.source)]
+                better = [v for v in ok if rank(v) < rank(current) and held_long_enough(v)]
                 active = better[0] if better else current
             if mode == "cold":
                 eligible: tuple[str, ...] = (active.source,)
