@@ -110,8 +110,10 @@ DelayMs = Annotated[
         description="Arrival delay added to every tick, so two sims can race each other.",
     ),
 ]
+# 2**53 - 1: the largest integer a JSON number carries exactly everywhere (a browser's
+# included); a larger one can come back as a neighbour of itself.
 Seed = Annotated[
-    int, Field(ge=0, le=2**63 - 1, description="Seed of the price walk."), AcceptIntegralFloat
+    int, Field(ge=0, le=2**53 - 1, description="Seed of the price walk."), AcceptIntegralFloat
 ]
 FailLogin = Annotated[
     bool, Field(description="Reject the login the way a wrong password does (rehearsal).")
