@@ -32,8 +32,8 @@ export function DashboardPage() {
   const { failovers, restarts } = useFailovers();
   const nowMs = useServerNow(500);
   return (
-    <div className="grid gap-4">
-      <Card className="gap-2 py-4">
+    <div className="grid grid-cols-1 gap-4">
+      <Card className="min-w-0 gap-2 py-4">
         <CardHeader className="flex flex-wrap items-center justify-between gap-2">
           <div>
             <CardTitle className="text-lg">Gateways</CardTitle>
@@ -45,7 +45,7 @@ export function DashboardPage() {
           <GatewayTable rows={rows} loaded={loaded} nowMs={nowMs} />
         </CardContent>
       </Card>
-      <div className="grid gap-4 xl:grid-cols-[3fr_2fr]">
+      <div className="grid grid-cols-1 gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
         <CanaryMonitor rows={rows} health={health} canary={canary} nowMs={nowMs} />
         <EventFeed failovers={failovers} restarts={restarts} />
       </div>
