@@ -21,7 +21,12 @@ function SymbolList({ symbols, label }: { symbols: string[]; label: string }) {
   return (
     <Tooltip>
       <TooltipTrigger asChild>
-        <span tabIndex={0} className="cursor-help font-mono text-xs" aria-label={`${label}: ${symbols.join(", ")}`}>
+        <span
+          tabIndex={0}
+          // Wraps rather than widening the table: the controls must stay in view.
+          className="inline-block max-w-56 cursor-help font-mono text-xs whitespace-normal"
+          aria-label={`${label}: ${symbols.join(", ")}`}
+        >
           {shown}
           {more && <span className="text-muted-foreground">{more}</span>}
         </span>
