@@ -9,6 +9,7 @@ declares the server gone after ~3 s of silence.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -94,3 +95,32 @@ async def open_for_service(
     nc = await connect(settings, f"tickhub-{service}", error_cb=error_cb)
     logging.getLogger().addHandler(NatsLogHandler(nc, service, asyncio.get_running_loop()))
     return nc
+
+
+async def open_unless_stopped(
+    settings: Settings, service: str, stop: asyncio.Event
+) -> Client | None:
+    """:func:`open_for_service`, or None when ``stop`` comes first.
+
+    Connecting retries forever (a service may start before its server), so a stop
+    meanwhile must still end the process rather than wait for a server that may
+    never come.
+    """
+    connecting = asyncio.create_task(open_for_service(settings, service))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if connecting.done():
+        return connecting.result()
+    connecting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await connecting
+    logging.getLogger(f"tickhub.{service}").info("stopped before NATS was reached")
+    return None
+
+
+async def drain_bounded(nc: Client, timeout_s: float = 2.0) -> None:
+    """Drain ``nc``, giving up after ``timeout_s``: a frozen server must not keep a
+    service (and `tickhub up`) alive."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(nc.drain(), timeout_s)

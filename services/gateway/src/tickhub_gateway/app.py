@@ -32,19 +32,9 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         # A configuration mistake: one line that says what to fix, no traceback.
         log.error("cannot start: %s", error)
         raise SystemExit(2) from None
-    # Connecting retries forever (a service may start before its server): a stop
-    # meanwhile must still end the process.
-    connecting = asyncio.create_task(bus.open_for_service(settings, "gateway"))
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if not connecting.done():
-        connecting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await connecting
-        log.info("stopped before NATS was reached")
+    nc = await bus.open_unless_stopped(settings, "gateway", stop)
+    if nc is None:
         return
-    nc = connecting.result()
     stops = ManualStops(nc)
     # Before the first worker starts: a source an operator stopped stays stopped. A
     # bus just back may need a moment; JetStream switched off never answers, and then
@@ -71,6 +61,4 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
             await stop.wait()
     finally:
         await manager.close()
-        # Bounded: a frozen server must not keep the service (and `tickhub up`) alive.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(nc.drain(), 2.0)
+        await bus.drain_bounded(nc)

@@ -408,25 +408,13 @@ class HealthService:
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
-    # Connecting retries forever (a service may start before its server): a stop
-    # meanwhile must still end the process.
-    connecting = asyncio.create_task(bus.open_for_service(settings, "health"))
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if not connecting.done():
-        connecting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await connecting
-        log.info("stopped before NATS was reached")
+    nc = await bus.open_unless_stopped(settings, "health", stop)
+    if nc is None:
         return
-    nc = connecting.result()
     service = HealthService(settings, nc)
     try:
         await service.start()
         await stop.wait()
     finally:
         await service.close()
-        # Bounded: a frozen server must not keep the service (and `tickhub up`) alive.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(nc.drain(), CLOSE_STEP_S)
+        await bus.drain_bounded(nc)
