@@ -101,11 +101,6 @@ async def send_tick(nc: Client, t: Tick) -> None:
     await nc.publish(subjects.tick(t.source, t.exchange, t.symbol), codec.encode(t))
 
 
-async def send_status(nc: Client, s: GatewayStatus) -> None:
-    await nc.publish(subjects.status(s.source), codec.encode(s))
-    await nc.flush()
-
-
 async def until(condition: Callable[[], bool], limit_s: float = 10.0, what: str = "") -> None:
     """Wait for ``condition`` (checked every 10 ms), failing after ``limit_s`` s."""
     deadline = time.monotonic() + limit_s

@@ -336,6 +336,10 @@ class ContractRoute(msgspec.Struct, kw_only=True):
     degraded: bool = False
     """No routable source was left: the active one is DEGRADED, the best there is."""
 
+    def eligible_sources(self) -> tuple[str, ...]:
+        """``eligible`` without repeats, best first; ``(source,)`` when it is empty."""
+        return tuple(dict.fromkeys(self.eligible or [self.source]))
+
 
 class ManualStop(msgspec.Struct, kw_only=True):
     """An operator stopped this source: nothing starts it until it is started again

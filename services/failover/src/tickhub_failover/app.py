@@ -137,8 +137,7 @@ class FailoverService:
         seed = await self.store.load()
         self.routes = seed
         self.router.routes = {
-            vt: Route(r.source, tuple(r.eligible or [r.source]), r.degraded)
-            for vt, r in seed.items()
+            vt: Route(r.source, r.eligible_sources(), r.degraded) for vt, r in seed.items()
         }
         await self._mirror.ready.wait()
         log.info(
@@ -364,7 +363,7 @@ def _quiet(task: asyncio.Future[None]) -> None:
 def _same(old: ContractRoute, route: Route, mode: str) -> bool:
     return (
         old.source == route.active
-        and tuple(old.eligible or [old.source]) == route.eligible
+        and old.eligible_sources() == route.eligible
         and old.degraded == route.degraded
         and old.mode == mode
         and old.by == BY

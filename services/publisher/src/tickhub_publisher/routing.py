@@ -41,7 +41,7 @@ class InvalidRoute(ValueError):
 
 def eligible_of(route: ContractRoute) -> Eligible:
     """The route's eligible sources; an empty ``eligible`` means ``[source]``."""
-    order = tuple(dict.fromkeys(route.eligible or [route.source]))
+    order = route.eligible_sources()
     return Eligible(frozenset(order), order, route.source, route.mode, route.degraded)
 
 
