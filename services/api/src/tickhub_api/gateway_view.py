@@ -140,10 +140,8 @@ def stale_after_s(status_interval_s: float) -> float:
     return 3 * status_interval_s + 2.0
 
 
-def health_stale_after_s(health_publish_s: float) -> float:
-    """How old a verdict may get: the health service repeats each one every
-    ``health_publish_s``; as for statuses, three missed rounds plus slack."""
-    return 3 * health_publish_s + 2.0
+health_stale_after_s = stale_after_s
+"""How old a verdict may get, from ``health_publish_s``: the same rule as statuses."""
 
 
 def health_fields(

@@ -58,6 +58,17 @@ def _forget_silent(table: dict[str, D], now: datetime) -> None:
             del table[name]
 
 
+def _keep_newest(table: dict[str, D], source: str, new: D) -> bool:
+    """Hold ``new`` for ``source`` unless the held one is newer; True when kept."""
+    held = table.get(source)
+    if not _newer(held, new):
+        return False
+    table[source] = new
+    if held is None and len(table) > KEEP_SOURCES:
+        _forget_silent(table, new.at)
+    return True
+
+
 class LiveBoard:
     def __init__(self, recent_logs: int = 500, recent_events: int = RECENT_EVENTS) -> None:
         self._statuses: dict[str, GatewayStatus] = {}
@@ -79,13 +90,7 @@ class LiveBoard:
     def take(self, status: GatewayStatus) -> bool:
         """Keep ``status`` unless a newer one of its source is held (a pool reply can
         arrive after a newer status message)."""
-        held = self._statuses.get(status.source)
-        if not _newer(held, status):
-            return False
-        self._statuses[status.source] = status
-        if held is None and len(self._statuses) > KEEP_SOURCES:
-            _forget_silent(self._statuses, status.at)
-        return True
+        return _keep_newest(self._statuses, status.source, status)
 
     # --- health verdicts ----------------------------------------------------------------
 
@@ -97,13 +102,7 @@ class LiveBoard:
         return self._health
 
     def take_health(self, verdict: SourceHealth) -> bool:
-        held = self._health.get(verdict.source)
-        if not _newer(held, verdict):
-            return False
-        self._health[verdict.source] = verdict
-        if held is None and len(self._health) > KEEP_SOURCES:
-            _forget_silent(self._health, verdict.at)
-        return True
+        return _keep_newest(self._health, verdict.source, verdict)
 
     def drop_health(self, source: str) -> bool:
         """The bucket no longer holds a verdict for ``source`` (it was removed)."""
