@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from nats.aio.client import Client
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -59,21 +59,27 @@ async def snapshot(bucket: KeyValue, step_s: float = JS_TIMEOUT_S) -> dict[str, 
     """
     watcher = await bucket.watchall()
     try:
-        found: dict[str, bytes] = {}
-        while True:
-            try:
-                entry = await watcher.updates(timeout=step_s)  # type: ignore[no-untyped-call]
-            except NatsTimeoutError:
-                raise TimeoutError(f"the bucket's snapshot stalled for {step_s} s") from None
-            if entry is None:  # the end of what the bucket held
-                return found
-            if entry.operation in KV_DELETES:
-                found.pop(entry.key, None)
-            else:
-                found[entry.key] = entry.value or b""
+        return await _initial(watcher, step_s)
     finally:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(watcher.stop(), step_s)  # type: ignore[no-untyped-call]
+
+
+async def _initial(watcher: Any, step_s: float) -> dict[str, bytes]:
+    """What a new watcher delivers before its end-of-snapshot marker: every key with
+    its value. Raises TimeoutError when a step waits longer than ``step_s``."""
+    found: dict[str, bytes] = {}
+    while True:
+        try:
+            entry = await watcher.updates(timeout=step_s)
+        except NatsTimeoutError:
+            raise TimeoutError(f"the bucket's snapshot stalled for {step_s} s") from None
+        if entry is None:  # the end of what the bucket held
+            return found
+        if entry.operation in KV_DELETES:
+            found.pop(entry.key, None)
+        else:
+            found[entry.key] = entry.value or b""
 
 
 class Mirror(Generic[T]):
@@ -151,19 +157,7 @@ class Mirror(Generic[T]):
         )
         watcher = await bucket.watchall()
         try:
-            fresh: dict[str, bytes] = {}
-            while True:
-                try:
-                    entry = await watcher.updates(timeout=JS_TIMEOUT_S)  # type: ignore[no-untyped-call]
-                except NatsTimeoutError:
-                    raise TimeoutError("the bucket's snapshot stalled") from None
-                if entry is None:
-                    break
-                if entry.operation in KV_DELETES:
-                    fresh.pop(entry.key, None)
-                else:
-                    fresh[entry.key] = entry.value or b""
-            self._replace(fresh)
+            self._replace(await _initial(watcher, JS_TIMEOUT_S))
             if self._failing:
                 self._failing = False
                 _log.info("bucket %s readable again", self.bucket)
