@@ -37,7 +37,6 @@ class Assigner:
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        self.sent = 0
 
     def want(self, assignments: Mapping[str, list[str]]) -> None:
         """source -> every contract it is active for (empty: none)."""
@@ -90,7 +89,6 @@ class Assigner:
 
     async def _send(self, source: str, vt_symbols: tuple[str, ...]) -> None:
         command = Command(action="assign", by=BY, vt_symbols=list(vt_symbols))
-        self.sent += 1
         try:
             msg = await self.nc.request(
                 subjects.control(source), codec.encode(command), timeout=self.timeout_s

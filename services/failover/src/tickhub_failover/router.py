@@ -94,11 +94,6 @@ class Router:
         self.routes = table
         return changes
 
-    def routable_for(self, source: str, now: dt.datetime) -> float | None:
-        """Seconds ``source`` has been routable without a break; None: it is not."""
-        start = self._routable_since.get(source)
-        return None if start is None else (now - start).total_seconds()
-
     def next_due(self, now: dt.datetime) -> dt.datetime | None:
         """The earliest moment a hold ends (the table may change then without news)."""
         hold = dt.timedelta(seconds=self.hold_s)

@@ -75,13 +75,9 @@ class RoutingStore:
         self._kv: KeyValue | None = None
         self._reconnects = nc.stats["reconnects"]
         self._changed = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._failing = False
-        self.writes = 0
-        """Puts and deletes so far (tests, logs)."""
         self.reads = 0
         """Full reads of the bucket so far."""
 
@@ -102,15 +98,10 @@ class RoutingStore:
         """The newest table (vt_symbol -> route); returns at once."""
         self._wanted = dict(routes)
         self._events.extend(changes)
-        self._idle.clear()
         self._changed.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="failover-routing-store")
-
-    async def settled(self) -> None:
-        """Until the bucket holds the newest table (tests)."""
-        await self._idle.wait()
 
     async def close(self) -> None:
         self._closing = True
@@ -158,8 +149,6 @@ class RoutingStore:
                 self._changed.set()
                 continue
             self._recovered()
-            if not self._changed.is_set():
-                self._idle.set()
 
     async def _converge(self) -> None:
         if self.nc.stats["reconnects"] != self._reconnects:
@@ -177,12 +166,10 @@ class RoutingStore:
                     continue
                 await self._kv.put(key, value)
                 self._written[key] = value
-                self.writes += 1
             keep = {buckets.routing_key(vt) for vt in wanted}
             for key in sorted(self._written.keys() - keep):
                 await self._kv.delete(key)
                 del self._written[key]
-                self.writes += 1
         except BaseException:
             self._events = events + self._events  # announce them with the write that lands
             raise

@@ -136,7 +136,6 @@ class SourceMachine:
         self.pid: int | None = None
         self.pid_started_at: dt.datetime | None = None
         self.restarts = 0
-        self.beat: Heartbeat | None = None
         self.heard_at: dt.datetime | None = None
         self.first_beat_due: dt.datetime = now + dt.timedelta(seconds=self.t.startup_grace_s)
         """After this, no heartbeat yet counts as a lost one."""
@@ -243,7 +242,7 @@ class SourceMachine:
     def _new_process(self, pid: int, now: dt.datetime) -> None:
         self.pid = pid
         self.pid_started_at = None
-        self.beat, self.heard_at = None, None
+        self.heard_at = None
         self.first_beat_due = now + dt.timedelta(seconds=self.t.startup_grace_s)
         self.conn, self.conn_code, self.conn_message, self.conn_at = None, None, "", None
         self.conn_direct = False
@@ -264,7 +263,7 @@ class SourceMachine:
             self._new_process(beat.pid, now)
         if self.pid is None:
             self.pid = beat.pid
-        self.beat, self.heard_at = beat, now
+        self.heard_at = now
         self.canary = beat.canary or self.canary
         if beat.canary_received_at is not None and beat.canary_tick_at is not None:
             # The worker's word for the canary (same host's clock): a fallback when our
