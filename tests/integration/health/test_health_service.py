@@ -198,3 +198,20 @@ async def test_canary_silence_outside_the_session_is_market_closed(rig: Rig) -> 
     later = await rig.verdicts.wait_count(lambda v: v.source == "sim-a", 5, 15.0, after=mark)
     assert {v.state for v in later} == {"MARKET_CLOSED"}
     assert later[-1].canary_age_s is None
+
+
+async def test_a_deleted_bucket_is_created_again_with_the_verdicts(rig: Rig) -> None:
+    await run(rig, [sim("sim-a")])
+    await bucket_until(rig, lambda f: set(f) == {"sim-a"})
+    await rig.nc.jetstream().delete_key_value(buckets.HEALTH)
+
+    async def held() -> bool:
+        try:
+            return "sim-a" in await bucket_verdicts(rig)
+        except Exception:  # not there (yet)
+            return False
+
+    deadline = asyncio.get_running_loop().time() + 15.0
+    while not await held():
+        assert asyncio.get_running_loop().time() < deadline, "the bucket never came back"
+        await asyncio.sleep(0.2)

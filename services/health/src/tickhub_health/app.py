@@ -190,6 +190,9 @@ class HealthService:
                     self._wake_writer.set()
                     continue
             if not await self._flush_bucket():
+                # Open it again before the retry: a bucket deleted meanwhile is
+                # created anew rather than failed against for good.
+                self.bucket = None
                 await asyncio.sleep(BUCKET_RETRY_S)
                 self._wake_writer.set()
 
