@@ -1,6 +1,7 @@
 """``WorkerHost``: one source's vnpy EventEngine and gateway, relayed onto NATS.
 
-Threads: vnpy calls back on its EventEngine thread (and the gateway on its own).
+Threads: vnpy calls back on its EventEngine thread, and with ticks on the gateway's
+own thread (they skip the EventEngine queue).
 The only ways from there into asyncio are ``loop.call_soon_threadsafe`` and the
 tick queue below; nothing here touches the loop or the NATS client from a vnpy
 thread.
@@ -85,7 +86,7 @@ class WorkerHost:
         self._subscribed: frozenset[str] = frozenset()
         self._stale_ns = int(settings.stale_tick_s * 1e9)
 
-        # Written by the EventEngine thread, read by the heartbeat: single
+        # Written by vnpy's threads (the gateway's for ticks), read by the heartbeat: single
         # assignments, so the GIL keeps each one whole.
         self.connected = False
         self.ticks_total = 0
@@ -185,7 +186,7 @@ class WorkerHost:
         for req in requests:
             self.gateway.unsubscribe(req)
 
-    # --- EventEngine thread -------------------------------------------------------------
+    # --- vnpy's threads ------------------------------------------------------------------
 
     def _on_tick_data(self, data: TickData) -> None:
         """Called on the gateway's thread (see SourceGateway.on_tick)."""
@@ -237,7 +238,9 @@ class WorkerHost:
             f" (code {conn.reason_code})" if conn.reason_code is not None else "",
             f": {conn.message}" if conn.message else "",
         )
-        # Through the tick queue, so subscribers see it in order with the ticks.
+        # Through the tick queue, in the order it reached this thread. Ticks come
+        # straight from the gateway's thread, so one can overtake a connection change
+        # still waiting in vnpy's EventEngine queue.
         self._queue.append((subjects.connection(self.source), codec.encode(conn)))
         if not self._woken:
             self._woken = True
