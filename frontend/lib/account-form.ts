@@ -26,6 +26,8 @@ export interface CtpFields {
   product_info: string;
   environment: "production" | "test";
   connect_timeout_s: string;
+  md_library: "ctp" | "local";
+  trading_hours: "exchange" | "always";
   /** Write-only: empty means "keep the stored one" (edit) or "none" (create). */
   password: string;
   auth_code: string;
@@ -63,6 +65,8 @@ export const FORM_FIELDS = [
   "ctp.product_info",
   "ctp.environment",
   "ctp.connect_timeout_s",
+  "ctp.md_library",
+  "ctp.trading_hours",
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
@@ -76,6 +80,8 @@ const CTP_DEFAULTS: CtpFields = {
   product_info: "",
   environment: "production",
   connect_timeout_s: "10",
+  md_library: "ctp",
+  trading_hours: "exchange",
   password: "",
   auth_code: "",
 };
@@ -121,6 +127,8 @@ export function formFromAccount(account: Account): AccountFormValues {
           product_info: ctp.product_info,
           environment: ctp.environment,
           connect_timeout_s: String(ctp.connect_timeout_s),
+          md_library: ctp.md_library,
+          trading_hours: ctp.trading_hours,
           password: "", // never shown: the api does not return it
           auth_code: "",
         }
@@ -170,6 +178,8 @@ function ctpBody(ctp: CtpFields): Body {
     product_info: ctp.product_info.trim(),
     environment: ctp.environment,
     connect_timeout_s: parseNumber(ctp.connect_timeout_s),
+    md_library: ctp.md_library,
+    trading_hours: ctp.trading_hours,
     password: ctp.password === "" ? undefined : ctp.password,
     auth_code: ctp.auth_code === "" ? undefined : ctp.auth_code,
   });

@@ -27,6 +27,8 @@ export interface GatewayRow {
   healthReason: string;
   healthSince: string | null;
   needsOperator: boolean;
+  /** Rehearsal: tickhub's stand-in CTP library on a local front, not a broker. */
+  localFront: boolean;
   reason: string;
   manualStop: boolean;
   pid: number | null;
@@ -94,6 +96,7 @@ export function gatewayRows(inputs: RowInputs): GatewayRow[] {
       healthReason: verdict?.reason ?? view.health_reason ?? "",
       healthSince: verdict?.since ?? view.health_since ?? null,
       needsOperator: verdict?.needs_operator ?? view.needs_operator ?? false,
+      localFront: view.local_front ?? false,
       reason: fresh ? (status.reason ?? "") : view.reason,
       manualStop: fresh ? (status.manual_stop ?? false) : view.manual_stop,
       pid: fresh ? (status.pid ?? null) : view.pid,

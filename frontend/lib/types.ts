@@ -175,6 +175,8 @@ export interface GatewayView {
   health_reason?: string | null;
   health_since?: string | null;
   needs_operator?: boolean;
+  /** A ctp account on tickhub's stand-in library and a local `tickhub ctp-front`. */
+  local_front?: boolean;
 }
 
 // --- /ws messages (server -> client) ---------------------------------------------
@@ -223,6 +225,9 @@ export interface CtpConfig {
   product_info: string;
   environment: "production" | "test";
   connect_timeout_s: number;
+  /** ctp: the broker's library; local: tickhub's stand-in, on a local `tickhub ctp-front`. */
+  md_library: "ctp" | "local";
+  trading_hours: "exchange" | "always";
 }
 
 export interface CtpOut extends CtpConfig {

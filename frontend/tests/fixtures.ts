@@ -144,6 +144,8 @@ export function ctpAccount(name: string): Account {
       product_info: "",
       environment: "test",
       connect_timeout_s: 10,
+      md_library: "ctp",
+      trading_hours: "exchange",
       password_set: true,
       auth_code_set: true,
     },

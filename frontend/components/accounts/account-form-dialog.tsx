@@ -283,6 +283,37 @@ function AccountForm({
               </Select>
             )}
           </Field>
+          <Field
+            field="ctp.md_library"
+            label="Market-data library"
+            errors={errors}
+            hint="Local: tickhub's stand-in, for a `tickhub ctp-front` rehearsal only."
+          >
+            {(props) => (
+              <Select value={form.ctp.md_library} onValueChange={(value) => setCtp("md_library", value as CtpFields["md_library"])}>
+                <SelectTrigger {...props} className="w-full">
+                  <SelectValue />
+                </SelectTrigger>
+                <SelectContent>
+                  <SelectItem value="ctp">CTP (the broker's)</SelectItem>
+                  <SelectItem value="local">local front (rehearsal)</SelectItem>
+                </SelectContent>
+              </Select>
+            )}
+          </Field>
+          <Field field="ctp.trading_hours" label="Trading hours" errors={errors}>
+            {(props) => (
+              <Select value={form.ctp.trading_hours} onValueChange={(value) => setCtp("trading_hours", value as CtpFields["trading_hours"])}>
+                <SelectTrigger {...props} className="w-full">
+                  <SelectValue />
+                </SelectTrigger>
+                <SelectContent>
+                  <SelectItem value="exchange">exchange sessions</SelectItem>
+                  <SelectItem value="always">around the clock (local front)</SelectItem>
+                </SelectContent>
+              </Select>
+            )}
+          </Field>
           <Field field="ctp.md_fronts" label="Market-data fronts" errors={errors} hint="tcp://host:port, one per line." className="sm:col-span-2">
             {(props) => (
               <textarea {...props} rows={2} className={textareaClass} value={form.ctp.md_fronts} onChange={(e) => setCtp("md_fronts", e.target.value)} />

@@ -35,7 +35,8 @@ function settingsSummary(account: Account): string {
   }
   if (account.ctp) {
     const c = account.ctp;
-    return `${c.userid}@${c.broker_id} · ${c.md_fronts.length} front${c.md_fronts.length === 1 ? "" : "s"} · ${c.environment}`;
+    const where = c.md_library === "local" ? " · local front" : "";
+    return `${c.userid}@${c.broker_id} · ${c.md_fronts.length} front${c.md_fronts.length === 1 ? "" : "s"} · ${c.environment}${where}`;
   }
   return "";
 }

@@ -92,6 +92,15 @@ export function GatewayTable({ rows, loaded, nowMs }: { rows: GatewayRow[]; load
                   <Badge variant="secondary" className="uppercase">
                     {row.gatewayType}
                   </Badge>
+                  {row.localFront && (
+                    <Badge
+                      variant="outline"
+                      data-testid="local-front"
+                      title="tickhub's stand-in CTP library on a local tickhub ctp-front: a rehearsal, not a broker's feed"
+                    >
+                      local front
+                    </Badge>
+                  )}
                   {row.needsOperator && (
                     <Badge variant="destructive" data-testid="needs-operator">
                       <AlertTriangle aria-hidden />

@@ -113,3 +113,37 @@ def test_ctp_lengths_are_ctps_own() -> None:
     for field, value in (("userid", "u" * 16), ("app_id", "a" * 33), ("broker_id", "1" * 11)):
         with pytest.raises(ValidationError):
             CtpConfig.model_validate({**base, field: value})
+
+
+def _ctp(**fields: object) -> dict[str, object]:
+    return {"userid": "u1", "broker_id": "9999", "md_fronts": ["tcp://127.0.0.1:1"], **fields}
+
+
+def test_the_stand_in_library_is_never_the_default() -> None:
+    config = CtpConfig.model_validate(_ctp())
+    assert (config.md_library, config.trading_hours) == ("ctp", "exchange")
+
+
+@pytest.mark.parametrize(
+    ("library", "hours", "ok"),
+    [
+        ("ctp", "exchange", True),
+        ("local", "exchange", True),
+        ("local", "always", True),
+        ("ctp", "always", False),
+    ],
+)
+def test_only_a_local_front_may_tick_around_the_clock(library: str, hours: str, ok: bool) -> None:
+    data = _ctp(md_library=library, trading_hours=hours)
+    if ok:
+        CtpConfig.model_validate(data)
+        return
+    with pytest.raises(ValidationError) as caught:
+        CtpConfig.model_validate(data)
+    # The error names the field, so the api's 422 does.
+    assert [e["loc"] for e in caught.value.errors()] == [("trading_hours",)]
+
+
+def test_an_unknown_library_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        CtpConfig.model_validate(_ctp(md_library="mine"))

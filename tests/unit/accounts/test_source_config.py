@@ -73,3 +73,22 @@ def test_rows_that_cannot_run_name_the_account_never_a_value(
     assert "account 4 'ctp-main'" in str(error.value)
     assert message in str(error.value)
     assert "pw" not in str(error.value).replace("password", "")
+
+
+def test_a_local_front_account_carries_its_library_and_hours_to_the_worker() -> None:
+    settings = {
+        "userid": "rehearsal",
+        "broker_id": "9999",
+        "md_fronts": ["tcp://127.0.0.1:41205"],
+        "md_library": "local",
+        "trading_hours": "always",
+    }
+    config = to_source_config(_ctp_row(settings=settings), BOX)
+    assert config.ctp is not None
+    assert (config.ctp.md_library, config.ctp.trading_hours) == ("local", "always")
+
+
+def test_a_broker_account_loads_the_brokers_library_by_default() -> None:
+    config = to_source_config(_ctp_row(), BOX)
+    assert config.ctp is not None
+    assert (config.ctp.md_library, config.ctp.trading_hours) == ("ctp", "exchange")

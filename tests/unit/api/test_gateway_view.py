@@ -158,3 +158,25 @@ def test_a_verdict_the_health_service_stopped_repeating_is_withheld() -> None:
     assert "(last: HEALTHY)" in view.health_reason
     # A person's job stays one while the service is away.
     assert view.needs_operator
+
+
+def test_a_local_front_account_says_so_and_a_broker_account_does_not() -> None:
+    local = gateway_view(account(gateway_type="ctp", local_front=True), None, ROUTES, NOW, STALE)
+    broker = gateway_view(account(gateway_type="ctp"), None, ROUTES, NOW, STALE)
+    assert (local.local_front, broker.local_front) == (True, False)
+
+
+def test_facts_of_a_row_read_the_library_from_its_settings() -> None:
+    from tickhub_accounts.models import MarketDataAccount
+    from tickhub_api.gateway_view import facts_of
+
+    def row(gateway_type: str, settings: dict[str, Any]) -> MarketDataAccount:
+        return MarketDataAccount(
+            id=1, name="a", gateway_type=gateway_type, priority=1, is_enabled=True,
+            canary="rb2605.SHFE", contracts=[], settings=settings,
+        )
+
+    assert facts_of(row("ctp", {"md_library": "local"})).local_front is True
+    assert facts_of(row("ctp", {"md_library": "ctp"})).local_front is False
+    assert facts_of(row("ctp", {})).local_front is False
+    assert facts_of(row("sim", {"md_library": "local"})).local_front is False

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 GatewayTypeName = Literal["ctp", "sim"]
 GATEWAY_TYPES: tuple[GatewayTypeName, ...] = ("ctp", "sim")
@@ -160,6 +160,22 @@ ConnectTimeout = Annotated[
         description="Without a login after this long, the source reports disconnected.",
     ),
 ]
+MdLibrary = Annotated[
+    Literal["ctp", "local"],
+    Field(
+        description="The market-data library the worker loads: ctp (the broker's, as "
+        "vnpy_ctp ships it) or local (tickhub's stand-in, which talks only to "
+        "`tickhub ctp-front`: rehearsal and tests, never a broker)."
+    ),
+]
+CtpTradingHours = Annotated[
+    Literal["exchange", "always"],
+    Field(
+        description="When the canary must tick: exchange (the exchanges' sessions, as "
+        "every broker's front) or always (a local front ticking around the clock; "
+        "md_library local only)."
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -189,6 +205,18 @@ class CtpConfig(Strict):
     product_info: ProductInfo = ""
     environment: Environment = "production"
     connect_timeout_s: ConnectTimeout = 10.0
+    md_library: MdLibrary = "ctp"
+    trading_hours: CtpTradingHours = "exchange"
+
+    @field_validator("trading_hours")
+    @classmethod
+    def _hours_fit_the_front(cls, hours: str, info: ValidationInfo) -> str:
+        # No broker's front ticks around the clock: an "always" there would hide a dead
+        # feed at night behind a verdict that expects nothing. (A field validator, so
+        # the 422 names trading_hours; md_library is declared first and checked by now.)
+        if hours == "always" and info.data.get("md_library", "ctp") != "local":
+            raise ValueError("trading_hours 'always' needs md_library 'local'")
+        return hours
 
 
 # Secrets: printable ASCII (CTP's char[41] and char[17], less the NUL).

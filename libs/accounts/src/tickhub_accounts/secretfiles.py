@@ -100,3 +100,16 @@ def login_url(settings: Settings, token: str) -> str:
     elif ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{settings.api_port}/#token={token}"
+
+
+CTP_FRONT_PASSWORD_FILE = "ctp-front-password"
+
+
+def ctp_front_password(settings: Settings) -> str:
+    """The password of the demo's local CTP fronts (``tickhub up --demo ctp``):
+    generated once into ``<data_dir>/ctp-front-password``, so a rehearsal pool on a
+    shared machine is not open to anyone who knows a default."""
+    # CTP's password field holds 40 characters; 24 URL-safe ones are plenty.
+    return read_or_create(
+        settings.data_dir / CTP_FRONT_PASSWORD_FILE, lambda: secrets.token_urlsafe(18)
+    )

@@ -67,6 +67,8 @@ def to_source_config(account: MarketDataAccount, box: SecretBox) -> SourceConfig
                     product_info=ctp.product_info,
                     environment=ctp.environment,
                     connect_timeout_s=ctp.connect_timeout_s,
+                    md_library=ctp.md_library,
+                    trading_hours=ctp.trading_hours,
                 ),
             )
     except ValidationError as error:

@@ -117,6 +117,11 @@ class Heartbeat(msgspec.Struct, kw_only=True):
 
 TradingHours = Literal["exchange", "always"]
 
+CtpMdLibrary = Literal["ctp", "local"]
+"""Which market-data library a ``ctp`` worker loads: ``ctp``, the broker's own (CTP's
+``libthostmduserapi_se.so`` as vnpy_ctp ships it), or ``local``, tickhub's stand-in of
+the same ABI, which talks only to ``tickhub ctp-front`` (rehearsal and tests)."""
+
 ProcessState = Literal["starting", "running", "stopping", "stopped", "exited", "hung"]
 
 
@@ -266,6 +271,12 @@ class CtpSettings(msgspec.Struct, kw_only=True):
     connect_timeout_s: float = 10.0
     """CTP never calls back while no front answers (a closed port, a dead host): after
     this long without a login the gateway reports ``disconnected`` itself."""
+    md_library: CtpMdLibrary = "ctp"
+    """``local`` only for an account on ``tickhub ctp-front``: never the default, so a
+    broker's account can only ever load the broker's library."""
+    trading_hours: TradingHours = "exchange"
+    """A broker's front follows the exchanges' sessions; a local front may tick around
+    the clock (``always``), which only a ``local`` account may say."""
 
 
 class SourceConfig(msgspec.Struct, kw_only=True):

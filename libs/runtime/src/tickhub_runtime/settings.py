@@ -164,6 +164,18 @@ class Settings(BaseSettings):
     holidays_file: Path | None = Field(
         None, description="File of holiday dates, one YYYY-MM-DD per line, added to holidays."
     )
+    ctp_demo_port: int = Field(
+        41205,
+        ge=1,
+        le=65525,
+        description="`tickhub up --demo ctp`: the first local CTP front listens here, the "
+        "second one port above; their control ports are ten above each.",
+    )
+    ctp_locale_dir: Path | None = Field(
+        None,
+        description="Where the zh_CN.GB18030 locale that ctp workers need is compiled when "
+        "the system has none (LOCPATH of those workers). Unset: <data_dir>/locale.",
+    )
     failover_mode: Literal["hot", "cold"] = Field(
         "hot",
         description="hot: every healthy source stays subscribed and the first copy of each "

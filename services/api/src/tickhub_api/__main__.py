@@ -1,7 +1,7 @@
 """`tickhub api` / `python -m tickhub_api`: serve the REST API with uvicorn.
 
-``python -m tickhub_api prestart [--no-demo] [--wait SECONDS]``: wait for the
-database, apply the migrations, add the demo accounts to a new database; run once
+``python -m tickhub_api prestart [--demo sim|ctp|none] [--wait SECONDS]``: wait for
+the database, apply the migrations, add the demo accounts; run once
 before serving (``tickhub up`` does, and so does the container's command).
 
 ``python -m tickhub_api makemigration NAME``: write a new migration after a change
@@ -27,7 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     prestart_parser = commands.add_parser("prestart", help="wait for the database, migrate, seed")
     prestart_parser.add_argument(
-        "--no-demo", action="store_true", help="do not add the demo sim accounts"
+        "--demo",
+        choices=("sim", "ctp", "none"),
+        default="sim",
+        help="demo accounts: sim (into a new database, the default), ctp (two accounts on "
+        "local CTP fronts, wherever missing) or none",
+    )
+    prestart_parser.add_argument(
+        "--no-demo", action="store_const", dest="demo", const="none", help="same as --demo none"
     )
     prestart_parser.add_argument(
         "--wait", type=float, default=60.0, help="seconds to wait for the database (60)"
@@ -50,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "prestart":
-            asyncio.run(prestart(settings, demo=not args.no_demo, wait_s=args.wait))
+            asyncio.run(prestart(settings, demo=args.demo, wait_s=args.wait))
         else:
             written = asyncio.run(migrate.make(database_url(settings), args.name))
             print(written or "the models match the migrations: nothing to write")

@@ -78,6 +78,11 @@ class GatewayView(BaseModel):
         description="A failure the system will not retry by itself (a rejected login): "
         "a person must act."
     )
+    local_front: bool = Field(
+        default=False,
+        description="A ctp account on tickhub's stand-in CTP library and a local "
+        "`tickhub ctp-front` (md_library local): a rehearsal, not a broker's feed.",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -105,6 +110,7 @@ class GatewayView(BaseModel):
                     "health_reason": "connected, beating, canary fresh",
                     "health_since": "2026-11-24T01:02:09.120000Z",
                     "needs_operator": False,
+                    "local_front": False,
                 }
             ]
         }
@@ -121,9 +127,11 @@ class AccountFacts:
     priority: int
     is_enabled: bool
     canary: str
+    local_front: bool = False
 
 
 def facts_of(account: MarketDataAccount) -> AccountFacts:
+    settings = account.settings if isinstance(account.settings, dict) else {}
     return AccountFacts(
         account_id=account.id,
         name=account.name,
@@ -131,6 +139,7 @@ def facts_of(account: MarketDataAccount) -> AccountFacts:
         priority=account.priority,
         is_enabled=account.is_enabled,
         canary=account.canary,
+        local_front=account.gateway_type == "ctp" and settings.get("md_library") == "local",
     )
 
 
@@ -191,6 +200,7 @@ def gateway_view(
         "priority": account.priority,
         "is_enabled": account.is_enabled,
         "canary": account.canary,
+        "local_front": account.local_front,
         "active_symbols": active,
         **health_fields(health, now, health_stale_s),
     }

@@ -19,11 +19,13 @@ from tickhub_accounts.rules import (
     ConnectTimeout,
     Contracts,
     CtpConfig,
+    CtpTradingHours,
     DelayMs,
     Environment,
     FailLogin,
     GatewayTypeName,
     MdFronts,
+    MdLibrary,
     Password,
     Priority,
     ProductInfo,
@@ -179,6 +181,8 @@ class CtpPatch(_Partial):
     product_info: ProductInfo = _ABSENT
     environment: Environment = _ABSENT
     connect_timeout_s: ConnectTimeout = _ABSENT
+    md_library: MdLibrary = _ABSENT
+    trading_hours: CtpTradingHours = _ABSENT
 
 
 class AccountUpdate(_Partial):

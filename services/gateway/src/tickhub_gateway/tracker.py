@@ -31,10 +31,11 @@ long enough to smooth a sim's 2-per-second cadence, short enough to show a stall
 
 def trading_hours(config: SourceConfig) -> TradingHours:
     """When the source's canary is expected to tick: a sim says so in its settings
-    (around the clock by default), a CTP front follows the exchange's sessions."""
+    (around the clock by default), a CTP front follows the exchange's sessions unless
+    its account is on a local front that ticks around the clock."""
     if config.gateway_type == "sim":
         return config.sim.trading_hours if config.sim is not None else "always"
-    return "exchange"
+    return config.ctp.trading_hours if config.ctp is not None else "exchange"
 
 
 def describe_exit(returncode: int) -> str:
