@@ -17,6 +17,14 @@ SETUP_INPUTS := uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services
 DASHBOARD := $(if $(wildcard frontend/package.json),frontend/out/index.html)
 DASHBOARD_INPUTS := $(shell find frontend/app frontend/components frontend/lib frontend/public \
 	-type f 2>/dev/null) $(wildcard frontend/*.ts frontend/*.mjs frontend/*.json)
+# tickhub's stand-in for CTP's market-data library (docs/ctp-front.md). CTP's headers
+# may not be committed, so it is compiled here from those in the vnpy_ctp sdist that
+# uv.lock pins (downloaded once into .bin/cache): rebuilt when its source, its build
+# script or the lock changes. The build script keeps it when what it was built from is
+# unchanged, hence the touch.
+LOCALCTP := services/gateway/src/tickhub_gateway/localctp
+STANDIN := $(LOCALCTP)/lib/libthostmduserapi_se.so
+STANDIN_INPUTS := $(LOCALCTP)/standin/mdapi.cpp $(LOCALCTP)/standin/build.py uv.lock
 # npm never fetches a browser (the e2e suite drives the system's Chromium) nor phones home.
 # `npm ci` installs exactly the lockfile. It refuses one that lacks other platforms'
 # optional binaries (@rollup/rollup-darwin-x64, ...), which `npm install` leaves out
@@ -38,13 +46,19 @@ E2E_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-setup: $(STAMP) $(DASHBOARD) ## install uv (if missing), every package, the node packages; build the dashboard
+setup: $(STAMP) $(DASHBOARD) $(STANDIN) ## install uv (if missing), every package, the node packages; build the dashboard and the stand-in CTP library
+
+# What the machine must have (README, "Two commands"): checked before anything is
+# installed, one line for each thing missing.
+PREREQS := scripts/check-prereqs.sh $(PYTHON)
 
 # Only the repository's own uv has a rule: one found on PATH is used as it is.
 .bin/uv-venv/bin/uv:
+	@$(PREREQS)
 	scripts/bootstrap-uv.sh .bin
 
 $(STAMP): $(SETUP_INPUTS) | $(UV)
+	@$(PREREQS)
 	$(UV) sync --frozen
 	@for dir in frontend e2e; do \
 		if [[ -f $$dir/package.json ]]; then \
@@ -58,10 +72,14 @@ $(DASHBOARD): $(DASHBOARD_INPUTS) $(STAMP)
 	cd frontend && npm run build
 	@touch $@
 
-up: $(STAMP) $(DASHBOARD) ## run the whole hub (bundled NATS, every service); ARGS="--nats-url ..." to pass flags
+$(STANDIN): $(STANDIN_INPUTS) | $(STAMP)
+	$(UV) run --frozen python -m tickhub_gateway.localctp.standin.build
+	@touch $@
+
+up: $(STAMP) $(DASHBOARD) $(STANDIN) ## run the whole hub (bundled NATS, every service); ARGS="--nats-url ..." to pass flags
 	$(UV) run --frozen tickhub up $(ARGS)
 
-test: $(STAMP) $(DASHBOARD) ## lint, types, pytest, the dashboard's tests, then the browser tests; PYTEST_ARGS="-k ..." to narrow
+test: $(STAMP) $(DASHBOARD) $(STANDIN) ## lint, types, pytest, the dashboard's tests, then the browser tests; PYTEST_ARGS="-k ..." to narrow
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
@@ -92,5 +110,5 @@ clean: ## remove caches and the setup stamp (keeps .venv and the data dir)
 	rm -rf .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build $(STAMP) frontend/.next e2e/artifacts
 	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
-distclean: clean ## also remove .venv and the bootstrapped uv
-	rm -rf .venv .bin frontend/out frontend/node_modules e2e/node_modules
+distclean: clean ## also remove .venv, the bootstrapped uv and the stand-in CTP library
+	rm -rf .venv .bin frontend/out frontend/node_modules e2e/node_modules $(LOCALCTP)/lib
