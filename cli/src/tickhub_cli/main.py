@@ -6,6 +6,8 @@
     tickhub status [SOURCE] [--json]             the GatewayManager's view of the pool
     tickhub start|stop|restart SOURCE            operate one source
     tickhub fault SOURCE stall|resume|disconnect|hang|crash   rehearse a failure
+    tickhub ctp-front [--port 41205] [--replay FILE] ...   a local CTP market-data front
+    tickhub ctp-front fault drop|silence|stall|refuse|reject-logins|clear|status
 
 Exit codes: 0 done, 1 failed (no NATS, no manager, refused), 2 bad usage or a
 setting/port that cannot work. Errors are one line on stderr, never a traceback.
@@ -20,6 +22,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import cast, get_args
 
 import pydantic
@@ -58,7 +61,7 @@ def _nats_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _up(args: argparse.Namespace, settings: Settings) -> int:
-    return up.run(settings, args.nats_url, demo=not args.no_demo)
+    return up.run(settings, args.nats_url, demo=args.demo)
 
 
 def _service(args: argparse.Namespace, settings: Settings) -> int:
@@ -110,6 +113,48 @@ def _operate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _ctp_front(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve a local CTP front in the foreground, or send one to its control port."""
+    # Imported here: the front pulls in vnpy (the sim's ticks), which no other
+    # command needs, and an install without the gateway keeps every other command.
+    try:
+        from tickhub_gateway.localctp.front import cli as front
+    except ImportError as error:
+        raise control.CommandError(f"ctp-front needs tickhub_gateway installed: {error}") from None
+    if args.front_command == "fault":
+        try:
+            print(front.fault(args.kind, args.control, settings.command_timeout_s))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        except front.ControlError as error:
+            raise control.CommandError(str(error)) from None
+        return 0
+    try:
+        front_settings = front.front_settings(
+            host=args.host,
+            port=args.port,
+            control_port=args.control_port,
+            broker=args.broker,
+            user=args.user,
+            password=args.password,
+            replay=args.replay,
+            speed=args.speed,
+            restamp=args.restamp,
+            seed=args.seed,
+            delay_ms=args.delay_ms,
+            contracts=args.contracts,
+            heartbeat_s=args.heartbeat_s,
+            timeout_s=args.timeout_s,
+            sim_contracts=settings.sim_contracts,
+            canary=settings.canary,
+        )
+        return front.serve(front_settings, settings.log_level)
+    except ValueError as error:  # a bad option or replay file
+        raise UsageError(f"ctp-front: {error}") from None
+    except OSError as error:  # a port in use
+        raise UsageError(f"ctp-front: {error.strerror or error}") from None
+
+
 # --- parser -------------------------------------------------------------------------
 
 
@@ -123,9 +168,19 @@ def _add_up(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     _nats_option(p)
     p.add_argument(
+        "--demo",
+        choices=("sim", "ctp"),
+        default="sim",
+        help="sim: the demo sim accounts sim-a, sim-b go into a new database (default); "
+        "ctp: two local CTP fronts start beside the hub and the accounts ctp-a, ctp-b on "
+        "them are added where missing (the real vnpy_ctp path, no broker needed)",
+    )
+    p.add_argument(
         "--no-demo",
-        action="store_true",
-        help="do not add the demo sim accounts (sim-a, sim-b) to a new database",
+        action="store_const",
+        dest="demo",
+        const="none",
+        help="add no demo accounts",
     )
     p.set_defaults(handler=_up)
 
@@ -168,11 +223,81 @@ def _add_control(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(handler=_operate)
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a TCP port (0 picks a free one)")
+    return int(value)
+
+
+def _add_ctp_front(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "ctp-front",
+        help="serve a local CTP market-data front for rehearsal and tests (docs/ctp-front.md)",
+        description="Serve a local CTP market-data front in the foreground: the sim's ticks "
+        "(the same as the sim source's for the same seed) or a recorded tick file, to ctp "
+        "accounts whose md_library is local. Ctrl-C or SIGTERM stops it. "
+        "`tickhub ctp-front fault KIND` sends a fault to a running front.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=_port, default=41205, help="front port (41205)")
+    p.add_argument(
+        "--control-port", type=_port, help="control port, on 127.0.0.1 (default: port + 10)"
+    )
+    p.add_argument("--broker", metavar="ID", help="broker id a login must give (9999)")
+    p.add_argument("--user", metavar="ID", help="user id a login must give (rehearsal)")
+    p.add_argument(
+        "--password",
+        help="password a login must give (default: $TICKHUB_CTP_FRONT_PASSWORD, else rehearsal)",
+    )
+    p.add_argument("--replay", type=Path, metavar="FILE", help="serve a recorded tick file (CSV)")
+    p.add_argument(
+        "--speed", type=float, default=1.0, help="replay pace, 1 = as recorded (default 1)"
+    )
+    p.add_argument(
+        "--restamp",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="replayed records carry the time they are sent (default); --no-restamp: as recorded",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the sim's seed (0, the sim source's)")
+    p.add_argument(
+        "--delay-ms",
+        type=float,
+        default=0.0,
+        help="send each of the sim's slots this much late (0): a front farther away, so "
+        "two fronts on one seed race as two brokers' fronts do",
+    )
+    p.add_argument(
+        "--contracts",
+        metavar="LIST",
+        help="comma-separated vt_symbols (rb2605.SHFE,...): the sim's contracts, the exchange "
+        "of replayed ones (default: TICKHUB_SIM_CONTRACTS and TICKHUB_CANARY)",
+    )
+    p.add_argument("--heartbeat-s", type=int, default=1, help="heartbeat period (1)")
+    p.add_argument("--timeout-s", type=int, default=5, help="silence that ends a link (5)")
+    p.set_defaults(handler=_ctp_front, front_command=None)
+    actions = p.add_subparsers(dest="front_command", metavar="fault")
+    f = actions.add_parser(
+        "fault",
+        help="send a fault to a running front, or ask its status",
+        description="drop: close every connection now; silence: send nothing at all; "
+        "stall: heartbeats but no market data; refuse: close new connections at once; "
+        "reject-logins: answer every login ErrorID 3; clear: undo them all; status: JSON.",
+    )
+    f.add_argument(
+        "kind", choices=("drop", "silence", "stall", "refuse", "reject-logins", "clear", "status")
+    )
+    f.add_argument(
+        "--control", metavar="HOST:PORT", help="the front's control port (127.0.0.1:41215)"
+    )
+
+
 BUILDERS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_up,
     _add_services,
     _add_tail,
     _add_control,
+    _add_ctp_front,
 ]
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from tickhub_accounts.secretfiles import api_token, login_url
+from tickhub_accounts.demo import CTP_DEMO_BROKER, CTP_DEMO_NAMES, CTP_DEMO_USER, ctp_demo_fronts
+from tickhub_accounts.secretfiles import api_token, ctp_front_password, login_url
 from tickhub_runtime import logs
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
@@ -62,10 +63,18 @@ def missing(services: tuple[str, ...] | list[str]) -> list[str]:
     return [s for s in services if importlib.util.find_spec(f"{module(s)}.__main__") is None]
 
 
-def preflight(settings: Settings, services: list[str], bundled_nats: bool) -> None:
+def preflight(
+    settings: Settings, services: list[str], bundled_nats: bool, *, ctp_fronts: bool = False
+) -> None:
     """Raise UpError (exit 2) when a port we will bind is already taken."""
     try:
         wanted = ports.ports_for(settings, services, bundled_nats)
+        if ctp_fronts:
+            for port, control in ctp_demo_fronts(settings):
+                wanted += [
+                    ports.Port("127.0.0.1", port, "TICKHUB_CTP_DEMO_PORT"),
+                    ports.Port("127.0.0.1", control, "TICKHUB_CTP_DEMO_PORT"),
+                ]
         problem = ports.problem(wanted)
     except ports.EndpointError as error:
         raise UpError(str(error), 2) from None
@@ -116,6 +125,7 @@ def banner(
     nats: NatsServer | None,
     database: str = "",
     login: str = "",
+    ctp_fronts: list[tuple[int, int]] | None = None,
 ) -> str:
     api_host = settings.api_host
     nats_flag = "" if nats_url == DEFAULT_NATS_URL else f" --nats-url {nats_url}"
@@ -129,6 +139,17 @@ def banner(
         f"  API      http://{api_host}:{settings.api_port}  (OpenAPI at /docs)",
         *([f"  database {database}"] if database else []),
         *([f"  login    {login}"] if login else []),
+        *(
+            [
+                "  CTP      local fronts "
+                + ", ".join(f"tcp://127.0.0.1:{port}" for port, _ in ctp_fronts)
+                + " (control ports "
+                + ", ".join(str(control) for _, control in ctp_fronts)
+                + "; docs/ctp-front.md)"
+            ]
+            if ctp_fronts
+            else []
+        ),
         "  watch    tickhub tail [SYMBOL ...]",
         f"           tickhub status{nats_flag}",
         f"           nats sub 'tickhub.>' --server {nats_url}",
@@ -137,7 +158,35 @@ def banner(
     return "\n".join(lines)
 
 
-def run(settings: Settings, nats_url: str | None = None, demo: bool = True) -> int:
+def ctp_front_specs(settings: Settings, env: dict[str, str]) -> list[ChildSpec]:
+    """The two local CTP fronts of ``--demo ctp``: the same feed on two ports, so the
+    accounts ctp-a and ctp-b race as two real accounts do. The password travels in
+    the environment, never on a command line."""
+    front_env = {**env, "TICKHUB_CTP_FRONT_PASSWORD": ctp_front_password(settings)}
+    return [
+        ChildSpec(
+            f"ctp-front-{name.removeprefix('ctp-')}",
+            [
+                sys.executable,
+                "-m",
+                "tickhub_cli",
+                "ctp-front",
+                "--port",
+                str(port),
+                "--control-port",
+                str(control),
+                "--broker",
+                CTP_DEMO_BROKER,
+                "--user",
+                CTP_DEMO_USER,
+            ],
+            front_env,
+        )
+        for name, (port, control) in zip(CTP_DEMO_NAMES, ctp_demo_fronts(settings), strict=True)
+    ]
+
+
+def run(settings: Settings, nats_url: str | None = None, demo: str = "sim") -> int:
     """Start the hub and block until Ctrl-C / SIGTERM; the exit code to end with."""
     if nats_url:
         settings = settings.model_copy(update={"nats_url": nats_url})
@@ -150,7 +199,12 @@ def run(settings: Settings, nats_url: str | None = None, demo: bool = True) -> i
             names = ", ".join(f"{s} ({module(s)}.__main__)" for s in absent)
             raise UpError(f"not installed: {names}; run `make setup`")
         lock.acquire()
-        preflight(settings, list(SERVICES), bundled_nats=settings.nats_url is None)
+        preflight(
+            settings,
+            list(SERVICES),
+            bundled_nats=settings.nats_url is None,
+            ctp_fronts=demo == "ctp",
+        )
         return asyncio.run(_up(settings, demo))
     except UpError as error:
         print(f"tickhub: {error}", file=sys.stderr)
@@ -159,7 +213,7 @@ def run(settings: Settings, nats_url: str | None = None, demo: bool = True) -> i
         lock.release()
 
 
-async def _up(settings: Settings, demo: bool) -> int:
+async def _up(settings: Settings, demo: str) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     supervisor: Supervisor | None = None
@@ -223,6 +277,8 @@ async def _up(settings: Settings, demo: bool) -> int:
     database = postgres.display_url if postgres is not None else "TICKHUB_DATABASE_URL"
     login = login_url(settings, api_token(settings))
     specs = [ChildSpec(name, service_argv(name), env) for name in SERVICES]
+    if demo == "ctp":
+        specs = ctp_front_specs(settings, env) + specs
     supervisor = Supervisor(
         specs,
         stop_grace_s=settings.stop_grace_s,
@@ -234,7 +290,8 @@ async def _up(settings: Settings, demo: bool) -> int:
         supervisor.start()
         if nats is not None:
             watch = asyncio.create_task(_watch_nats(nats, stop))
-        print(banner(settings, nats_url, nats, database, login), flush=True)
+        fronts = ctp_demo_fronts(settings) if demo == "ctp" else None
+        print(banner(settings, nats_url, nats, database, login, fronts), flush=True)
         await stop.wait()
     finally:
         if watch is not None:

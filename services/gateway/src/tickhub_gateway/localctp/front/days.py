@@ -1,0 +1,86 @@
+"""CTP's dates and times of a record, with the exchanges' own habits.
+
+A record carries three views of its moment: ``TradingDay`` (the session it belongs
+to: one that starts in the evening belongs to the next weekday), ``ActionDay`` (the
+calendar day, except that DCE writes the trading day there during its night
+session) and ``UpdateTime`` + ``UpdateMillisec`` (exchange-local clock; CZCE sends
+no milliseconds). The front reproduces those habits so that what the hub fixes
+(:mod:`tickhub_gateway.normalise`) is really exercised.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+NIGHT_STARTS = time(17, 0)
+"""From here on the session belongs to the next trading day (CTP's own switch,
+between the day session's close and the night session's open; the sim's day
+starts here too)."""
+
+DCE_NIGHT_FROM = time(20, 0)
+DCE_NIGHT_UNTIL = time(3, 0)
+"""DCE's night session as the front sees it: a record at or after 20:00 or before
+03:00 carries the trading day as its ActionDay."""
+
+CZCE = "CZCE"
+DCE = "DCE"
+
+_DAY = timedelta(days=1)
+
+
+def trading_day(at: datetime) -> date:
+    """The trading day of moment ``at``: the next weekday from 17:00 on, and
+    Monday for anything on a Saturday or Sunday. Holidays are not known here."""
+    local = at.astimezone(CHINA)
+    day = local.date()
+    if local.time() >= NIGHT_STARTS:
+        day += _DAY
+    while day.weekday() >= 5:
+        day += _DAY
+    return day
+
+
+def is_dce_night(clock: time) -> bool:
+    return clock >= DCE_NIGHT_FROM or clock < DCE_NIGHT_UNTIL
+
+
+def action_day(exchange: str, at: datetime, trading: date) -> date:
+    """The ActionDay an exchange writes for a record at ``at``: the calendar day,
+    but DCE's night session writes the trading day (a Friday night says Monday)."""
+    local = at.astimezone(CHINA)
+    if exchange == DCE and is_dce_night(local.time()):
+        return trading
+    return local.date()
+
+
+def update_time(at: datetime) -> str:
+    """``HH:MM:SS`` of ``at`` in exchange time."""
+    return at.astimezone(CHINA).strftime("%H:%M:%S")
+
+
+def update_millisec(exchange: str, at: datetime) -> int:
+    """Milliseconds of ``at``; always 0 for CZCE, which sends none."""
+    if exchange == CZCE:
+        return 0
+    return at.microsecond // 1000
+
+
+def ctp_date(day: date) -> str:
+    """``YYYYMMDD``, CTP's date format."""
+    return day.strftime("%Y%m%d")
+
+
+def calendar_day_of(trading: date, clock: time) -> date:
+    """The calendar day of a record known only by its trading day and clock: an
+    evening record (17:00 on) is the previous weekday's evening, an after-midnight
+    night record (before 03:00) the morning after that evening, anything else the
+    trading day itself."""
+    if clock >= NIGHT_STARTS or clock < DCE_NIGHT_UNTIL:
+        evening = trading - _DAY
+        while evening.weekday() >= 5:
+            evening -= _DAY
+        return evening if clock >= NIGHT_STARTS else evening + _DAY
+    return trading

@@ -1,0 +1,120 @@
+"""What one local front serves and to whom: filled from ``tickhub ctp-front``'s
+arguments (or by a test), checked once so that a bad value is one line at start.
+
+The account defaults are rehearsal values (broker ``9999``, user and password
+``rehearsal``), documented so that a rehearsal needs no secrets; a front others can
+reach should get its own password (``TICKHUB_CTP_FRONT_PASSWORD``, so it need not
+appear on a command line).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tickhub_runtime.settings import DEFAULT_CANARY, DEFAULT_SIM_CONTRACTS
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 41205
+CONTROL_PORT_OFFSET = 10
+"""The control port is the front's port plus this unless given (``tickhub up --demo
+ctp`` lays its two fronts out the same way: 41205/41215 and 41206/41216)."""
+DEFAULT_BROKER = "9999"
+DEFAULT_USER = "rehearsal"
+DEFAULT_PASSWORD = "rehearsal"
+PASSWORD_ENV = "TICKHUB_CTP_FRONT_PASSWORD"
+
+CTP_EXCHANGES = ("SHFE", "INE", "DCE", "CZCE", "CFFEX", "GFEX")
+
+DEFAULT_CONTRACTS: tuple[str, ...] = tuple(dict.fromkeys([*DEFAULT_SIM_CONTRACTS, DEFAULT_CANARY]))
+
+
+def default_contracts(sim_contracts: list[str], canary: str) -> tuple[str, ...]:
+    """The hub's sim contracts plus its canary, without repeats (what the demo
+    accounts subscribe, so a demo on a local front gets data for all of them)."""
+    return tuple(dict.fromkeys([*sim_contracts, canary]))
+
+
+def parse_contracts(text: str) -> tuple[str, ...]:
+    """``"rb2605.SHFE, m2605.DCE"`` -> ``("rb2605.SHFE", "m2605.DCE")``."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def control_port_for(port: int) -> int:
+    """The default control port of a front on ``port`` (0, a free port, stays 0)."""
+    return port + CONTROL_PORT_OFFSET if port else 0
+
+
+@dataclass(frozen=True)
+class FrontSettings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    """0: a free port (tests)."""
+    control_port: int | None = None
+    """On loopback only. None: ``port + 10``; 0: a free port."""
+    broker_id: str = DEFAULT_BROKER
+    user_id: str = DEFAULT_USER
+    password: str = field(default=DEFAULT_PASSWORD, repr=False)
+    heartbeat_s: int = 1
+    timeout_s: int = 5
+    """A client silent this long is dropped; the library gives the front up after the
+    same silence (HELLO tells it)."""
+    replay: Path | None = None
+    """A recorded tick file (:mod:`.replay`) instead of the sim feed."""
+    speed: float = 1.0
+    restamp: bool = True
+    seed: int = 0
+    delay_ms: float = 0.0
+    """The sim feed sends each slot this much late (a front farther away)."""
+    contracts: tuple[str, ...] = DEFAULT_CONTRACTS
+    """vt_symbols (``rb2605.SHFE``): the sim's instruments, and the exchange of a
+    replayed instrument whose file has no ExchangeID."""
+    front_id: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is not a TCP port")
+        if self.control_port is not None and not 0 <= self.control_port <= 65535:
+            raise ValueError(f"control port {self.control_port} is not a TCP port")
+        if self.port and self.port == self.resolved_control_port:
+            raise ValueError(f"the control port must differ from the front's port {self.port}")
+        if self.heartbeat_s < 1:
+            raise ValueError(f"heartbeat_s must be >= 1, got {self.heartbeat_s}")
+        if self.timeout_s <= self.heartbeat_s:
+            raise ValueError(
+                f"timeout_s ({self.timeout_s}) must be longer than heartbeat_s ({self.heartbeat_s})"
+            )
+        if not 0 <= self.delay_ms <= 60_000:
+            raise ValueError(f"delay_ms must be 0 to 60000, got {self.delay_ms}")
+        if not self.speed > 0:
+            raise ValueError(f"speed must be > 0, got {self.speed}")
+        for name, value in (("broker", self.broker_id), ("user", self.user_id)):
+            if not value or any(c in value for c in "\t\r\n"):
+                raise ValueError(f"{name} id {value!r} must be non-empty text on one line")
+        if any(c in self.password for c in "\t\r\n"):
+            raise ValueError("the password must not contain a tab or a line break")
+        _ = self.instruments  # validates the contracts
+
+    @property
+    def resolved_control_port(self) -> int:
+        if self.control_port is not None:
+            return self.control_port
+        return control_port_for(self.port)
+
+    @property
+    def instruments(self) -> dict[str, str]:
+        """Instrument id -> exchange, from :attr:`contracts`."""
+        found: dict[str, str] = {}
+        for vt_symbol in self.contracts:
+            symbol, sep, exchange = vt_symbol.rpartition(".")
+            if not sep or not symbol:
+                raise ValueError(f"contract {vt_symbol!r} must look like SYMBOL.EXCHANGE")
+            if exchange not in CTP_EXCHANGES:
+                raise ValueError(
+                    f"contract {vt_symbol!r}: CTP has no exchange {exchange!r} "
+                    f"(it has {', '.join(CTP_EXCHANGES)})"
+                )
+            if found.get(symbol, exchange) != exchange:
+                raise ValueError(f"instrument {symbol!r} is listed on two exchanges")
+            found[symbol] = exchange
+        return found
