@@ -24,6 +24,28 @@ from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
 
+@pytest.fixture(scope="session", autouse=True)
+def ctp_locale_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One zh_CN.GB18030 locale for every ctp worker of the run.
+
+    Workers get it as the manager gives it in production (TICKHUB_CTP_LOCALE_DIR, read
+    by every Settings); compiled once here instead of once per test's data dir (it
+    takes seconds), or none at all where the system has the locale.
+    """
+    from tickhub_gateway import ctp_environment
+
+    directory = tmp_path_factory.mktemp("locale")
+    if not ctp_environment.locale_loads():
+        ctp_environment.compile_locale(directory)
+    previous = os.environ.get("TICKHUB_CTP_LOCALE_DIR")
+    os.environ["TICKHUB_CTP_LOCALE_DIR"] = str(directory)
+    yield directory
+    if previous is None:
+        os.environ.pop("TICKHUB_CTP_LOCALE_DIR", None)
+    else:
+        os.environ["TICKHUB_CTP_LOCALE_DIR"] = previous
+
+
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     with NatsServer(tmp_path / "nats") as server:

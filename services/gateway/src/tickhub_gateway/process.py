@@ -15,6 +15,7 @@ from tickhub_contracts.messages import SourceConfig
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
+from . import ctp_environment
 from .worker import PARENT_PID_ENV
 
 log = get_logger("tickhub.gateway.manager")
@@ -37,6 +38,10 @@ WORKER_SETTINGS = (
 
 def worker_dir(settings: Settings, source: str) -> Path:
     return settings.data_dir.resolve() / "workers" / source
+
+
+def ctp_locale_dir(settings: Settings) -> Path:
+    return (settings.ctp_locale_dir or settings.data_dir / "locale").resolve()
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
@@ -63,6 +68,16 @@ async def spawn(config: SourceConfig, settings: Settings) -> asyncio.subprocess.
     """Start a worker in its own dir and hand it its config on stdin."""
     cwd = worker_dir(settings, config.name)
     cwd.mkdir(parents=True, exist_ok=True)
+    env = worker_env(settings)
+    if config.gateway_type == "ctp":
+        # The C++ side reads these only at process start. The first ctp worker may
+        # compile the locale (seconds): off the event loop. CtpEnvironmentError is an
+        # OSError, which the manager reports as "could not start the worker: ...".
+        env.update(
+            await asyncio.to_thread(
+                ctp_environment.worker_env, config, env, ctp_locale_dir(settings)
+            )
+        )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -73,7 +88,7 @@ async def spawn(config: SourceConfig, settings: Settings) -> asyncio.subprocess.
         stdout=2,
         stderr=None,
         cwd=cwd,
-        env=worker_env(settings),
+        env=env,
         # Its own session: a Ctrl-C in the terminal reaches the manager, which then
         # stops the workers in order, instead of everyone at once.
         start_new_session=True,

@@ -47,6 +47,22 @@ def read_config(data: bytes) -> SourceConfig:
     return config
 
 
+def check_ctp_environment(config: SourceConfig) -> str:
+    """For a ctp source: load vnpy_ctp and check the locale and which market-data
+    library the loader picked (:mod:`.ctp_environment`); "" for other types.
+
+    Done before anything talks to a front, so a wrong environment is one line and exit
+    code 2, never a C++ abort in the middle of a login.
+    """
+    if config.gateway_type != "ctp":
+        return ""
+    import vnpy_ctp.api  # noqa: F401  (loads libthostmduserapi_se.so by the loader's rules)
+
+    from .ctp_environment import check_worker
+
+    return check_worker(config)
+
+
 def die_with_parent() -> None:
     """Get SIGTERM when the manager dies, however it dies (Linux only)."""
     if not sys.platform.startswith("linux"):
@@ -80,6 +96,11 @@ def main() -> None:
         raise SystemExit(BAD_CONFIG_EXIT_CODE) from None
     die_with_parent()
     Path(".vntrader").mkdir(exist_ok=True)
+    try:
+        md_library = check_ctp_environment(config)
+    except OSError as error:
+        print(f"tickhub worker {config.name}: {error}", file=sys.stderr)
+        raise SystemExit(BAD_CONFIG_EXIT_CODE) from None
     settings = Settings()
 
     async def serve(settings: Settings, stop: asyncio.Event) -> None:
@@ -99,6 +120,10 @@ def main() -> None:
         root.addHandler(NatsLogHandler(nc, "gateway", loop))
         for handler in root.handlers:
             handler.addFilter(_DefaultSource(config.name))
+        if md_library:
+            logging.getLogger("tickhub.gateway.worker").info(
+                "CTP market-data library: %s", md_library
+            )
         await WorkerHost(config, settings, nc, loop).run(stop)
 
     service.run("gateway", serve, settings)
