@@ -436,7 +436,10 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
             self.login_status = True
             self.stamper.forget()
             for symbol, exchange in self.exchange_of.items():
-                self.replay_before[symbol] = moments.get(exchange, now)
+                # The later of the two clocks: the login reply's exchange times are whole
+                # seconds, so alone they pass a snapshot from X.500 replayed at X.700 as
+                # live; the local clock alone would do the same where it runs behind.
+                self.replay_before[symbol] = max(moments.get(exchange, now), now)
             symbols = list(self.exchange_of)
         trading_day = (data or {}).get("TradingDay", "")
         self.source.transition("connected", message=f"logged in; trading day {trading_day}")
