@@ -57,6 +57,7 @@ from tickhub_runtime.settings import Settings
 
 from .failover_recorder import Recorder, ns_of
 from .failover_stream import NS, SimStream
+from .local_fronts import FRONT_RATE, LocalFront
 
 T = TypeVar("T")
 
@@ -427,6 +428,7 @@ class Hub:
         env: dict[str, str] | None = None,
         services: Iterable[str] = SERVICES,
         watch_ticks: bool = False,
+        fronts: dict[str, LocalFront] | None = None,
     ) -> None:
         self.workdir = workdir
         self.sources = list(sources)
@@ -440,14 +442,21 @@ class Hub:
         self.recorder = Recorder(self.endpoint)
         self.watch: BusWatch | None = None
         self.faults: list[Fault] = []
+        self.fronts = dict(fronts or {})
+        """Source name -> the local CTP front its ctp account logs in to."""
         sims = [s for s in self.sources if s.sim is not None]
         first = sims[0].sim if sims else None
         contracts = sorted({c for s in self.sources for c in s.contracts})
-        self.stream = SimStream(
-            contracts,
-            first.seed if first else SEED,
-            first.ticks_per_second if first else RATE,
-        )
+        if first is None and self.fronts:
+            # ctp sources on local fronts: the fronts print the sim's stream at CTP's rhythm.
+            front = next(iter(self.fronts.values()))
+            self.stream = SimStream(contracts, front.seed, FRONT_RATE)
+        else:
+            self.stream = SimStream(
+                contracts,
+                first.seed if first else SEED,
+                first.ticks_per_second if first else RATE,
+            )
         self._worker_pids: set[int] = set()
         self.started_ns = 0
 
@@ -464,6 +473,10 @@ class Hub:
             TICKHUB_FAILOVER_MODE=self.mode,
             TICKHUB_LOG_LEVEL="INFO",
         )
+        # The run's one compiled zh_CN.GB18030 (tests/integration/conftest.py), so that
+        # every hub's gateway does not compile its own.
+        if locale_dir := os.environ.get("TICKHUB_CTP_LOCALE_DIR"):
+            env["TICKHUB_CTP_LOCALE_DIR"] = locale_dir
         env.update(self.extra_env)
         return env
 
@@ -474,6 +487,9 @@ class Hub:
     async def start(self) -> Hub:
         self.started_ns = now_ns()
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
+        for front in self.fronts.values():
+            if front.process is None:
+                front.start()
         self.nats.start()
         self.watch = await BusWatch(self.settings, ticks=self.watch_ticks).start()
         self.recorder.start()
@@ -498,6 +514,8 @@ class Hub:
             kill_worker(pid)
         if self.watch is not None:
             await self.watch.close()
+        for front in self.fronts.values():
+            front.stop()
         self.recorder.stop()
         self.nats.stop()
 
@@ -615,8 +633,19 @@ class Hub:
         self.faults.append(fault)
         return fault
 
+    def front_fault(self, kind: str, source: str) -> Fault:
+        """A fault of the local CTP front ``source`` logs in to (``drop``, ``silence``,
+        ``stall``, ``refuse``, ``reject-logins``; ``clear`` ends them)."""
+        fault = Fault(f"front-{kind}", source, now_ns(), self.bus.worker_pid(source))
+        self.fronts[source].fault(kind)
+        self.faults.append(fault)
+        return fault
+
     async def stall(self, source: str) -> Fault:
-        """The worker stays connected and beating but prints no tick (Command fault)."""
+        """The worker stays connected and beating but prints no tick (Command fault;
+        for a ctp source on a local front, the front stalls: CTP itself does that)."""
+        if source in self.fronts:
+            return self.front_fault("stall", source)
         fault = Fault("stall", source, now_ns(), self.bus.worker_pid(source))
         reply = await self.bus.command(source, Command(action="fault", fault="stall"))
         assert reply.ok, f"stall refused: {reply.error}"
@@ -687,4 +716,6 @@ class Hub:
                 else f"exited {service.process and service.process.returncode}"
             )
             parts.append(f"--- {name} ({state}) ---\n{service.tail(15)}")
+        for source, front in self.fronts.items():
+            parts.append(f"--- ctp-front of {source} ({front.address}) ---\n{front.tail(10)}")
         return "\n".join(parts)

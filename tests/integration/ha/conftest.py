@@ -2,6 +2,10 @@
 health, failover and publisher services as OS processes, a ZeroMQ client recording
 what it gets (:mod:`bench.failover_hub`, shared with the failover benchmark).
 
+The worker faults run on two kinds of pair (:func:`pair`): two sims, and two ``ctp``
+accounts on two local CTP fronts serving the same feed (vnpy_ctp's CtpGateway and
+tickhub's stand-in library, the path a desk uses).
+
 Each test builds the pool it needs (``await make_hub([...])``); whatever it started
 is ended at teardown, also when the test failed half-way, and the hub's last words
 (verdicts, routing, log tails) are printed so a failure explains itself.
@@ -10,12 +14,14 @@ is ended at teardown, also when the test failed half-way, and the hub's last wor
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench.failover_hub import Hub
+from bench.failover_hub import CANARY, CONTRACTS, SEED, Hub, sim_source
+from bench.local_fronts import LocalFront, local_ctp_source
 from tickhub_contracts.messages import SourceConfig
 
 pytestmark = pytest.mark.integration
@@ -38,3 +44,44 @@ async def make_hub(tmp_path: Path) -> AsyncIterator[MakeHub]:
         for hub in hubs:
             print(hub.diagnostics())
             await hub.close()
+
+
+@dataclass
+class Pair:
+    """A primary and a backup printing the same stream, and what the hub needs for them."""
+
+    kind: str
+    sources: list[SourceConfig]
+    fronts: dict[str, LocalFront] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> str:
+        return self.sources[0].name
+
+    @property
+    def backup(self) -> str:
+        return self.sources[1].name
+
+    def hub_kwargs(self) -> dict[str, Any]:
+        return {"fronts": self.fronts} if self.fronts else {}
+
+
+def ctp_pair(workdir: Path) -> Pair:
+    """ctp-a and ctp-b, each on a local front of its own, both fronts on one seed; ctp-b's
+    20 ms farther away (as the sim pair's backup), so the primary's copies go out."""
+    fronts = {
+        name: LocalFront(workdir / name, [*CONTRACTS, CANARY], seed=SEED, delay_ms=delay)
+        for name, delay in (("ctp-a", 0.0), ("ctp-b", 20.0))
+    }
+    sources = [
+        local_ctp_source(name, priority, fronts[name], contracts=CONTRACTS, canary=CANARY)
+        for priority, name in enumerate(fronts, start=1)
+    ]
+    return Pair("ctp", sources, fronts)
+
+
+@pytest.fixture(params=["sim", "ctp"])
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Pair:
+    if request.param == "ctp":
+        return ctp_pair(tmp_path / "fronts")
+    return Pair("sim", [sim_source("sim-a", 1), sim_source("sim-b", 2, delay_ms=20)])

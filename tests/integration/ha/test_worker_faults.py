@@ -1,7 +1,8 @@
 """The primary worker fails — killed, stalled, hung — under real services.
 
-Each test: a pool of sims printing the same stream (the primary fastest), every
-service a real process, a ZeroMQ client recording. After the fault the health
+Each test: a pool printing the same stream (the primary first) — sims, or ``ctp``
+accounts on local CTP fronts (:class:`~.conftest.Pair`) — every service a real
+process, a ZeroMQ client recording. After the fault the health
 service must judge the primary UNHEALTHY within the bound, the failover service
 move its contracts and order a hard restart, the manager start a new process that
 becomes HEALTHY, and the routing fail back after the hold time. Over the whole
@@ -14,7 +15,7 @@ from __future__ import annotations
 from bench.failover_hub import CONTRACTS, Fault, Hub, now_ns, sim_source
 from bench.failover_stream import NS
 
-from .conftest import MakeHub
+from .conftest import MakeHub, Pair
 from .judge import (
     DEAD_OR_HUNG_WITHIN_S,
     MARGIN_S,
@@ -55,63 +56,68 @@ async def heal_and_fail_back(hub: Hub, fault: Fault, backup: str) -> None:
     await hub.serving(fault.source)
 
 
-async def test_sigkill_of_the_primary_loses_no_tick_and_the_primary_comes_back(
-    make_hub: MakeHub,
+async def test_sigkill_of_a_primary_of_either_kind_loses_no_tick(
+    make_hub: MakeHub, pair: Pair
 ) -> None:
-    hub = await make_hub(
-        [
-            sim_source("sim-a", 1),
-            sim_source("sim-b", 2, delay_ms=20),
-            sim_source("sim-c", 3, delay_ms=40),
-        ]
-    )
+    hub = await make_hub(pair.sources, **pair.hub_kwargs())
     start = await hub.ready()
     await tail(hub, 0.5)
 
-    fault = hub.inject("kill", "sim-a")
+    fault = hub.inject("kill", pair.primary)
     seconds, verdict = await hub.detected(fault)
     assert_detected(seconds, DEAD_OR_HUNG_WITHIN_S, fault, hub)
     assert verdict.cause in ("process_exited", "heartbeat_lost"), verdict
 
-    await heal_and_fail_back(hub, fault, "sim-b")
+    await heal_and_fail_back(hub, fault, pair.backup)
     report = judge(hub, start, await tail(hub))
     assert_lossless(report, hub)
-    assert report.sources["sim-b"] > 0, "the backup never carried the stream"
+    assert report.sources[pair.backup] > 0, "the backup never carried the stream"
 
 
 async def test_a_stalled_primary_is_judged_by_its_canary_and_loses_no_tick(
-    make_hub: MakeHub,
+    make_hub: MakeHub, pair: Pair
 ) -> None:
-    hub = await make_hub([sim_source("sim-a", 1), sim_source("sim-b", 2, delay_ms=20)])
+    hub = await make_hub(pair.sources, **pair.hub_kwargs())
     start = await hub.ready()
     await tail(hub, 0.5)
 
-    fault = await hub.stall("sim-a")
+    # A sim stalls itself; a ctp source's front stalls (connected, beating, no ticks).
+    fault = await hub.stall(pair.primary)
     seconds, verdict = await hub.detected(fault)
     assert_detected(seconds, STALLED_WITHIN_S, fault, hub)
     assert verdict.cause == "canary_stale", verdict
     assert verdict.connected, "a stalled feed stays connected"
 
-    await heal_and_fail_back(hub, fault, "sim-b")
+    if pair.fronts:
+        # A restarted worker logs in to the same front: it heals once the front works
+        # again, which it does from the moment the restart is ordered.
+        await hub.bus.restarts.wait(
+            lambda r: r.source == pair.primary and r.action == "ordered",
+            20,
+            fault.at_ns,
+            f"restart ordered for {pair.primary}",
+        )
+        pair.fronts[pair.primary].fault("clear")
+    await heal_and_fail_back(hub, fault, pair.backup)
     report = judge(hub, start, await tail(hub))
     assert_lossless(report, hub)
 
 
 async def test_a_hung_primary_is_judged_by_its_heartbeat_and_its_stale_burst_is_dropped(
-    make_hub: MakeHub,
+    make_hub: MakeHub, pair: Pair
 ) -> None:
-    hub = await make_hub([sim_source("sim-a", 1), sim_source("sim-b", 2, delay_ms=20)])
+    hub = await make_hub(pair.sources, **pair.hub_kwargs())
     start = await hub.ready()
     await tail(hub, 0.5)
 
-    fault = hub.inject("hang", "sim-a")  # SIGSTOP: alive, silent, sockets open
+    fault = hub.inject("hang", pair.primary)  # SIGSTOP: alive, silent, sockets open
     seconds, verdict = await hub.detected(fault)
     assert_detected(seconds, DEAD_OR_HUNG_WITHIN_S, fault, hub)
     assert verdict.cause in ("heartbeat_lost", "process_hung"), verdict
 
     # The restart resumes the frozen worker before ending it: whatever it then prints
     # (slots it missed while frozen) is older than what the backup already delivered.
-    await heal_and_fail_back(hub, fault, "sim-b")
+    await heal_and_fail_back(hub, fault, pair.backup)
     report = judge(hub, start, await tail(hub))
     assert_lossless(report, hub)
 
