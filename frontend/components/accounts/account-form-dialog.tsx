@@ -287,7 +287,7 @@ function AccountForm({
             field="ctp.md_library"
             label="Market-data library"
             errors={errors}
-            hint="Local: tickhub's stand-in, for a `tickhub ctp-front` rehearsal only."
+            hint="Local: tickhub&apos;s stand-in, for a tickhub ctp-front rehearsal only."
           >
             {(props) => (
               <Select value={form.ctp.md_library} onValueChange={(value) => setCtp("md_library", value as CtpFields["md_library"])}>
@@ -295,7 +295,7 @@ function AccountForm({
                   <SelectValue />
                 </SelectTrigger>
                 <SelectContent>
-                  <SelectItem value="ctp">CTP (the broker's)</SelectItem>
+                  <SelectItem value="ctp">CTP (the broker&apos;s)</SelectItem>
                   <SelectItem value="local">local front (rehearsal)</SelectItem>
                 </SelectContent>
               </Select>

@@ -172,8 +172,14 @@ def test_facts_of_a_row_read_the_library_from_its_settings() -> None:
 
     def row(gateway_type: str, settings: dict[str, Any]) -> MarketDataAccount:
         return MarketDataAccount(
-            id=1, name="a", gateway_type=gateway_type, priority=1, is_enabled=True,
-            canary="rb2605.SHFE", contracts=[], settings=settings,
+            id=1,
+            name="a",
+            gateway_type=gateway_type,
+            priority=1,
+            is_enabled=True,
+            canary="rb2605.SHFE",
+            contracts=[],
+            settings=settings,
         )
 
     assert facts_of(row("ctp", {"md_library": "local"})).local_front is True

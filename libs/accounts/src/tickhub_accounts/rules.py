@@ -194,8 +194,20 @@ class SimConfig(Strict):
     fail_login: FailLogin = False
 
 
+# The rule of CtpConfig._hours_fit_the_front, as JSON Schema, so the OpenAPI document
+# states it and clients (and the api's fuzz tests) need not learn it from a 422.
+_HOURS_FIT_THE_FRONT: dict[str, Any] = {
+    "anyOf": [
+        {"properties": {"trading_hours": {"const": "exchange"}}},
+        {"properties": {"md_library": {"const": "local"}}, "required": ["md_library"]},
+    ]
+}
+
+
 class CtpConfig(Strict):
     """A CTP market-data account, without its secrets."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_HOURS_FIT_THE_FRONT)
 
     userid: UserId
     broker_id: BrokerId
