@@ -7,6 +7,8 @@
  * @property {number} account_id
  * @property {string} name
  * @property {string} state
+ * @property {string} reason
+ * @property {boolean} [local_front]
  * @property {number | null} pid
  * @property {number} restarts
  * @property {boolean} connected

@@ -25,7 +25,7 @@ def test_the_first_section_is_the_two_commands_and_what_they_need() -> None:
     assert first_block is not None, f"the first section ({title}) has no commands"
     commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines()]
     assert commands == ["make up", "make test"]
-    for need in ("Python 3.11", "Node 20", "make"):
+    for need in ("Python 3.11", "Node 20", "make", "C++", "zh_CN.GB18030"):
         assert need in body
 
 
