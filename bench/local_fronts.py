@@ -46,6 +46,7 @@ class LocalFront:
         delay_ms: float = 0.0,
         timeout_s: int = 3,
         password: str = PASSWORD,
+        extra_args: Sequence[str] = (),
     ) -> None:
         self.workdir = workdir
         self.contracts = list(contracts)
@@ -53,6 +54,8 @@ class LocalFront:
         self.delay_ms = delay_ms
         self.timeout_s = timeout_s
         self.password = password
+        self.extra_args = list(extra_args)
+        """More ``tickhub ctp-front`` options (``--replay FILE --speed X``)."""
         self.port = free_port()
         self.control_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -69,7 +72,7 @@ class LocalFront:
             "--port", str(self.port), "--control-port", str(self.control_port),
             "--seed", str(self.seed), "--contracts", ",".join(self.contracts),
             "--broker", BROKER, "--user", USER, "--timeout-s", str(self.timeout_s),
-            "--delay-ms", str(self.delay_ms),
+            "--delay-ms", str(self.delay_ms), *self.extra_args,
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith("TICKHUB_")}
         env["TICKHUB_CTP_FRONT_PASSWORD"] = self.password
