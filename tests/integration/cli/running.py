@@ -13,7 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+import zmq
+
 from tickhub_cli.ports import free_port
+from tickhub_contracts import codec
+from tickhub_contracts.messages import Tick
 
 TICKHUB = str(Path(sys.executable).parent / "tickhub")
 
@@ -193,3 +197,20 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout} s")
         time.sleep(0.1)
+
+
+def first_tick(endpoint: str, topic: bytes, timeout_s: float = 30) -> Tick:
+    """The first tick of ``topic`` a new SUB socket gets from ``endpoint``."""
+    context = zmq.Context()
+    sub = context.socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.setsockopt(zmq.SUBSCRIBE, topic)
+    sub.connect(endpoint)
+    try:
+        assert sub.poll(round(timeout_s * 1000)), f"no tick on ZeroMQ within {timeout_s:g} s"
+        got, payload = sub.recv_multipart()
+    finally:
+        sub.close()
+        context.term()
+    assert got == topic
+    return codec.tick_msgpack_decoder.decode(payload)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import msgspec
 import pytest
-import zmq
 
 from tests.integration.cli.running import (
     TICKHUB,
@@ -25,6 +24,7 @@ from tests.integration.cli.running import (
     alive,
     cmdline,
     descendants,
+    first_tick,
     hub_env,
     mentioning,
     running_up,
@@ -32,7 +32,6 @@ from tests.integration.cli.running import (
     wait_until,
 )
 from tickhub_cli.natsserver import NatsServer
-from tickhub_contracts import codec
 from tickhub_contracts.messages import GatewayStatus
 
 pytestmark = pytest.mark.integration
@@ -121,19 +120,8 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(open_dir: Path) -> None
         wait_until(lambda: bool(_sources_running(env)), START_S, "sim-a and sim-b running")
 
         # Ticks leave on ZeroMQ as [vt_symbol, msgpack], stamped by the publisher.
-        context = zmq.Context()
-        sub = context.socket(zmq.SUB)
-        sub.setsockopt(zmq.LINGER, 0)
-        sub.setsockopt(zmq.SUBSCRIBE, b"rb2605.SHFE")
-        sub.connect(zmq_endpoint)
-        try:
-            assert sub.poll(30_000), "no tick on ZeroMQ within 30 s"
-            topic, payload = sub.recv_multipart()
-        finally:
-            sub.close()
-            context.term()
-        tick = codec.tick_msgpack_decoder.decode(payload)
-        assert topic == b"rb2605.SHFE" and tick.vt_symbol == "rb2605.SHFE"
+        tick = first_tick(zmq_endpoint, b"rb2605.SHFE")
+        assert tick.vt_symbol == "rb2605.SHFE"
         assert tick.source in {"sim-a", "sim-b"} and tick.seq is not None
 
         # What the banner says to run: `tickhub tail SYMBOL` prints ticks until Ctrl-C.

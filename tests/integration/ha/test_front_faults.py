@@ -10,9 +10,12 @@ and nothing doubled.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.failover_hub import CONTRACTS
+import pytest
+
+from bench.failover_hub import CONTRACTS, Hub
 from bench.failover_stream import NS
 
 from .conftest import MakeHub, Pair, ctp_pair
@@ -24,13 +27,28 @@ NO_RESTART = {"TICKHUB_RESTART_COOLDOWN_S": "120"}
 """A verdict UNHEALTHY this long gets a hard restart: never, within these tests."""
 
 
-async def test_a_dropped_front_is_rejoined_by_ctps_own_logic_while_the_other_account_serves(
-    make_hub: MakeHub, tmp_path: Path
-) -> None:
+@dataclass
+class Running:
+    pair: Pair
+    hub: Hub
+    start: int
+    """When the stream was judged ready (wall clock ns)."""
+
+
+@pytest.fixture
+async def running(make_hub: MakeHub, tmp_path: Path) -> Running:
+    """ctp-a and ctp-b on their fronts, every service up, the stream flowing."""
     pair = ctp_pair(tmp_path / "fronts")
     hub = await make_hub(pair.sources, env=NO_RESTART, **pair.hub_kwargs())
     start = await hub.ready()
     await tail(hub, 0.5)
+    return Running(pair, hub, start)
+
+
+async def test_a_dropped_front_is_rejoined_by_ctps_own_logic_while_the_other_account_serves(
+    running: Running,
+) -> None:
+    pair, hub, start = running.pair, running.hub, running.start
     pid = hub.pid_of("ctp-a")
 
     fault = hub.front_fault("drop", "ctp-a")
@@ -75,12 +93,9 @@ async def test_a_dropped_front_is_rejoined_by_ctps_own_logic_while_the_other_acc
 
 
 async def test_a_silent_front_is_judged_by_the_canary_then_timed_out_by_the_library(
-    make_hub: MakeHub, tmp_path: Path
+    running: Running,
 ) -> None:
-    pair = ctp_pair(tmp_path / "fronts")
-    hub = await make_hub(pair.sources, env=NO_RESTART, **pair.hub_kwargs())
-    start = await hub.ready()
-    await tail(hub, 0.5)
+    pair, hub, start = running.pair, running.hub, running.start
 
     # No heartbeat, no tick, the connection open: the front hangs.
     fault = hub.front_fault("silence", "ctp-a")
