@@ -23,7 +23,7 @@ DASHBOARD_INPUTS := $(shell find frontend/app frontend/components frontend/lib f
 # script or the lock changes. The build script keeps it when what it was built from is
 # unchanged, hence the touch.
 LOCALCTP := services/gateway/src/tickhub_gateway/localctp
-STANDIN := $(LOCALCTP)/lib/libthostmduserapi_se.so
+STANDIN := $(if $(wildcard $(LOCALCTP)/standin/mdapi.cpp),$(LOCALCTP)/lib/libthostmduserapi_se.so)
 STANDIN_INPUTS := $(LOCALCTP)/standin/mdapi.cpp $(LOCALCTP)/standin/build.py uv.lock
 # npm never fetches a browser (the e2e suite drives the system's Chromium) nor phones home.
 # `npm ci` installs exactly the lockfile. It refuses one that lacks other platforms'
