@@ -13,7 +13,7 @@ import pytest
 from tests.integration.gateway.conftest import command, sim
 from tickhub_contracts import buckets, codec
 from tickhub_contracts.messages import SourceHealth
-from tickhub_markets.sessions import SHANGHAI
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime import kv
 
 from .conftest import VERDICT_TIMEOUT, Rig, run, state
@@ -183,7 +183,7 @@ async def test_a_slow_copy_of_the_same_ticks_is_degraded_lagging(rig: Rig) -> No
 
 async def test_canary_silence_outside_the_session_is_market_closed(rig: Rig) -> None:
     # Holidays around today in Shanghai: no session at all, whatever the time now.
-    today = datetime.now(SHANGHAI).date()
+    today = datetime.now(CHINA_TZ).date()
     rig.settings = rig.settings.model_copy(
         update={"holidays": [today + timedelta(days=d) for d in (-1, 0, 1)]}
     )

@@ -13,7 +13,8 @@ from tickhub_contracts.messages import (
     SourceHealth,
     TradingHours,
 )
-from tickhub_health.machine import SourceMachine, Thresholds, Verdict
+from tickhub_health.machine import SourceMachine
+from tickhub_health.state import Thresholds, Verdict
 
 # A Wednesday, 10:00 in Shanghai: rb2605.SHFE is in its day session.
 WED_1000 = dt.datetime(2025, 1, 8, 2, 0, tzinfo=dt.UTC)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tickhub_contracts.messages import SourceHealth
-from tickhub_health.machine import NO_LOGIN_ANSWER
+from tickhub_health.rules.connection import NO_LOGIN_ANSWER
 
 from .rig import WED_1000, Rig
 

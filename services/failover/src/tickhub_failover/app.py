@@ -6,9 +6,10 @@ sooner: a message newer than the mirror's value wins, by ``at``).
 
 On every change, and when a hold or a cool-down ends, it decides again:
 
-* the routing (:mod:`.router`), written to ``tickhub_routing`` by :mod:`.store`, with
-  a :class:`FailoverEvent` on ``tickhub.failover.event`` per change, logged in detail;
-* in cold mode, each source's assignment (:mod:`.assign`);
+* the routing (:mod:`.router`), written to ``tickhub_routing`` (its entries by
+  :mod:`.decisions`) by :mod:`.store`, with a :class:`FailoverEvent` on
+  ``tickhub.failover.event`` per change, logged in detail (:mod:`.log_lines`);
+* in cold mode, each source's assignment (:mod:`.decisions`, told by :mod:`.assign`);
 * hard restarts (:mod:`.restarts`): ``Command(action="restart", by="failover")`` on
   ``tickhub.control.<source>``, and a :class:`RestartEvent` on
   ``tickhub.restart.<source>`` for every decision.
@@ -23,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import logging
 from collections.abc import Callable
 
 from nats.aio.client import Client
@@ -35,7 +35,6 @@ from tickhub_contracts.messages import (
     Command,
     ContractRoute,
     Reply,
-    RestartAction,
     RestartEvent,
     SourceHealth,
 )
@@ -45,13 +44,14 @@ from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
 from .assign import Assigner
+from .decisions import BY, assignments, contract_routes
+from .log_lines import log_change, log_restart, log_routes
 from .restarts import Notice, Restart, RestartPolicy, RestartSettings
-from .router import Change, Route, Router
+from .router import Route, Router
 from .store import RoutingStore, now_utc
 
 log = get_logger("tickhub.failover")
 
-BY = "failover"
 HEALTH_DESCRIPTION = "tickhub: the health service's newest verdict per source"
 MAX_SLEEP_S = 1.0
 """Decide again at least this often, news or not (a safety net under the deadlines)."""
@@ -207,34 +207,26 @@ class FailoverService:
     # --- decisions ------------------------------------------------------------------
 
     def _decide(self, now: dt.datetime, first: bool) -> None:
+        """One decision, from the newest verdicts:
+
+        1. the router's table and the events that describe the change;
+        2. the bucket's entries for it; on a change (and on the first decision) they
+           are logged and handed to the store (it writes them, then announces the
+           events);
+        3. in cold mode, each source's contracts, handed to the assigner;
+        4. the restart policy's decisions: orders sent, the rest announced.
+        """
         self.evaluations += 1
         changes = self.router.update(self.health, now)
-        routes: dict[str, ContractRoute] = {}
-        for vt_symbol, route in self.router.routes.items():
-            old = self.routes.get(vt_symbol)
-            if old is not None and _same(old, route, self.mode):
-                routes[vt_symbol] = old  # unchanged: keep its `at` (when it last changed)
-            else:
-                routes[vt_symbol] = ContractRoute(
-                    vt_symbol=vt_symbol,
-                    source=route.active,
-                    at=now,
-                    by=BY,
-                    eligible=list(route.eligible),
-                    mode=self.mode,
-                    degraded=route.degraded,
-                )
+        routes = contract_routes(self.router.routes, self.routes, self.mode, now)
         if first or changes or routes != self.routes:
-            self._log_routes(self.routes, routes, changes)
+            log_routes(self.routes, routes, changes)
             self.routes = routes
             for change in changes:
-                self._log_change(change)
+                log_change(change)
             self.store.want(routes, changes)
         if self.assigner is not None:
-            assignments: dict[str, list[str]] = {name: [] for name in self.health}
-            for vt_symbol, route in self.router.routes.items():
-                assignments.setdefault(route.active, []).append(vt_symbol)
-            self.assigner.want(assignments)
+            self.assigner.want(assignments(self.health, self.router.routes))
         for action in self.policy.step(self.health, now):
             if isinstance(action, Restart):
                 task = asyncio.create_task(self._order(action), name=f"restart-{action.source}")
@@ -242,57 +234,6 @@ class FailoverService:
                 task.add_done_callback(self._orders.discard)
             else:
                 self._restart_event(action)
-
-    def _log_routes(
-        self,
-        old: dict[str, ContractRoute],
-        new: dict[str, ContractRoute],
-        changes: list[Change],
-    ) -> None:
-        """Route changes no event tells of (who else is eligible, a degraded active),
-        one line per resulting (active, eligible, degraded)."""
-        moved = {vt for change in changes for vt in change.event.contracts}
-        groups: dict[tuple[str, tuple[str, ...], bool], list[str]] = {}
-        for vt_symbol, route in new.items():
-            before = old.get(vt_symbol)
-            if vt_symbol in moved or before is None or before.at == route.at:
-                continue
-            key = (route.source, tuple(route.eligible), route.degraded)
-            groups.setdefault(key, []).append(vt_symbol)
-        for (active, eligible, degraded), contracts in sorted(groups.items()):
-            log.log(
-                logging.WARNING if degraded else logging.INFO,
-                "%s for %d contract(s) [%s]: eligible now %s",
-                f"{active} serves, DEGRADED (no routable source)"
-                if degraded
-                else f"{active} leads",
-                len(contracts),
-                ", ".join(sorted(contracts)),
-                ", ".join(eligible),
-                extra={"source": active, "symbol": contracts[0] if len(contracts) == 1 else None},
-            )
-
-    def _log_change(self, change: Change) -> None:
-        event = change.event
-        contracts = event.contracts
-        level = logging.WARNING if event.kind in ("failover", "lost") else logging.INFO
-        detected = "-" if event.detected_ms is None else f"{event.detected_ms:.0f} ms"
-        log.log(
-            level,
-            "%s: %s -> %s for %d contract(s) [%s]; reason: %s; cause: %s; detected in %s",
-            event.kind,
-            event.from_source or "none",
-            event.to_source or "none",
-            len(contracts),
-            ", ".join(contracts),
-            event.reason,
-            event.cause or "-",
-            detected,
-            extra={
-                "source": event.from_source or event.to_source,
-                "symbol": contracts[0] if len(contracts) == 1 else None,
-            },
-        )
 
     # --- hard restarts --------------------------------------------------------------
 
@@ -327,47 +268,17 @@ class FailoverService:
             reason=notice.reason,
             next_in_s=notice.next_in_s,
         )
-        level = logging.INFO if notice.action in ("ordered", "succeeded") else logging.WARNING
-        if notice.action == "needs_operator":
-            level = logging.ERROR
-        log.log(
-            level,
-            "restart %s (attempt %d)%s: %s",
-            _WORDS[notice.action],
-            notice.attempt,
-            "" if notice.next_in_s is None else f", next in {notice.next_in_s:g} s",
-            notice.reason,
-            extra={"source": notice.source},
-        )
+        log_restart(notice)
         task = asyncio.ensure_future(
             self.nc.publish(subjects.restart(notice.source), codec.encode(event))
         )
         task.add_done_callback(_quiet)
 
 
-_WORDS: dict[RestartAction, str] = {
-    "ordered": "ordered",
-    "refused": "refused by the gateway manager",
-    "succeeded": "succeeded",
-    "backing_off": "backing off",
-    "needs_operator": "withheld: the operator must act",
-}
-
-
 def _quiet(task: asyncio.Future[None]) -> None:
     """Retrieve a publish's exception: with the bus away the log line is what remains."""
     if not task.cancelled():
         task.exception()
-
-
-def _same(old: ContractRoute, route: Route, mode: str) -> bool:
-    return (
-        old.source == route.active
-        and old.eligible_sources() == route.eligible
-        and old.degraded == route.degraded
-        and old.mode == mode
-        and old.by == BY
-    )
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:

@@ -1,0 +1,204 @@
+"""What the health service hears of the pool, handed to one machine per source.
+
+:class:`Sources` keeps a :class:`~tickhub_health.machine.SourceMachine` per source
+and feeds it from the bus: the GatewayManager's statuses (and its whole pool, on
+request: which sources left it), the workers' heartbeats and connection messages,
+and the ticks of every canary contract, from every source, which also give each
+source's lag behind its peers (:mod:`.lag`). It judges nothing; the service's check
+loop does (:mod:`.app`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from tickhub_contracts import buckets, codec, subjects
+from tickhub_contracts.messages import (
+    Connection,
+    GatewayStatus,
+    Heartbeat,
+    PoolStatus,
+    SourceHealth,
+    Tick,
+)
+from tickhub_runtime.logs import get_logger
+
+from .lag import PeerLag
+from .machine import SourceMachine
+from .state import Thresholds
+
+log = get_logger("tickhub.health")
+
+POOL_TIMEOUT_S = 2.0
+"""How long a pool query waits for the manager."""
+
+
+class Sources:
+    """The machines of one health service and their subscriptions on ``nc``."""
+
+    def __init__(self, nc: Client, thresholds: Thresholds) -> None:
+        self.nc = nc
+        self.t = thresholds
+        self.machines: dict[str, SourceMachine] = {}
+        self.lag = PeerLag()
+        self._removed: set[str] = set()
+        """Sources dropped from the pool: their stray messages make no new machine."""
+        self._pids: dict[str, int | None] = {}
+        self._subs: list[Subscription] = []
+        self._canary_subs: dict[str, Subscription] = {}
+        self.pool_asked_at = float("-inf")
+
+    async def subscribe(self) -> None:
+        nc = self.nc
+        self._subs = [
+            await nc.subscribe(subjects.STATUS_ALL, cb=self._on_status),
+            await nc.subscribe(subjects.HEARTBEAT_ALL, cb=self._on_heartbeat),
+            await nc.subscribe(subjects.CONNECTION_ALL, cb=self._on_connection),
+        ]
+
+    async def unsubscribe(self, step_s: float) -> None:
+        for sub in [*self._subs, *self._canary_subs.values()]:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(sub.unsubscribe(), step_s)
+        self._subs, self._canary_subs = [], {}
+
+    def restore(self, found: Mapping[str, bytes], now: datetime) -> None:
+        """A machine per verdict a previous run left in the bucket (key -> value)."""
+        for key, raw in sorted(found.items()):
+            try:
+                health = codec.decode(raw, SourceHealth)
+            except codec.DecodeError as error:
+                log.warning("bucket %s: skipped key %s: %s", buckets.HEALTH, key, error)
+                continue
+            self.machines[health.source] = SourceMachine(health.source, self.t, now, health)
+            self._pids[health.source] = health.pid
+            log.info(
+                "carried on from the bucket: %s %s since %s (%s)",
+                health.state,
+                health.cause,
+                health.since.isoformat(timespec="seconds"),
+                health.reason,
+                extra={"source": health.source},
+            )
+
+    def forget(self, name: str) -> None:
+        """A source that left the pool: its stray messages make no new machine."""
+        self.machines.pop(name, None)
+        self._pids.pop(name, None)
+        self.lag.forget(name)
+        self._removed.add(name)
+
+    # --- what the pool says -------------------------------------------------------------
+
+    def _machine(self, source: str, *, create: bool) -> SourceMachine | None:
+        machine = self.machines.get(source)
+        if machine is None and create:
+            try:
+                subjects.token(source, "source name")
+            except subjects.InvalidToken:
+                return None
+            machine = self.machines[source] = SourceMachine(source, self.t, datetime.now(UTC))
+        return machine
+
+    async def _on_status(self, msg: Msg) -> None:
+        try:
+            status = codec.decode(msg.data, GatewayStatus)
+        except codec.DecodeError:
+            log.warning("dropped a malformed status on %s", msg.subject)
+            return
+        self._take_status(status, datetime.now(UTC))
+
+    def _take_status(self, status: GatewayStatus, now: datetime) -> None:
+        self._removed.discard(status.source)
+        machine = self._machine(status.source, create=True)
+        if machine is None:
+            return
+        machine.on_status(status, now)
+        self._follow_process(machine)
+
+    async def _on_heartbeat(self, msg: Msg) -> None:
+        try:
+            beat = codec.decode(msg.data, Heartbeat)
+        except codec.DecodeError:
+            log.warning("dropped a malformed heartbeat on %s", msg.subject)
+            return
+        if beat.source in self._removed:
+            return
+        # The manager may be silent: a beating worker is judged without its status.
+        machine = self._machine(beat.source, create=True)
+        if machine is not None:
+            machine.on_heartbeat(beat, datetime.now(UTC))
+            self._follow_process(machine)
+
+    async def _on_connection(self, msg: Msg) -> None:
+        try:
+            conn = codec.decode(msg.data, Connection)
+        except codec.DecodeError:
+            log.warning("dropped a malformed connection message on %s", msg.subject)
+            return
+        machine = self._machine(conn.source, create=False)
+        if machine is not None:
+            machine.on_connection(conn, datetime.now(UTC))
+
+    def _follow_process(self, machine: SourceMachine) -> None:
+        """A new process starts its lag measurement over."""
+        if self._pids.get(machine.source) != machine.pid:
+            self._pids[machine.source] = machine.pid
+            self.lag.forget(machine.source)
+
+    async def _on_tick(self, msg: Msg) -> None:
+        arrived_s = time.time()
+        try:
+            tick = codec.decode(msg.data, Tick)
+        except codec.DecodeError:
+            return
+        if not tick.live or tick.datetime.tzinfo is None:
+            return
+        source = subjects.tick_source(msg.subject)
+        vt_symbol = tick.vt_symbol
+        self.lag.observe(source, vt_symbol, (tick.datetime, tick.volume), arrived_s)
+        machine = self.machines.get(source)
+        if machine is not None and machine.canary == vt_symbol:
+            machine.on_canary_tick(tick.datetime, datetime.fromtimestamp(arrived_s, UTC))
+
+    async def ask_pool(self) -> None:
+        """The manager's whole pool: fresh statuses, and which sources left it."""
+        self.pool_asked_at = time.monotonic()
+        try:
+            msg = await self.nc.request(subjects.POOL, b"", timeout=POOL_TIMEOUT_S)
+            pool = codec.decode(msg.data, PoolStatus)
+        except Exception as error:
+            log.debug("no pool answer (%r): judging by heartbeats", error)
+            return
+        now = datetime.now(UTC)
+        names = {status.source for status in pool.gateways}
+        for status in pool.gateways:
+            self._take_status(status, now)
+        for name, machine in self.machines.items():
+            if name not in names and not machine.status_fresh(now):
+                machine.removed(now)
+
+    async def follow_canaries(self) -> None:
+        """One subscription per distinct canary, for every source's copy of it."""
+        wanted = {m.canary for m in self.machines.values() if m.canary}
+        for vt_symbol in sorted(self._canary_subs.keys() - wanted):
+            sub = self._canary_subs.pop(vt_symbol)
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+            self.lag.forget_contract(vt_symbol)
+        for vt_symbol in sorted(wanted - self._canary_subs.keys()):
+            try:
+                symbol, exchange = subjects.split_vt_symbol(vt_symbol)
+            except subjects.InvalidToken:
+                continue
+            self._canary_subs[vt_symbol] = await self.nc.subscribe(
+                subjects.tick("*", exchange, symbol), cb=self._on_tick
+            )
