@@ -1,7 +1,7 @@
 """What a ZeroMQ client saw across a fault, judged against the sims' known stream.
 
 The sim's ticks are a pure function of (contract, slot, seed)
-(``tickhub_gateway.sources.simfeed``): with one phase group a tick's exchange time
+(``tickhub_gateway.sources.sim.feed``): with one phase group a tick's exchange time
 is its slot's start, so every slot between two instants is a tick the client must
 get once, in order, with the content the sim's function gives. That turns "did the
 failover lose anything" into set arithmetic instead of a heuristic:
@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tickhub_gateway.sources.simfeed import SimFeed
+from tickhub_gateway.sources.sim.feed import SimFeed
 
 NS = 1_000_000_000
 LISTED = 20

@@ -32,7 +32,7 @@ def ctp_locale_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     by every Settings); compiled once here instead of once per test's data dir (it
     takes seconds), or none at all where the system has the locale.
     """
-    from tickhub_gateway import ctp_environment
+    from tickhub_gateway.sources.ctp import environment as ctp_environment
 
     directory = tmp_path_factory.mktemp("locale")
     if not ctp_environment.locale_loads():

@@ -28,8 +28,7 @@ from tickhub_contracts.messages import (
     SourceConfig,
     WorkerCommand,
 )
-from tickhub_gateway import process
-from tickhub_gateway.manager import GatewayManager
+from tickhub_gateway.manager import GatewayManager, process
 from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bench.failover_recorder import ns_of
 from bench.failover_stream import NS, Arrival, SimStream, analyse
-from tickhub_gateway.sources.simfeed import SimFeed
+from tickhub_gateway.sources.sim.feed import SimFeed
 
 CONTRACTS = ["rb2605.SHFE", "m2605.DCE"]
 RATE = 10.0

@@ -6,8 +6,8 @@ import pytest
 
 from tickhub_contracts import codec
 from tickhub_contracts.messages import CtpSettings, SourceConfig
-from tickhub_gateway.process import worker_dir, worker_env
-from tickhub_gateway.worker import PARENT_PID_ENV, read_config
+from tickhub_gateway.manager.process import worker_dir, worker_env
+from tickhub_gateway.protocol import PARENT_PID_ENV, read_config
 from tickhub_runtime.settings import Settings
 
 

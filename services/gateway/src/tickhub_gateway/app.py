@@ -1,4 +1,4 @@
-"""The gateway service: a GatewayManager running the pool of :mod:`.pool`.
+"""The gateway service: a GatewayManager running the pool of :mod:`.manager.pool`.
 
 With ``TICKHUB_DATABASE_URL`` the pool is the account database, followed live; with
 ``TICKHUB_SOURCES`` a static list (benchmarks, rehearsal without a database). With
@@ -16,8 +16,8 @@ from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
 from .manager import GatewayManager
-from .pool import DatabasePool, PoolConfigError, choose_pool
-from .stops import ManualStops
+from .manager.pool import DatabasePool, PoolConfigError, choose_pool
+from .manager.stops import ManualStops
 
 log = logging.getLogger("tickhub.gateway")
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_gateway.localctp import protocol
-from tickhub_gateway.localctp.front import days
 from tickhub_gateway.localctp.front.feed import SLOT_NS
 from tickhub_gateway.localctp.front.replay import to_ns
 from tickhub_gateway.localctp.front.server import FrontServer
@@ -209,7 +209,7 @@ def record_time(depth: DepthMarketData) -> datetime:
     """When a (non-DCE-night, non-CZCE) record happened, from its own fields."""
     day = datetime.strptime(depth.ActionDay, "%Y%m%d").date()
     clock = datetime.strptime(depth.UpdateTime, "%H:%M:%S").time()
-    return datetime.combine(day, clock, days.CHINA) + timedelta(milliseconds=depth.UpdateMillisec)
+    return datetime.combine(day, clock, CHINA_TZ) + timedelta(milliseconds=depth.UpdateMillisec)
 
 
 def record_slot(depth: DepthMarketData) -> int:

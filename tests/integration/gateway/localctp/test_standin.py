@@ -125,7 +125,7 @@ def _driver() -> None:
     "args": [...]}``."""
     import vnpy_ctp.api
 
-    from tickhub_gateway.sources import ctp_release
+    from tickhub_gateway.sources.ctp import release as ctp_release
 
     lock = threading.Lock()
 

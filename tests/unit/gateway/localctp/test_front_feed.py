@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_gateway.localctp.front import days
 from tickhub_gateway.localctp.front.feed import (
     SLOT_NS,
@@ -31,7 +32,7 @@ from tickhub_gateway.localctp.front.replay import (
 )
 from tickhub_gateway.localctp.front.settings import FrontSettings
 from tickhub_gateway.localctp.protocol import DBL_MAX, DepthMarketData
-from tickhub_gateway.sources.simfeed import SimFeed
+from tickhub_gateway.sources.sim.feed import SimFeed
 
 SAMPLE = Path(__file__).parents[4] / "examples" / "ctp-replay-sample.csv"
 CONTRACTS = ["rb2605.SHFE", "m2605.DCE", "SR605.CZCE"]
@@ -41,7 +42,7 @@ NS = 1_000_000_000
 def china(
     year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0
 ) -> datetime:
-    return datetime(year, month, day, hour, minute, second, us, tzinfo=days.CHINA)
+    return datetime(year, month, day, hour, minute, second, us, tzinfo=CHINA_TZ)
 
 
 def slot_at(at: datetime) -> int:

@@ -1,18 +1,22 @@
 """The gateway types a source can be, behind one factory.
 
+:mod:`.base` is what every type derives from; :mod:`.sim` and :mod:`.ctp` are the types.
 Each type is imported only when a source of that type is created: a sim worker never
-loads the CTP shared library (and works where it cannot load).
+loads the CTP shared library (and works where it cannot load), and the manager, which
+reads :mod:`.ctp.environment` before it starts a ctp worker, loads no vnpy at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-
-from vnpy.event import EventEngine
+from typing import TYPE_CHECKING
 
 from tickhub_contracts.messages import SourceConfig
 
-from ..events import SourceGateway
+if TYPE_CHECKING:
+    from vnpy.event import EventEngine
+
+    from .base import SourceGateway
 
 
 class UnknownGatewayType(ValueError):
@@ -28,11 +32,11 @@ def create_gateway(
     """The gateway for ``config.gateway_type``, not yet started. ``holidays``: the
     exchange holidays, for a sim that ticks only in the exchanges' sessions."""
     if config.gateway_type == "sim":
-        from .sim import SimGateway
+        from .sim.gateway import SimGateway
 
         return SimGateway(event_engine, config, holidays=holidays)
     if config.gateway_type == "ctp":
-        from .ctp import CtpSourceGateway
+        from .ctp.gateway import CtpSourceGateway
 
         return CtpSourceGateway(event_engine, config)
     raise UnknownGatewayType(f"unknown gateway type {config.gateway_type!r}")

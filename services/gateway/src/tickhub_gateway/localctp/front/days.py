@@ -5,15 +5,14 @@ to: one that starts in the evening belongs to the next weekday), ``ActionDay`` (
 calendar day, except that DCE writes the trading day there during its night
 session) and ``UpdateTime`` + ``UpdateMillisec`` (exchange-local clock; CZCE sends
 no milliseconds). The front reproduces those habits so that what the hub fixes
-(:mod:`tickhub_gateway.normalise`) is really exercised.
+(:mod:`tickhub_gateway.sources.ctp.normalise`) is really exercised.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-CHINA = ZoneInfo("Asia/Shanghai")
+from tickhub_contracts.timezone import CHINA_TZ
 
 NIGHT_STARTS = time(17, 0)
 """From here on the session belongs to the next trading day (CTP's own switch,
@@ -34,7 +33,7 @@ _DAY = timedelta(days=1)
 def trading_day(at: datetime) -> date:
     """The trading day of moment ``at``: the next weekday from 17:00 on, and
     Monday for anything on a Saturday or Sunday. Holidays are not known here."""
-    local = at.astimezone(CHINA)
+    local = at.astimezone(CHINA_TZ)
     day = local.date()
     if local.time() >= NIGHT_STARTS:
         day += _DAY
@@ -50,7 +49,7 @@ def is_dce_night(clock: time) -> bool:
 def action_day(exchange: str, at: datetime, trading: date) -> date:
     """The ActionDay an exchange writes for a record at ``at``: the calendar day,
     but DCE's night session writes the trading day (a Friday night says Monday)."""
-    local = at.astimezone(CHINA)
+    local = at.astimezone(CHINA_TZ)
     if exchange == DCE and is_dce_night(local.time()):
         return trading
     return local.date()
@@ -58,7 +57,7 @@ def action_day(exchange: str, at: datetime, trading: date) -> date:
 
 def update_time(at: datetime) -> str:
     """``HH:MM:SS`` of ``at`` in exchange time."""
-    return at.astimezone(CHINA).strftime("%H:%M:%S")
+    return at.astimezone(CHINA_TZ).strftime("%H:%M:%S")
 
 
 def update_millisec(exchange: str, at: datetime) -> int:

@@ -1,16 +1,16 @@
 """The sim feed as CTP depth records, and what the server needs from any feed.
 
-Content is the ``sim`` source's (:class:`~tickhub_gateway.sources.simfeed.SimFeed`):
+Content is the ``sim`` source's (:class:`~tickhub_gateway.sources.sim.feed.SimFeed`):
 a pure function of (contract, 500 ms slot, seed), so two fronts with the same seed
 send identical records at identical slot times, and a ``ctp`` source on a local
 front can be checked tick for tick against a ``sim`` source. Nothing of this
 process (start time, counters) enters a record.
 
 The mapping reproduces what the exchanges really send through CTP (what
-:mod:`tickhub_gateway.normalise` must cope with): CZCE has no milliseconds, DCE's
-night session writes the trading day as ActionDay, an unset price is ``DBL_MAX``
-(ClosePrice and SettlementPrice during the session, the deltas), and only SHFE and
-INE send five book levels; the others send level 1 and leave 2-5 empty.
+:mod:`tickhub_gateway.sources.ctp.normalise` must cope with): CZCE has no
+milliseconds, DCE's night session writes the trading day as ActionDay, an unset price
+is ``DBL_MAX`` (ClosePrice and SettlementPrice during the session, the deltas), and
+only SHFE and INE send five book levels; the others send level 1 and leave 2-5 empty.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Protocol
 
 from vnpy.trader.object import TickData
 
-from tickhub_gateway.sources.simfeed import NS, SimFeed, period_ns, slot_due
+from tickhub_gateway.sources.sim.feed import NS, SimFeed, period_ns, slot_due
 
 from ..protocol import DBL_MAX, DepthMarketData
 from . import days

@@ -63,6 +63,7 @@ from pathlib import Path
 
 import msgspec
 
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime.logs import get_logger
 
 from ..protocol import DBL_MAX, PRICE_FIELDS, DepthMarketData
@@ -128,7 +129,7 @@ def _moment(fields: Mapping[str, str], exchange: str) -> datetime:
         day = _date(action)
     else:
         day = days.calendar_day_of(_date(trading), clock)
-    return datetime.combine(day, clock.replace(microsecond=millisecond * 1000), days.CHINA)
+    return datetime.combine(day, clock.replace(microsecond=millisecond * 1000), CHINA_TZ)
 
 
 def _row(cells: dict[str, str], instruments: Mapping[str, str], where: str) -> ReplayRecord:
@@ -211,7 +212,7 @@ def to_ns(at: datetime) -> int:
 
 
 def from_ns(ns: int) -> datetime:
-    return (EPOCH + timedelta(microseconds=ns // 1000)).astimezone(days.CHINA)
+    return (EPOCH + timedelta(microseconds=ns // 1000)).astimezone(CHINA_TZ)
 
 
 def schedule(

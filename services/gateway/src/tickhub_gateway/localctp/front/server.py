@@ -18,11 +18,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime.logs import get_logger
 
 from .. import protocol
 from ..protocol import encode, struct_fields
-from . import days
 from .connection import Connection, Counters, Shared
 from .control import CONTROL_HOST, ControlServer
 from .faults import Faults
@@ -67,7 +67,7 @@ class FrontServer:
             feed=self.feed,
             credentials=Credentials(settings.broker_id, settings.user_id, settings.password),
             counters=self.counters,
-            clock=clock or (lambda: datetime.now(days.CHINA)),
+            clock=clock or (lambda: datetime.now(CHINA_TZ)),
         )
         self.connections: dict[int, Connection] = {}
         self.port = 0

@@ -1,0 +1,381 @@
+"""The sim's market: tick content as a pure function of (contract, slot, seed).
+
+Two sim sources must print the *same* tick for the same contract and time slot, so
+that redundancy and failover can be checked tick by tick. Nothing here may depend on
+the source, on wall-clock time or on what was generated before: every field is
+derived from a stable hash of (vt_symbol, seed) and the slot index.
+
+Time is cut into slots of ``1 / ticks_per_second``, counted from the Unix epoch, so a
+slot index names the same instant in every process. A *sim trading day* starts at
+17:00 Beijing time (between CTP's day-session close and night-session open, where a
+real feed's volume resets): volume, turnover, open/high/low restart there.
+
+Prices follow a random walk with one knot per minute (cumulated once per contract
+and day, then cached), interpolated between knots, plus a small per-slot jitter.
+That keeps every slot O(1) while ``high_price``/``low_price`` stay true running
+extremes: they bound every price printed so far in the day and never retreat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from threading import Lock
+
+from vnpy.trader.constant import Exchange
+from vnpy.trader.object import TickData
+
+from tickhub_contracts.timezone import CHINA_TZ
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC).astimezone(CHINA_TZ)
+
+NS = 1_000_000_000
+DAY_NS = 86_400 * NS
+# 17:00 in Beijing (UTC+8, no DST) is 09:00 UTC.
+DAY_START_NS = 9 * 3_600 * NS
+KNOT_NS = 60 * NS
+KNOTS_PER_DAY = DAY_NS // KNOT_NS
+
+JITTER_TICKS = 2
+"""Per-slot noise around the minute path, in ticks; also the margin of high/low."""
+BOOK_DEPTH = 5
+LIMIT_PCT = 0.07
+"""Daily price limit around the previous close (SHFE rebar's is 7%)."""
+
+MAX_TICKS_PER_SECOND = 1_000.0
+
+_MASK = (1 << 64) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSpec:
+    """What makes a product's ticks look like that product's."""
+
+    tick_size: float
+    base_price: float
+    multiplier: float
+    volume_per_s: float
+    """Traded lots per second, on average (a busy contract at its usual pace)."""
+    open_interest: float
+
+
+# A few well-known products so the default contracts look right; anything else gets
+# a spec derived from its name (still deterministic).
+PRODUCTS: dict[str, ContractSpec] = {
+    "rb": ContractSpec(1.0, 3_500.0, 10, 40.0, 1_800_000),
+    "hc": ContractSpec(1.0, 3_600.0, 10, 20.0, 1_000_000),
+    "au": ContractSpec(0.02, 600.0, 1_000, 8.0, 200_000),
+    "ag": ContractSpec(1.0, 7_500.0, 15, 30.0, 700_000),
+    "cu": ContractSpec(10.0, 78_000.0, 5, 6.0, 200_000),
+    "sc": ContractSpec(0.1, 520.0, 1_000, 6.0, 40_000),
+    "m": ContractSpec(1.0, 3_000.0, 10, 30.0, 1_500_000),
+    "i": ContractSpec(0.5, 780.0, 100, 10.0, 500_000),
+    "SR": ContractSpec(1.0, 5_600.0, 10, 15.0, 600_000),
+    "TA": ContractSpec(2.0, 4_800.0, 5, 30.0, 1_200_000),
+    "IF": ContractSpec(0.2, 3_900.0, 300, 2.0, 200_000),
+    "IC": ContractSpec(0.2, 5_800.0, 200, 1.5, 180_000),
+}
+
+_PRODUCT = re.compile(r"^[A-Za-z]+")
+
+
+def spec_for(symbol: str) -> ContractSpec:
+    """The product's spec (``rb2605`` -> rebar), or a stable made-up one."""
+    match = _PRODUCT.match(symbol)
+    product = match.group(0) if match else symbol
+    known = PRODUCTS.get(product)
+    if known is not None:
+        return known
+    h = _stable_hash(f"product|{product}")
+    return ContractSpec(
+        tick_size=1.0,
+        base_price=float(1_000 + h % 8_000),
+        multiplier=10,
+        volume_per_s=float(5 + (h >> 16) % 30),
+        open_interest=float(50_000 + (h >> 32) % 500_000),
+    )
+
+
+def _stable_hash(text: str) -> int:
+    # Python's hash() of a str differs per process; this must not.
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def _mix(key: int, n: int, salt: int) -> int:
+    """splitmix64 of (key, n, salt): 64 well-mixed bits, cheap in pure Python."""
+    x = (key ^ (n * 0x9E3779B97F4A7C15) ^ (salt * 0xD6E8FEB86659FD93)) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+def _unit(bits: int) -> float:
+    """64 random bits -> a float in [0, 1)."""
+    return (bits >> 11) * (1.0 / (1 << 53))
+
+
+# salts: one per independent random quantity
+_S_DAY, _S_CLOSE, _S_STEP, _S_JITTER, _S_VOLUME, _S_BOOK, _S_BOOK2, _S_OI = range(1, 9)
+
+
+def period_ns(ticks_per_second: float) -> int:
+    """Length of one slot; raises ValueError for a rate the sim cannot keep."""
+    if not (0 < ticks_per_second <= MAX_TICKS_PER_SECOND) or math.isnan(ticks_per_second):
+        raise ValueError(
+            f"ticks_per_second must be in (0, {MAX_TICKS_PER_SECOND:g}], got {ticks_per_second}"
+        )
+    return round(NS / ticks_per_second)
+
+
+def slot_due(now_ns: int, period: int, delay_ns: int = 0) -> int:
+    """The newest slot whose arrival time (slot start + delay) is not after ``now_ns``."""
+    return (now_ns - delay_ns) // period
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    """One contract's trading day: the minute path and its running extremes, in ticks."""
+
+    index: int
+    first_slot: int
+    start_ns: int
+    open_ticks: int
+    pre_close_ticks: int
+    limit_up_ticks: int
+    limit_down_ticks: int
+    knots: tuple[float, ...]
+    running_max: tuple[float, ...]
+    running_min: tuple[float, ...]
+    open_interest: tuple[float, ...]
+    open_price_ticks: int
+    # The day's constant prices and turnover factor, ready to print.
+    prices: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    """(limit_up, limit_down, open_price, pre_close)"""
+    turnover_per_lot: float = 0.0
+
+
+class SimFeed:
+    """Ticks of one contract. ``tick(slot)`` is pure: same arguments, same tick.
+
+    The per-day path is cached (a day is 1,441 knots), so generating consecutive
+    slots costs a few hashes each: the sim must keep up with hundreds of contracts
+    at 100 ticks/s in one process. Thread-safe.
+    """
+
+    def __init__(self, vt_symbol: str, seed: int = 0, ticks_per_second: float = 2.0) -> None:
+        symbol, sep, exchange = vt_symbol.rpartition(".")
+        if not sep or not symbol:
+            raise ValueError(f"vt_symbol {vt_symbol!r} must look like SYMBOL.EXCHANGE")
+        self.vt_symbol = vt_symbol
+        self.symbol = symbol
+        self.exchange = Exchange(exchange)  # ValueError for an exchange vnpy does not know
+        self.seed = seed
+        self.period_ns = period_ns(ticks_per_second)
+        self.spec = spec_for(symbol)
+        self._key = _stable_hash(f"{vt_symbol}|{seed}")
+        tick = self.spec.tick_size
+        self._tick = tick
+        self._decimals = max(0, -math.floor(math.log10(tick) + 1e-9)) if tick < 1 else 0
+        # Prices are ticks * tick_size computed as int / int (0.02 = 2 / 100): Python
+        # rounds a true division correctly, so 600.02 never prints as
+        # 600.0200000000001, and it is cheaper than round() on the tick path.
+        self._scale: int = 10**self._decimals
+        self._tick_scaled: int = round(tick * self._scale)
+        self._base_ticks = max(100, round(self.spec.base_price / tick))
+        # Lots per slot: volume per second spread over the slots of one second.
+        self._lots_per_slot = max(1, round(self.spec.volume_per_s * self.period_ns / NS))
+        self._days: dict[int, _Day] = {}
+        self._lock = Lock()
+        # Memos (pure: they only skip recomputing what the same inputs gave before).
+        # Each is one tuple, swapped whole, so concurrent callers never see half of it.
+        self._current: tuple[int, _Day] | None = None
+        self._last_bump: tuple[int, int] = (-1, 0)
+
+    # --- the day ---------------------------------------------------------------
+
+    def _day(self, day: int) -> _Day:
+        current = self._current
+        if current is not None and current[0] == day:
+            return current[1]
+        with self._lock:
+            cached = self._days.get(day)
+            if cached is None:
+                cached = self._make_day(day)
+                # Keep today and yesterday: a slot near the boundary may ask for either.
+                for old in [d for d in self._days if d < day - 1]:
+                    del self._days[old]
+                self._days[day] = cached
+            self._current = (day, cached)
+            return cached
+
+    def _make_day(self, day: int) -> _Day:
+        key = self._key
+        base = self._base_ticks
+        open_ticks = round(base * (1 + (_unit(_mix(key, day, _S_DAY)) - 0.5) * 0.06))
+        pre_close = round(open_ticks * (1 + (_unit(_mix(key, day, _S_CLOSE)) - 0.5) * 0.01))
+        limit_up = math.floor(pre_close * (1 + LIMIT_PCT))
+        limit_down = math.ceil(pre_close * (1 - LIMIT_PCT))
+        # The walk stays far enough inside the limits that every book level exists.
+        lo = limit_down + BOOK_DEPTH + JITTER_TICKS + 1
+        hi = limit_up - BOOK_DEPTH - JITTER_TICKS - 1
+        # ~1.5% daily volatility spread over the day's minutes.
+        step = max(0.5, open_ticks * 0.015 / math.sqrt(KNOTS_PER_DAY)) * 2.45
+        value = float(open_ticks)
+        knots = [value]
+        running_max = [value]
+        running_min = [value]
+        oi_base = self.spec.open_interest
+        open_interest = []
+        for minute in range(KNOTS_PER_DAY + 1):
+            n = day * KNOTS_PER_DAY + minute
+            oi_bits = _mix(key, n, _S_OI)
+            open_interest.append(float(round(oi_base * (1 + (_unit(oi_bits) - 0.5) * 0.02))))
+            if minute == 0:
+                continue
+            bits = _mix(key, n, _S_STEP)
+            u1 = (bits & 0xFFFFFFFF) / 4294967296.0
+            u2 = (bits >> 32) / 4294967296.0
+            value = min(hi, max(lo, value + (u1 + u2 - 1.0) * step))
+            knots.append(value)
+            running_max.append(max(running_max[-1], value))
+            running_min.append(min(running_min[-1], value))
+        start_ns = day * DAY_NS + DAY_START_NS
+        first_slot = -(-start_ns // self.period_ns)
+        # The day opens at its first slot's price.
+        minute, rest = divmod(first_slot * self.period_ns - start_ns, KNOT_NS)
+        mid = knots[minute] + (knots[minute + 1] - knots[minute]) * (rest / KNOT_NS)
+        open_price = round(mid) + self._jitter(_mix(key, first_slot, _S_BOOK2))
+        price = self._price
+        return _Day(
+            index=day,
+            first_slot=first_slot,
+            start_ns=start_ns,
+            open_ticks=open_ticks,
+            pre_close_ticks=pre_close,
+            limit_up_ticks=limit_up,
+            limit_down_ticks=limit_down,
+            knots=tuple(knots),
+            running_max=tuple(running_max),
+            running_min=tuple(running_min),
+            open_interest=tuple(open_interest),
+            open_price_ticks=open_price,
+            prices=(price(limit_up), price(limit_down), price(open_price), price(pre_close)),
+            turnover_per_lot=open_ticks * self._tick * self.spec.multiplier,
+        )
+
+    @staticmethod
+    def _jitter(bits: int) -> int:
+        return (bits >> 40) % (2 * JITTER_TICKS + 1) - JITTER_TICKS
+
+    def _price(self, ticks: int) -> float:
+        return ticks * self._tick_scaled / self._scale
+
+    def _bump(self, slot: int) -> int:
+        """The bounded extra lots of a slot's cumulative volume."""
+        memo = self._last_bump
+        if memo[0] == slot:
+            return memo[1]
+        bump = _mix(self._key, slot, _S_VOLUME) % (self._lots_per_slot + 1)
+        self._last_bump = (slot, bump)
+        return bump
+
+    # --- one slot ---------------------------------------------------------------
+
+    def phase_group(self, groups: int) -> int:
+        """Which of ``groups`` evenly spaced instants of a slot this contract ticks at."""
+        return self._key % groups
+
+    def tick(self, slot: int, gateway_name: str = "SIM", phase_ns: int = 0) -> TickData:
+        """The tick of ``slot``; its exchange time is the slot's start plus ``phase_ns``."""
+        slot_ns = slot * self.period_ns
+        day = self._day((slot_ns - DAY_START_NS) // DAY_NS)
+        minute, rest = divmod(slot_ns - day.start_ns, KNOT_NS)
+        key = self._key
+
+        a = day.knots[minute]
+        mid = a + (day.knots[minute + 1] - a) * (rest / KNOT_NS)
+        book = _mix(key, slot, _S_BOOK)
+        book2 = _mix(key, slot, _S_BOOK2)
+        last = round(mid) + (book2 >> 40) % (2 * JITTER_TICKS + 1) - JITTER_TICKS
+        # Extremes bound every price printed so far (see the module docstring).
+        open_ticks = day.open_price_ticks
+        high = max(math.ceil(max(day.running_max[minute], mid)) + JITTER_TICKS, open_ticks)
+        low = min(math.floor(min(day.running_min[minute], mid)) - JITTER_TICKS, open_ticks)
+
+        # Cumulative volume: lots_per_slot * i plus a bounded bump, so it never falls.
+        lots = self._lots_per_slot
+        i = slot - day.first_slot
+        previous = self._bump(slot - 1) if i > 0 else 0
+        bump = self._bump(slot)
+        volume = lots * i + bump
+        last_volume = lots + bump - previous if i > 0 else volume
+
+        bid1 = last - (book & 1)
+        size = max(1, lots // 2)
+        ts = self._tick_scaled
+        sc = self._scale
+        ask1 = bid1 + 1
+        levels = (
+            last, high, low,
+            bid1, bid1 - 1, bid1 - 2, bid1 - 3, bid1 - 4,
+            ask1, ask1 + 1, ask1 + 2, ask1 + 3, ask1 + 4,
+        )  # fmt: skip
+        px = [v * ts / sc for v in levels]
+        limit_up, limit_down, open_price, pre_close = day.prices
+
+        return TickData(
+            gateway_name=gateway_name,
+            symbol=self.symbol,
+            exchange=self.exchange,
+            datetime=EPOCH + timedelta(microseconds=(slot_ns + phase_ns) // 1_000),
+            name=self.symbol,
+            volume=float(volume),
+            turnover=volume * day.turnover_per_lot,
+            open_interest=day.open_interest[minute],
+            last_price=px[0],
+            last_volume=float(last_volume),
+            limit_up=limit_up,
+            limit_down=limit_down,
+            open_price=open_price,
+            high_price=px[1],
+            low_price=px[2],
+            pre_close=pre_close,
+            bid_price_1=px[3],
+            bid_price_2=px[4],
+            bid_price_3=px[5],
+            bid_price_4=px[6],
+            bid_price_5=px[7],
+            ask_price_1=px[8],
+            ask_price_2=px[9],
+            ask_price_3=px[10],
+            ask_price_4=px[11],
+            ask_price_5=px[12],
+            bid_volume_1=float(size * (1 + ((book >> 1) & 63))),
+            bid_volume_2=float(size * (1 + ((book >> 7) & 63))),
+            bid_volume_3=float(size * (1 + ((book >> 13) & 63))),
+            bid_volume_4=float(size * (1 + ((book >> 19) & 63))),
+            bid_volume_5=float(size * (1 + ((book >> 25) & 63))),
+            ask_volume_1=float(size * (1 + ((book2 >> 1) & 63))),
+            ask_volume_2=float(size * (1 + ((book2 >> 7) & 63))),
+            ask_volume_3=float(size * (1 + ((book2 >> 13) & 63))),
+            ask_volume_4=float(size * (1 + ((book2 >> 19) & 63))),
+            ask_volume_5=float(size * (1 + ((book2 >> 25) & 63))),
+        )
+
+    def trading_day_first_slot(self, slot: int) -> int:
+        """First slot of the sim trading day ``slot`` belongs to (volume resets there)."""
+        return self._day((slot * self.period_ns - DAY_START_NS) // DAY_NS).first_slot
+
+
+def tick_at(
+    vt_symbol: str,
+    slot: int,
+    seed: int = 0,
+    ticks_per_second: float = 2.0,
+    gateway_name: str = "SIM",
+) -> TickData:
+    """The pure function itself: one contract's tick for one slot."""
+    return SimFeed(vt_symbol, seed, ticks_per_second).tick(slot, gateway_name)
