@@ -13,7 +13,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from nats.aio.client import Client
 
@@ -26,6 +26,8 @@ PING_INTERVAL_S = 1
 MAX_OUTSTANDING_PINGS = 3
 
 ErrorCallback = Callable[[Exception], Awaitable[None]]
+
+T = TypeVar("T")
 
 
 async def connect(
@@ -89,34 +91,90 @@ async def connect(
 
 
 async def open_for_service(
-    settings: Settings, service: str, *, error_cb: ErrorCallback | None = None
+    settings: Settings,
+    service: str,
+    *,
+    error_cb: ErrorCallback | None = None,
+    name: str | None = None,
 ) -> Client:
-    """Connect as ``tickhub-<service>`` and publish this process's log records on NATS."""
-    nc = await connect(settings, f"tickhub-{service}", error_cb=error_cb)
+    """Connect as ``tickhub-<service>`` (or ``name``: a gateway worker names its
+    source) and publish this process's log records on NATS as ``service``."""
+    nc = await connect(settings, name or f"tickhub-{service}", error_cb=error_cb)
     logging.getLogger().addHandler(NatsLogHandler(nc, service, asyncio.get_running_loop()))
     return nc
 
 
 async def open_unless_stopped(
-    settings: Settings, service: str, stop: asyncio.Event
+    settings: Settings,
+    service: str,
+    stop: asyncio.Event,
+    *,
+    name: str | None = None,
+    error_cb: ErrorCallback | None = None,
+    service_logs: bool = True,
 ) -> Client | None:
     """:func:`open_for_service`, or None when ``stop`` comes first.
 
     Connecting retries forever (a service may start before its server), so a stop
     meanwhile must still end the process rather than wait for a server that may
     never come.
+
+    ``name`` is the connection's name (default ``tickhub-<service>``), ``error_cb``
+    takes the client's asynchronous errors (see :func:`connect`); with
+    ``service_logs=False`` the log records stay off NATS (an embedded use, a test).
     """
-    connecting = asyncio.create_task(open_for_service(settings, service))
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if connecting.done():
-        return connecting.result()
-    connecting.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await connecting
-    logging.getLogger(f"tickhub.{service}").info("stopped before NATS was reached")
-    return None
+    connecting: Awaitable[Client]
+    if service_logs:
+        connecting = open_for_service(settings, service, error_cb=error_cb, name=name)
+    else:
+        connecting = connect(settings, name or f"tickhub-{service}", error_cb=error_cb)
+    nc = await unless_stopped(connecting, stop)
+    if nc is None:
+        logging.getLogger(f"tickhub.{service}").info("stopped before NATS was reached")
+    return nc
+
+
+async def unless_stopped(
+    work: Awaitable[T], stop: asyncio.Event, *, cancel_s: float = 2.0
+) -> T | None:
+    """``work``'s result, or None when ``stop`` is set first (``work`` is cancelled).
+
+    For anything that may wait for the bus forever: a connect, or a service's start
+    that connects (the publisher's binds its socket, then connects). A stop during
+    that wait must end the process, not leave it waiting for a server that may
+    never come.
+
+    Bounded: nats-py can swallow a cancellation inside a request, so the cancelled
+    work is waited for at most ``cancel_s``. Should it finish anyway with a result
+    (a connection made at the very moment of the stop), that result is returned
+    rather than leaked: ``stop`` is set, so the caller goes straight on to its
+    cleanup. The same cleanup happens when the caller itself is cancelled.
+    An awaitable that returns None itself cannot tell the two outcomes apart:
+    look at ``stop.is_set()``.
+    """
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(_retrieve)  # an outcome nobody awaits must not be logged as lost
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=cancel_s)
+            if not task.done():
+                log.warning("work cut short by a stop did not end within %g s", cancel_s)
+    if not task.done() or task.cancelled():
+        return None
+    if stop.is_set() and task.exception() is not None:
+        return None  # it failed on its way out: a stop came first, nothing to report
+    return task.result()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Fetch a task's outcome, so asyncio does not log an abandoned one as unretrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def drain_bounded(nc: Client, timeout_s: float = 2.0) -> None:

@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Mapping, MutableMapping
+import time
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -124,3 +125,73 @@ class NatsLogHandler(logging.Handler):
     def _publish(self, subject: str, payload: bytes) -> None:
         if not self.nc.is_closed:
             self.loop.create_task(self.nc.publish(subject, payload))
+
+
+class RateLimitedLog:
+    """Lines about a flood (bad input, a failing callback), at most one per kind per
+    ``interval_s``.
+
+    A service flooded with garbage must not flood its log in turn: every line also
+    goes out on NATS (:class:`NatsLogHandler`), so an unbounded warning per bad
+    message would double the flood. The first line of a kind goes out at once (the
+    operator learns of the problem without delay); later ones at most once per
+    interval, each saying how many similar lines it stands for. What was held back
+    and never followed by another line is told by :meth:`report_held` (at close).
+    """
+
+    def __init__(
+        self,
+        log: logging.LoggerAdapter[logging.Logger] | logging.Logger,
+        interval_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        level: int = logging.WARNING,
+    ) -> None:
+        self.log = log
+        self.interval_s = interval_s
+        self.clock = clock
+        self.level = level
+        # kind -> (when the last line went out, how many were held back since)
+        self._state: dict[str, tuple[float, int]] = {}
+
+    def warning(
+        self,
+        kind: str,
+        msg: str,
+        *args: Any,
+        exc_info: bool | BaseException = False,
+        **extra: Any,
+    ) -> bool:
+        """Log ``msg`` (at ``level``) unless a line of this ``kind`` went out less than
+        ``interval_s`` ago. Returns whether it logged. ``kind`` should come from a
+        small fixed set (never from input), so this table stays small; ``extra``
+        lands on the record (``source=``, ``symbol=``)."""
+        now = self.clock()
+        last, held = self._state.get(kind, (float("-inf"), 0))
+        if now - last < self.interval_s:
+            self._state[kind] = (last, held + 1)
+            return False
+        self._state[kind] = (now, 0)
+        if held:
+            msg += f" (and {held} more like it in the last {now - last:.0f} s)"
+        self.log.log(self.level, msg, *args, exc_info=exc_info, extra=extra)
+        return True
+
+    def held(self) -> dict[str, int]:
+        """kind -> lines held back since the last line of that kind went out."""
+        return {kind: count for kind, (_, count) in self._state.items() if count}
+
+    def report_held(self, what: str) -> None:
+        """One line per kind whose held-back lines no later line told of (say why
+        they end: a subscription closing), so no count is lost silently."""
+        now = self.clock()
+        for kind, (last, held) in sorted(self._state.items()):
+            if held:
+                self.log.log(
+                    self.level,
+                    "%s: %d more %s line(s) in the last %.0f s were not logged",
+                    what,
+                    held,
+                    kind,
+                    now - last,
+                )
+                self._state[kind] = (last, 0)
