@@ -4,6 +4,11 @@
  * (services/api/src/tickhub_api/schemas.py, gateway_view.py, errors.py).
  *
  * Timestamps stay ISO strings, as they arrive: they are parsed where an age is shown.
+ *
+ * Written by hand, checked by tests/unit/api/test_dashboard_types.py: every string
+ * literal and every field named here must be what the api sends (the contracts'
+ * Literals and Structs, the api's OpenAPI document), so a change there fails the test
+ * until this file follows.
  */
 
 export type GatewayType = "ctp" | "sim";

@@ -15,7 +15,7 @@ from typing import get_type_hints
 import zmq
 from nats.aio.client import Client
 
-from tickhub_contracts import codec
+from tickhub_contracts import zeromq
 from tickhub_contracts.messages import Tick
 from tickhub_publisher.app import Publisher
 from tickhub_runtime.settings import Settings
@@ -169,4 +169,4 @@ def payload(seq: int, symbol: str = "rb2605", exchange: str = "SHFE") -> bytes:
         last_price=3500.0,
         seq=seq,
     )
-    return codec.tick_msgpack_encoder.encode(t)
+    return zeromq.encode(t)

@@ -26,7 +26,7 @@ import zmq.asyncio
 from nats.aio.client import Client
 
 from tickhub_cli.ports import free_port
-from tickhub_contracts import buckets, codec
+from tickhub_contracts import buckets, codec, zeromq
 from tickhub_contracts.messages import ContractRoute, SimSettings, SourceConfig, Tick
 from tickhub_runtime import kv
 from tickhub_runtime.settings import Settings
@@ -108,13 +108,12 @@ async def test_two_sims_reach_a_zeromq_client_once_each_in_order(hub: str, nc: C
     sub = context.socket(zmq.SUB)
     sub.setsockopt(zmq.SUBSCRIBE, b"")
     sub.connect(hub)
-    decoder = msgspec.msgpack.Decoder(Tick)
     seen: dict[str, list[Tick]] = {c: [] for c in CONTRACTS}
 
     async def collect() -> None:
         while True:
             topic, payload = await sub.recv_multipart()
-            tick = decoder.decode(payload)
+            tick = zeromq.decode(payload)
             assert topic.decode() == tick.vt_symbol
             seen[tick.vt_symbol].append(tick)
 

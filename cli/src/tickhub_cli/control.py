@@ -21,9 +21,8 @@ from nats.errors import TimeoutError as NatsTimeoutError
 
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import Command, FaultKind, GatewayStatus, PoolStatus, Reply
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime.settings import Settings
-
-EXCHANGE_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 class CommandError(Exception):
@@ -149,7 +148,7 @@ def _age(at: dt.datetime | None, now: dt.datetime) -> str:
 def _exchange_time(at: dt.datetime | None) -> str:
     if at is None:
         return "-"
-    local = at.astimezone(EXCHANGE_TZ) if at.tzinfo else at
+    local = at.astimezone(CHINA_TZ) if at.tzinfo else at
     return local.strftime("%H:%M:%S.%f")[:-3]
 
 

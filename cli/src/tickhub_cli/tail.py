@@ -14,15 +14,14 @@ import signal
 import sys
 from types import FrameType
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 import zmq
 
-from tickhub_contracts import codec, subjects
+from tickhub_contracts import codec, subjects, zeromq
 from tickhub_contracts.messages import Tick
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime.settings import Settings
 
-CHINA = ZoneInfo("Asia/Shanghai")
 POLL_MS = 250
 
 
@@ -75,7 +74,7 @@ class GapTracker:
 
 
 def render(tick: Tick, mark: str) -> str:
-    at = tick.datetime.astimezone(CHINA).strftime("%m-%d %H:%M:%S.%f")[:-3]
+    at = tick.datetime.astimezone(CHINA_TZ).strftime("%m-%d %H:%M:%S.%f")[:-3]
     line = (
         f"{at} {tick.vt_symbol:<14} seq={tick.seq if tick.seq is not None else '-':<7} "
         f"{tick.source:<10} last={_price(tick.last_price):<10} "
@@ -111,7 +110,7 @@ def run(
     except ValueError as error:
         print(f"tickhub tail: {error}", file=err)
         return 2
-    wanted = {vt_symbol.encode() for vt_symbol in symbols}
+    wanted = {zeromq.topic(vt_symbol) for vt_symbol in symbols}
     context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
     socket = context.socket(zmq.SUB)
     socket.setsockopt(zmq.LINGER, 0)
@@ -129,7 +128,7 @@ def run(
         flush=True,
     )
     gaps = GapTracker()
-    decode = codec.tick_msgpack_decoder.decode
+    decode = zeromq.decode
     try:
         while True:
             if not socket.poll(POLL_MS):

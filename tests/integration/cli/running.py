@@ -16,7 +16,7 @@ from pathlib import Path
 import zmq
 
 from tickhub_cli.ports import free_port
-from tickhub_contracts import codec
+from tickhub_contracts import zeromq
 from tickhub_contracts.messages import Tick
 
 TICKHUB = str(Path(sys.executable).parent / "tickhub")
@@ -213,4 +213,4 @@ def first_tick(endpoint: str, topic: bytes, timeout_s: float = 30) -> Tick:
         sub.close()
         context.term()
     assert got == topic
-    return codec.tick_msgpack_decoder.decode(payload)
+    return zeromq.decode(payload)

@@ -17,7 +17,6 @@ import itertools
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
@@ -28,9 +27,10 @@ from nats.aio.msg import Msg
 from bench.failover_hub import SEED, Hub, now_ns
 from bench.failover_recorder import ns_of
 from bench.local_fronts import FRONT_RATE, LocalFront, local_ctp_source
-from tickhub_contracts import codec, subjects
+from tickhub_contracts import codec, subjects, zeromq
 from tickhub_contracts.messages import LogRecord, Tick
-from tickhub_gateway.sources.simfeed import SimFeed
+from tickhub_contracts.timezone import CHINA_TZ
+from tickhub_gateway.sources.sim.feed import SimFeed
 
 from .conftest import MakeHub
 from .judge import tail
@@ -41,7 +41,6 @@ FIVE_LEVELS = {"SHFE", "INE"}
 """The exchanges whose fronts send the whole five-level book (the others: level 1)."""
 SLOT_NS = round(1e9 / FRONT_RATE)
 LOGIN_REJECTED = "CTP:不合法的登录"
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class Client:
@@ -53,7 +52,6 @@ class Client:
         self.socket.setsockopt(zmq.SUBSCRIBE, b"")
         self.socket.connect(endpoint)
         self.ticks: list[tuple[str, Tick]] = []
-        self._decoder = msgspec.msgpack.Decoder(Tick)
 
     async def until(self, enough: Callable[[list[tuple[str, Tick]]], bool], within: float) -> None:
         deadline = asyncio.get_running_loop().time() + within
@@ -62,7 +60,7 @@ class Client:
             assert left > 0, f"not enough ticks within {within} s: got {len(self.ticks)}"
             if await self.socket.poll(min(left, 0.5) * 1000):
                 topic, payload = await self.socket.recv_multipart()
-                self.ticks.append((topic.decode(), self._decoder.decode(payload)))
+                self.ticks.append((topic.decode(), zeromq.decode(payload)))
 
     def close(self) -> None:
         self.socket.close(0)
@@ -171,7 +169,7 @@ async def test_the_snapshot_a_front_replays_at_login_never_reaches_a_client_as_l
     }
     got: dict[tuple[str, str], int] = {}
     for arrival in hub.recorder.arrivals:
-        at = datetime.fromtimestamp(arrival.exchange_ns / 1e9, CHINA)
+        at = datetime.fromtimestamp(arrival.exchange_ns / 1e9, CHINA_TZ)
         key = (arrival.vt_symbol.split(".")[0], at.strftime("%H:%M:%S.%f")[:12])
         got[key] = got.get(key, 0) + 1
     assert not first & set(got), f"replayed snapshots reached the client: {first & set(got)}"

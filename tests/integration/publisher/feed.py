@@ -10,19 +10,18 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import zmq
 import zmq.asyncio
 from nats.aio.client import Client
 from nats.js.kv import KeyValue
 
-from tickhub_contracts import buckets, codec, subjects
+from tickhub_contracts import buckets, codec, subjects, zeromq
 from tickhub_contracts.messages import ConnectionState, ContractRoute, GatewayStatus, Tick
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime import kv
 
-CHINA = ZoneInfo("Asia/Shanghai")
-SLOT0 = dt.datetime(2026, 11, 24, 21, 0, tzinfo=CHINA)
+SLOT0 = dt.datetime(2026, 11, 24, 21, 0, tzinfo=CHINA_TZ)
 RB = "rb2605.SHFE"
 PROBE = "probe0.PROBE"
 
@@ -126,7 +125,7 @@ class ZmqClient:
         if not await self.socket.poll(limit_s * 1000):
             raise AssertionError(f"no tick on ZeroMQ within {limit_s} s")
         topic, payload = await self.socket.recv_multipart()
-        return topic, codec.tick_msgpack_decoder.decode(payload)
+        return topic, zeromq.decode(payload)
 
     async def ticks(self, n: int, limit_s: float = 20.0, skip_probe: bool = True) -> list[Tick]:
         """The next ``n`` ticks (probe ticks left out); fails if they do not come."""
@@ -137,7 +136,7 @@ class ZmqClient:
                 topic, t = await self.recv(max(0.01, deadline - time.monotonic()))
             except AssertionError:
                 raise AssertionError(f"{len(got)} of {n} ticks within {limit_s} s") from None
-            assert topic == t.vt_symbol.encode()
+            assert topic == zeromq.topic(t.vt_symbol)
             if skip_probe and t.vt_symbol == PROBE:
                 continue
             got.append(t)
@@ -150,7 +149,7 @@ class ZmqClient:
             if not await self.socket.poll(left * 1000):
                 return
             _, payload = await self.socket.recv_multipart()
-            t = codec.tick_msgpack_decoder.decode(payload)
+            t = zeromq.decode(payload)
             if t.vt_symbol != PROBE:
                 raise AssertionError(f"unexpected tick: {t}")
 

@@ -13,7 +13,7 @@ import zmq
 from nats.aio.client import Client
 
 from tickhub_cli import tail
-from tickhub_contracts import codec
+from tickhub_contracts import zeromq
 from tickhub_contracts.messages import Tick
 from tickhub_publisher.app import Publisher
 from tickhub_runtime.settings import Settings
@@ -80,7 +80,7 @@ def frame(seq: int, symbol: str = "rb2605", exchange: str = "SHFE") -> list[byte
         volume=100.0 + seq,
         seq=seq,
     )
-    return [t.vt_symbol.encode(), codec.tick_msgpack_encoder.encode(t)]
+    return [zeromq.topic(t.vt_symbol), zeromq.encode(t)]
 
 
 async def test_tail_prints_only_its_contracts_marks_gaps_and_resets_and_exits_0_on_ctrl_c() -> None:

@@ -1,20 +1,18 @@
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
 
 from tickhub_contracts import codec
 from tickhub_contracts.messages import Command, Tick
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from tickhub_contracts.timezone import CHINA_TZ
 
 
 def test_tick_json_round_trip_keeps_the_timezone() -> None:
     tick = Tick(
         symbol="rb2605",
         exchange="SHFE",
-        datetime=datetime(2026, 11, 24, 21, 0, 0, 500_000, CHINA),
+        datetime=datetime(2026, 11, 24, 21, 0, 0, 500_000, CHINA_TZ),
         last_price=3500.0,
         volume=10,
         source="sim-a",
@@ -28,7 +26,9 @@ def test_tick_json_round_trip_keeps_the_timezone() -> None:
 
 
 def test_missing_prices_are_null_not_zero() -> None:
-    tick = Tick(symbol="rb2605", exchange="SHFE", datetime=datetime(2026, 11, 24, 21, tzinfo=CHINA))
+    tick = Tick(
+        symbol="rb2605", exchange="SHFE", datetime=datetime(2026, 11, 24, 21, tzinfo=CHINA_TZ)
+    )
     assert b'"bid_price_1":null' in codec.encode(tick)
 
 

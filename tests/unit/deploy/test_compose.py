@@ -1,4 +1,4 @@
-"""compose.yaml and the Dockerfiles, checked without a Docker engine: every command
+"""compose.yaml and the Dockerfile, checked without a Docker engine: every command
 runs real code, every TICKHUB_* variable is a real setting with a valid value, and
 every image installs its own service."""
 
@@ -9,7 +9,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
@@ -22,8 +22,64 @@ COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
 
 
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+class Stage(NamedTuple):
+    base: str
+    name: str | None
+    instructions: list[str]
+    """Each instruction on one line (continuations joined), comments left out."""
+
+
+def _stages(dockerfile: str) -> tuple[list[str], list[Stage]]:
+    """(the instructions before the first FROM, every stage)."""
+    joined = re.sub(r"\\\n(\s*#[^\n]*\n)*", " ", dockerfile)  # continuation lines
+    lines = [" ".join(line.split()) for line in joined.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    head: list[str] = []
+    stages: list[Stage] = []
+    for line in lines:
+        match = re.match(r"FROM (\S+)(?: AS (\S+))?$", line, re.I)
+        if match:
+            stages.append(Stage(match.group(1), match.group(2), []))
+        elif stages:
+            stages[-1].instructions.append(line)
+        else:
+            head.append(line)
+    return head, stages
+
+
+def _image(service: str) -> list[Stage]:
+    """The stages the image of ``service`` is made of, the last one first, with the
+    build argument SERVICE substituted (docker build --build-arg SERVICE=<service>)."""
+    _, stages = _stages(DOCKERFILE.replace("$SERVICE", service))
+    named = {stage.name: stage for stage in stages if stage.name}
+    chain = [stages[-1]]
+    while chain[-1].base in named:
+        chain.append(named[chain[-1].base])
+    return chain
+
+
 def _dockerfile(service: str) -> str:
-    return (ROOT / "services" / service / "Dockerfile").read_text()
+    """Every instruction the image of ``service`` is built by: its own stages' and
+    those of the stages it copies from."""
+    image = _image(service)
+    sources = {
+        stage.name: stage
+        for stage in _stages(DOCKERFILE.replace("$SERVICE", service))[1]
+        if stage.name
+    }
+    used = list(image)
+    for stage in image:
+        for line in stage.instructions:
+            copied = re.match(r"COPY --from=(\S+)", line)
+            if copied and copied.group(1) in sources:
+                used.append(sources[copied.group(1)])
+    return "\n".join(
+        f"FROM {stage.base}" + "".join(f"\n{line}" for line in stage.instructions)
+        for stage in reversed(used)
+    )
 
 
 def _env(service: str) -> dict[str, str]:
@@ -142,45 +198,94 @@ def test_the_gateway_keeps_its_data_dir_on_a_volume() -> None:
     assert volumes[data_dir] in COMPOSE["volumes"]
 
 
-def _cmd(dockerfile: str) -> list[str]:
-    match = re.search(r"^CMD (\[.*\])$", dockerfile, re.M)
-    assert match is not None
-    command: list[str] = json.loads(match.group(1))
-    return command
+def _cmd(service: str) -> list[str]:
+    """The image's command: the last CMD along its stages."""
+    for stage in _image(service):
+        for line in reversed(stage.instructions):
+            if line.startswith("CMD "):
+                command: list[str] = json.loads(line.removeprefix("CMD "))
+                return command
+    raise AssertionError(f"the image of {service} has no CMD")
 
 
 LOCKED = {p["name"] for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]}
 
 
+def test_there_is_one_dockerfile_and_its_argument_names_the_service() -> None:
+    head, stages = _stages(DOCKERFILE)
+    assert head == ["ARG SERVICE"]  # no default: an image of no service is an error
+    services = {stage.name.removeprefix("service-") for stage in stages if stage.name}
+    assert services >= set(up.SERVICES)
+    assert stages[-1].base == "service-$SERVICE"
+
+
 @pytest.mark.parametrize("service", up.SERVICES)
-def test_each_dockerfile_installs_and_runs_its_own_service(service: str) -> None:
+def test_each_image_installs_and_runs_its_own_service(service: str) -> None:
     spec = SERVICES[service]
     assert spec["build"]["context"] == "."
-    assert spec["build"]["dockerfile"] == f"services/{service}/Dockerfile"
+    assert spec["build"]["dockerfile"] == "Dockerfile"
+    assert spec["build"]["args"] == {"SERVICE": service}
     dockerfile = _dockerfile(service)
     syncs = re.findall(r"uv sync ([^\n]*)", dockerfile)
     assert len(syncs) == 1
     flags = syncs[0].split()
     assert {"--frozen", "--no-dev", "--no-editable"} <= set(flags)
-    package = flags[flags.index("--package") + 1]
+    package = flags[flags.index("--package") + 1].strip('"')
     assert package == f"tickhub-{service}" and package in LOCKED
     stages = re.findall(r"^FROM (\S+)", dockerfile, re.M)
-    assert stages and all(image == "python:3.11-slim" for image in stages)
-    instructions = "\n".join(
-        line for line in dockerfile.splitlines() if not line.lstrip().startswith("#")
-    )
-    assert re.search(r"pip install .*\buv\b", instructions)  # uv from PyPI
-    assert "curl" not in instructions
-    assert _runs(_cmd(dockerfile)) == service
-    assert _cmd(dockerfile) == spec["command"]
+    images = {stage.name for stage in _stages(DOCKERFILE)[1] if stage.name}
+    assert stages and all(image in {"python:3.11-slim", *images} for image in stages)
+    assert re.search(r"pip install .*\buv\b", dockerfile)  # uv from PyPI
+    assert "curl" not in dockerfile
+    assert _runs(_cmd(service)) == service
+    assert _cmd(service) == spec["command"]
+    exposed = {
+        port
+        for line in dockerfile.splitlines()
+        if line.startswith("EXPOSE ")
+        for port in line.split()[1:]
+    }
+    published = {mapping.rsplit(":", 1)[1] for mapping in spec.get("ports", [])}
+    assert exposed == published, service
+
+
+def _has(service: str, step: str) -> bool:
+    """Whether the image of ``service`` has ``step``: in one of its stages, and not in
+    an ``if [ "$SERVICE" = ... ]`` that this service's argument makes false."""
+    for line in _dockerfile(service).splitlines():
+        if step not in line:
+            continue
+        guard = re.match(r'RUN (?:--\S+ )*if \[ "([\w-]+)" = ([\w-]+) \]; then', line)
+        if guard is None or guard.group(1) == guard.group(2):
+            return True
+    return False
+
+
+def _gateway_only(step: str) -> bool:
+    return all(_has(service, step) == (service == "gateway") for service in up.SERVICES)
 
 
 def test_the_gateway_builds_in_one_stage_and_runs_in_another() -> None:
-    dockerfile = _dockerfile("gateway")
-    assert len(re.findall(r"^FROM ", dockerfile, re.M)) == 2
-    assert "build-essential" in dockerfile.split("FROM", 2)[1]  # compiler: build stage only
-    assert "COPY --from=build /app/.venv" in dockerfile
-    assert "zh_CN.GB18030" in dockerfile
+    _, stages = _stages(DOCKERFILE.replace("$SERVICE", "gateway"))
+    build = next(stage for stage in stages if stage.name == "build")
+    assert any("build-essential" in line for line in build.instructions)  # compiler
+    for stage in _image("gateway"):  # the image itself: no compiler
+        assert not any("build-essential" in line for line in stage.instructions)
+    assert "COPY --from=build /app/.venv /app/.venv" in _image("gateway")[0].instructions
+    assert _gateway_only("build-essential")
+    assert _gateway_only("zh_CN.GB18030") and _gateway_only("locales")
+
+
+def test_the_gateway_image_builds_the_stand_in_ctp_library() -> None:
+    """What `make setup` builds (the Makefile's STANDIN), built into the installed
+    package: a `local` account loads it to talk to `tickhub ctp-front`."""
+    assert _gateway_only("python -m tickhub_gateway.localctp.standin.build")
+    assert importlib.util.find_spec("tickhub_gateway.localctp.standin.build") is not None
+    makefile = (ROOT / "Makefile").read_text()
+    assert "python -m tickhub_gateway.localctp.standin.build" in makefile
+    # Never a library built on the developer's machine: the image builds its own.
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "services/gateway/src/tickhub_gateway/localctp/lib" in ignored
 
 
 def test_the_build_context_leaves_out_local_state() -> None:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_markets.sessions import (
-    SHANGHAI,
     current_session,
     is_open,
     is_trading_day,
@@ -24,7 +24,7 @@ MON = dt.date(2025, 1, 6)
 def at(day: dt.date, hhmm: str, offset_days: int = 0) -> dt.datetime:
     hour, minute = (int(x) for x in hhmm.split(":"))
     day = day + dt.timedelta(days=offset_days)
-    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=CHINA_TZ)
 
 
 WED = MON + dt.timedelta(days=2)
@@ -190,7 +190,7 @@ SYMBOLS = [
 ]
 
 instants = st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 12, 31)).map(
-    lambda d: d.replace(tzinfo=SHANGHAI)
+    lambda d: d.replace(tzinfo=CHINA_TZ)
 )
 holiday_sets = st.frozensets(
     st.dates(min_value=dt.date(2023, 12, 25), max_value=dt.date(2028, 1, 10)), max_size=30

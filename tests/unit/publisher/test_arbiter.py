@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tickhub_contracts.messages import Tick
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_publisher.arbiter import DUPLICATE, NOT_LIVE, STALE, Arbiter
 
-CHINA = ZoneInfo("Asia/Shanghai")
-BASE = dt.datetime(2026, 11, 24, 21, 0, tzinfo=CHINA)
+BASE = dt.datetime(2026, 11, 24, 21, 0, tzinfo=CHINA_TZ)
 CONTRACTS = ["rb2605.SHFE", "m2605.DCE"]
 
 
@@ -24,7 +23,7 @@ def tick(
     *,
     live: bool = True,
     source: str = "sim-a",
-    tz: dt.tzinfo = CHINA,
+    tz: dt.tzinfo = CHINA_TZ,
 ) -> Tick:
     symbol, exchange = vt_symbol.split(".")
     return Tick(
@@ -49,7 +48,7 @@ ticks = st.builds(
     volume=st.integers(0, 4).map(float),
     live=st.sampled_from([True, True, True, False]),
     source=st.sampled_from(["sim-a", "sim-b"]),
-    tz=st.sampled_from([CHINA, dt.UTC]),
+    tz=st.sampled_from([CHINA_TZ, dt.UTC]),
 )
 
 
@@ -81,7 +80,7 @@ def test_non_live_is_never_forwarded_even_when_newer() -> None:
 
 def test_the_same_instant_in_another_timezone_is_the_same_key() -> None:
     arbiter = Arbiter()
-    assert arbiter.offer(tick(ms=5, volume=1, tz=CHINA)) == 1
+    assert arbiter.offer(tick(ms=5, volume=1, tz=CHINA_TZ)) == 1
     assert arbiter.offer(tick(ms=5, volume=1, tz=dt.UTC)) == DUPLICATE
 
 

@@ -12,20 +12,19 @@ import datetime as dt
 import itertools
 import time
 from collections.abc import Iterator, Sequence
-from zoneinfo import ZoneInfo
 
 import pytest
 import zmq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tickhub_contracts import buckets, codec, subjects
+from tickhub_contracts import buckets, codec, subjects, zeromq
 from tickhub_contracts.messages import ContractRoute, Tick
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_publisher import bridge as bridge_module
 from tickhub_publisher.bridge import Bridge
 
-CHINA = ZoneInfo("Asia/Shanghai")
-SLOT0 = dt.datetime(2026, 11, 24, 21, 0, tzinfo=CHINA)
+SLOT0 = dt.datetime(2026, 11, 24, 21, 0, tzinfo=CHINA_TZ)
 RB = "rb2605.SHFE"
 AU = "au2602.SHFE"
 AT = dt.datetime(2026, 11, 24, 13, 0, tzinfo=dt.UTC)
@@ -97,8 +96,8 @@ class Wire:
         for _ in range(forwarded - self._seen):
             assert self.reader.poll(2000), "a forwarded tick never came out"
             topic, payload = self.reader.recv_multipart()
-            t = codec.tick_msgpack_decoder.decode(payload)
-            assert topic == t.vt_symbol.encode()
+            t = zeromq.decode(payload)
+            assert topic == zeromq.topic(t.vt_symbol)
             got.append(t)
         self._seen = forwarded
         assert not self.reader.poll(0), "more came out than was counted"

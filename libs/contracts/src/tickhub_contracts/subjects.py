@@ -12,6 +12,7 @@ docs/subjects.md is the reader's guide to this module; keep the two in step.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 PREFIX = "tickhub"
 
@@ -56,6 +57,27 @@ TICK_ALL = f"{PREFIX}.tick.>"
 def tick_source(subject: str) -> str:
     """The source token of a tick subject (cheap: no full parse on the hot path)."""
     return subject.split(".", 3)[2]
+
+
+class TickSubject(NamedTuple):
+    """The tokens of a tick subject, ``tickhub.tick.<source>.<exchange>.<symbol>``."""
+
+    source: str
+    exchange: str
+    symbol: str
+
+    @property
+    def vt_symbol(self) -> str:
+        return f"{self.symbol}.{self.exchange}"
+
+
+def parse_tick(subject: str) -> TickSubject | None:
+    """``tickhub.tick.<source>.<exchange>.<symbol>`` -> its tokens, None when it is not one."""
+    parts = subject.split(".")
+    if len(parts) != 5 or parts[0] != PREFIX or parts[1] != "tick":
+        return None
+    _, _, source, exchange, symbol = parts
+    return TickSubject(source, exchange, symbol)
 
 
 # --- worker -> manager, health ----------------------------------------------------

@@ -33,9 +33,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from tickhub_contracts.timezone import CHINA_TZ
 
 Span = tuple[dt.time, dt.time]
 
@@ -143,12 +142,12 @@ def _next_weekday(day: dt.date) -> dt.date:
 
 def _local(at: dt.datetime) -> dt.datetime:
     if at.tzinfo is None:
-        return at.replace(tzinfo=SHANGHAI)
-    return at.astimezone(SHANGHAI)
+        return at.replace(tzinfo=CHINA_TZ)
+    return at.astimezone(CHINA_TZ)
 
 
 def _at(day: dt.date, time: dt.time) -> dt.datetime:
-    return dt.datetime.combine(day, time, tzinfo=SHANGHAI)
+    return dt.datetime.combine(day, time, tzinfo=CHINA_TZ)
 
 
 def _spans_of_date(

@@ -2,8 +2,8 @@
 
 Per tick, in order, cheapest test first:
 
-1. the subject -> a cached :class:`Route` (source, contract, topic frame);
-2. ``route.eligible``: may this source's ticks go out for the contract now? If not,
+1. the subject -> its cached :class:`SourceFeed` (source, contract, topic frame);
+2. ``feed.eligible``: may this source's ticks go out for the contract now? If not,
    the message is kept undecoded as the source's latest (offered if the source
    becomes eligible, see :meth:`Bridge.apply_route`) and dropped: ticks of a
    non-eligible source are never decoded, let alone forwarded;
@@ -31,10 +31,10 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.errors import SlowConsumerError
 
-from tickhub_contracts import codec, subjects
+from tickhub_contracts import codec, subjects, zeromq
 from tickhub_runtime.logs import get_logger
 
-from . import encoder, routing
+from . import routing
 from .arbiter import DUPLICATE, NOT_LIVE, STALE, Arbiter, Lane
 from .counters import Counters
 from .ratelimit import RateLimitedLog
@@ -42,7 +42,7 @@ from .routing import Eligible, InvalidRoute
 
 log = get_logger(__name__)
 
-ROUTE_CACHE_LIMIT = 65_536
+SUBJECT_CACHE_LIMIT = 65_536
 """Distinct tick subjects remembered. Real hubs have sources x contracts (thousands);
 past this the cache starts over rather than letting foreign subjects grow it."""
 
@@ -56,8 +56,9 @@ _SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
 _NOBLOCK = zmq.NOBLOCK
 
 
-class Route:
-    """What the bridge knows about one tick subject, parsed once."""
+class SourceFeed:
+    """One source's ticks of one contract, i.e. one tick subject: what the bridge
+    knows about it, parsed once."""
 
     __slots__ = (
         "eligible",
@@ -71,12 +72,10 @@ class Route:
         "vt_symbol",
     )
 
-    def __init__(self, source: str, exchange: str, symbol: str) -> None:
-        self.source = source
-        self.exchange = exchange
-        self.symbol = symbol
-        self.vt_symbol = f"{symbol}.{exchange}"
-        self.topic = encoder.topic(self.vt_symbol)
+    def __init__(self, subject: subjects.TickSubject) -> None:
+        self.source, self.exchange, self.symbol = subject
+        self.vt_symbol = subject.vt_symbol
+        self.topic = zeromq.topic(self.vt_symbol)
         self.eligible = False
         """Whether this source's ticks may go out for this contract now (the routing)."""
         self.lane: Lane | None = None
@@ -84,15 +83,6 @@ class Route:
         # eligible, still undecoded (bytes are the cheapest thing to keep).
         self.held: bytes | None = None
         self.held_at = 0.0
-
-
-def parse_tick_subject(subject: str) -> Route | None:
-    """``tickhub.tick.<source>.<exchange>.<symbol>`` -> Route, None when it is not one."""
-    parts = subject.split(".")
-    if len(parts) != 5 or parts[0] != subjects.PREFIX or parts[1] != "tick":
-        return None
-    _, _, source, exchange, symbol = parts
-    return Route(source, exchange, symbol)
 
 
 Move = tuple[tuple[str, ...], tuple[str, ...]]
@@ -114,8 +104,9 @@ class Bridge:
         self.arbiter = Arbiter()
         self.table: dict[str, Eligible] = {}
         """vt_symbol -> its eligible sources (what the routing bucket says now)."""
-        self._routes: dict[str, Route] = {}
-        self._by_contract: dict[str, list[Route]] = {}
+        self._feeds: dict[str, SourceFeed] = {}
+        """tick subject -> its feed."""
+        self._by_contract: dict[str, list[SourceFeed]] = {}
         self._buffer = bytearray(1024)
         self._send = socket.send
         self._bad = RateLimitedLog(log, bad_input_log_interval_s)
@@ -129,19 +120,19 @@ class Bridge:
         """One message from ``tickhub.tick.>``. Never raises for bad input."""
         counters = self.counters
         counters.received += 1
-        route = self._routes.get(subject)
-        if route is None:
-            route = self._new_route(subject)
-            if route is None:
+        feed = self._feeds.get(subject)
+        if feed is None:
+            feed = self._new_feed(subject)
+            if feed is None:
                 return
-        if not route.eligible:
+        if not feed.eligible:
             counters.not_eligible += 1
-            route.held = data
-            route.held_at = time.monotonic()
+            feed.held = data
+            feed.held_at = time.monotonic()
             return
-        self._forward(route, data)
+        self._forward(feed, data)
 
-    def _forward(self, route: Route, data: bytes) -> bool:
+    def _forward(self, feed: SourceFeed, data: bytes) -> bool:
         counters = self.counters
         try:
             tick = codec.tick_json_decoder.decode(data)
@@ -150,16 +141,16 @@ class Bridge:
             self._bad.warning(
                 "decode",
                 "dropped a message on %s that is not a tick: %s",
-                route_subject(route),
+                subject_of(feed),
                 error,
-                source=route.source,
-                symbol=route.vt_symbol,
+                source=feed.source,
+                symbol=feed.vt_symbol,
             )
             return False
         if (
-            tick.symbol != route.symbol
-            or tick.exchange != route.exchange
-            or tick.source != route.source
+            tick.symbol != feed.symbol
+            or tick.exchange != feed.exchange
+            or tick.source != feed.source
             or tick.datetime.tzinfo is None
         ):
             counters.malformed += 1
@@ -167,27 +158,27 @@ class Bridge:
                 "mismatch",
                 "dropped a tick on %s that disagrees with its subject or has no timezone: "
                 "source=%r symbol=%r exchange=%r datetime=%s",
-                route_subject(route),
+                subject_of(feed),
                 tick.source,
                 tick.symbol,
                 tick.exchange,
                 tick.datetime.isoformat(),
-                source=route.source,
-                symbol=route.vt_symbol,
+                source=feed.source,
+                symbol=feed.vt_symbol,
             )
             return False
-        lane = route.lane
+        lane = feed.lane
         if lane is None:
-            lane = route.lane = self.arbiter.lane(route.vt_symbol)
+            lane = feed.lane = self.arbiter.lane(feed.vt_symbol)
         verdict = lane.offer(tick)
         if verdict > 0:
             buffer = self._buffer
-            encoder.encode_into(tick, buffer)
+            zeromq.encode_into(tick, buffer)
             try:
                 # copy=True (the default) copies the small frame into ZeroMQ at once,
                 # which is what makes reusing the buffer safe, and is faster than
                 # zero-copy for frames this small.
-                self._send(route.topic, _SNDMORE_NOBLOCK)
+                self._send(feed.topic, _SNDMORE_NOBLOCK)
                 self._send(buffer, _NOBLOCK)
             except zmq.ZMQError as error:
                 counters.zmq_errors += 1
@@ -203,21 +194,22 @@ class Bridge:
             counters.not_live += 1
         return False
 
-    def _new_route(self, subject: str) -> Route | None:
-        route = parse_tick_subject(subject)
-        if route is None:
+    def _new_feed(self, subject: str) -> SourceFeed | None:
+        parsed = subjects.parse_tick(subject)
+        if parsed is None:
             self.counters.malformed += 1
             self._bad.warning("subject", "dropped a message on foreign subject %s", subject)
             return None
-        if len(self._routes) >= ROUTE_CACHE_LIMIT:
-            log.warning("more than %d tick subjects seen; route cache reset", ROUTE_CACHE_LIMIT)
-            self._routes.clear()
+        if len(self._feeds) >= SUBJECT_CACHE_LIMIT:
+            log.warning("more than %d tick subjects seen; subject cache reset", SUBJECT_CACHE_LIMIT)
+            self._feeds.clear()
             self._by_contract.clear()
-        eligible = self.table.get(route.vt_symbol)
-        route.eligible = eligible is not None and route.source in eligible.sources
-        self._routes[subject] = route
-        self._by_contract.setdefault(route.vt_symbol, []).append(route)
-        return route
+        feed = SourceFeed(parsed)
+        eligible = self.table.get(feed.vt_symbol)
+        feed.eligible = eligible is not None and feed.source in eligible.sources
+        self._feeds[subject] = feed
+        self._by_contract.setdefault(feed.vt_symbol, []).append(feed)
+        return feed
 
     # --- routing ------------------------------------------------------------------
 
@@ -263,13 +255,13 @@ class Bridge:
         sources = eligible.sources if eligible is not None else frozenset()
         self._note_move(vt_symbol, old, eligible)
         now = time.monotonic()
-        for route in self._by_contract.get(vt_symbol, ()):
-            was = route.eligible
-            route.eligible = route.source in sources
-            if was or not route.eligible or route.held is None:
+        for feed in self._by_contract.get(vt_symbol, ()):
+            was = feed.eligible
+            feed.eligible = feed.source in sources
+            if was or not feed.eligible or feed.held is None:
                 continue
-            held, route.held = route.held, None
-            if now - route.held_at <= HELD_FRESH_S and self._forward(route, held):
+            held, feed.held = feed.held, None
+            if now - feed.held_at <= HELD_FRESH_S and self._forward(feed, held):
                 self.counters.replayed += 1
 
     def _note_move(self, vt_symbol: str, old: Eligible | None, new: Eligible | None) -> None:
@@ -359,5 +351,5 @@ class Bridge:
             log.warning("nats error: %r", error)
 
 
-def route_subject(route: Route) -> str:
-    return subjects.tick(route.source, route.exchange, route.symbol)
+def subject_of(feed: SourceFeed) -> str:
+    return subjects.tick(feed.source, feed.exchange, feed.symbol)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, get_type_hints
-from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tickhub_contracts import codec
+from tickhub_contracts import codec, zeromq
 from tickhub_contracts.messages import Tick
-from tickhub_publisher import encoder
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from tickhub_contracts.timezone import CHINA_TZ
 
 prices = st.none() | st.floats(allow_nan=False, allow_infinity=False)
 amounts = st.floats(allow_nan=False, allow_infinity=False)
@@ -29,7 +26,7 @@ def _field_strategy(name: str, hint: Any) -> st.SearchStrategy[Any]:
         return st.datetimes(
             min_value=dt.datetime(2000, 1, 1),
             max_value=dt.datetime(2200, 1, 1),
-            timezones=st.sampled_from([CHINA, dt.UTC, dt.timezone(dt.timedelta(hours=-5))]),
+            timezones=st.sampled_from([CHINA_TZ, dt.UTC, dt.timezone(dt.timedelta(hours=-5))]),
         )
     if name == "localtime":
         return st.none() | st.datetimes()
@@ -56,13 +53,13 @@ full_ticks = st.fixed_dictionaries(
 
 @given(full_ticks)
 def test_every_field_survives_a_round_trip(tick: Tick) -> None:
-    back = encoder.decode(encoder.encode(tick))
+    back = zeromq.decode(zeromq.encode(tick))
     for name in Tick.__struct_fields__:
         assert getattr(back, name) == getattr(tick, name), name
     # The instant survives exactly; the wall clock is recovered by converting.
-    assert back.datetime.astimezone(CHINA) == tick.datetime.astimezone(CHINA)
-    assert back.datetime.astimezone(CHINA).isoformat() == (
-        tick.datetime.astimezone(CHINA).isoformat()
+    assert back.datetime.astimezone(CHINA_TZ) == tick.datetime.astimezone(CHINA_TZ)
+    assert back.datetime.astimezone(CHINA_TZ).isoformat() == (
+        tick.datetime.astimezone(CHINA_TZ).isoformat()
     )
     assert back.localtime == tick.localtime
     assert (back.localtime is None) or back.localtime.tzinfo is None
@@ -71,21 +68,21 @@ def test_every_field_survives_a_round_trip(tick: Tick) -> None:
 @given(full_ticks)
 def test_encode_into_a_reused_buffer_gives_the_same_bytes(tick: Tick) -> None:
     buffer = bytearray(b"leftover from a longer previous tick" * 50)
-    encoder.encode_into(tick, buffer)
-    assert bytes(buffer) == encoder.encode(tick)
+    zeromq.encode_into(tick, buffer)
+    assert bytes(buffer) == zeromq.encode(tick)
 
 
 def test_the_payload_is_a_plain_msgpack_map_keyed_by_field_name() -> None:
     tick = Tick(
         symbol="rb2605",
         exchange="SHFE",
-        datetime=dt.datetime(2026, 11, 24, 21, 0, 0, 500_000, CHINA),
+        datetime=dt.datetime(2026, 11, 24, 21, 0, 0, 500_000, CHINA_TZ),
         last_price=3500.0,
         bid_price_1=None,
         source="sim-a",
         seq=7,
     )
-    generic = msgspec.msgpack.decode(encoder.encode(tick))
+    generic = msgspec.msgpack.decode(zeromq.encode(tick))
     assert list(generic) == list(Tick.__struct_fields__)
     assert generic["seq"] == 7
     assert generic["source"] == "sim-a"
@@ -96,12 +93,12 @@ def test_the_payload_is_a_plain_msgpack_map_keyed_by_field_name() -> None:
 
 
 def test_the_topic_is_the_vt_symbol_as_vnpy_spells_it() -> None:
-    assert encoder.topic("rb2605.SHFE") == b"rb2605.SHFE"
-    assert encoder.topic("SR605.CZCE") == b"SR605.CZCE"
+    assert zeromq.topic("rb2605.SHFE") == b"rb2605.SHFE"
+    assert zeromq.topic("SR605.CZCE") == b"SR605.CZCE"
 
 
 def test_a_foreign_payload_raises_a_typed_error() -> None:
     with pytest.raises(codec.DecodeError):
-        encoder.decode(b"\xc1")
+        zeromq.decode(b"\xc1")
     with pytest.raises(codec.DecodeError):
-        encoder.decode(msgspec.msgpack.encode({"hello": "world"}))
+        zeromq.decode(msgspec.msgpack.encode({"hello": "world"}))

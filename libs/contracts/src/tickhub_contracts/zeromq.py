@@ -1,6 +1,8 @@
-"""The ZeroMQ payload: a tick as msgpack, and the topic frame it travels under.
+"""The ZeroMQ stream: a tick as msgpack, and the topic frame it travels under.
 
-docs/zmq.md is the client's guide to this format; keep the two in step.
+Every tick leaves the publisher as two frames, ``[topic, payload]``. Written by the
+publisher, read by ``tickhub tail``, the tests and every client; docs/zmq.md is the
+client's guide to this format; keep the two in step.
 
 msgspec writes a :class:`Tick` as a msgpack map keyed by field name. ``datetime``
 (timezone-aware) becomes a msgpack timestamp (extension type -1): an exact instant
@@ -11,19 +13,24 @@ send are nil.
 
 from __future__ import annotations
 
-from tickhub_contracts import codec
-from tickhub_contracts.messages import Tick
+import msgspec
 
-encode = codec.tick_msgpack_encoder.encode
+from .messages import Tick
+
+# Made once: building them per tick would cost more than the encoding itself.
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(Tick)
+
+encode = _encoder.encode
 """Tick -> payload frame (bytes)."""
 
-encode_into = codec.tick_msgpack_encoder.encode_into
-"""Tick -> into a reusable bytearray (what the bridge uses: no bytes object per tick)."""
+encode_into = _encoder.encode_into
+"""Tick -> into a reusable bytearray (what the publisher uses: no bytes object per tick)."""
 
 
 def decode(payload: bytes | bytearray | memoryview) -> Tick:
     """Payload frame -> Tick; raises ``codec.DecodeError`` on anything else."""
-    return codec.tick_msgpack_decoder.decode(payload)
+    return _decoder.decode(payload)
 
 
 def topic(vt_symbol: str) -> bytes:
