@@ -174,7 +174,7 @@ async def test_the_snapshot_holds_the_pool_health_routing_and_recent_events(
     await wait_for(
         lambda: (
             board.health("sim-a") is not None
-            and board.routes == {"rb2605.SHFE": "sim-a"}
+            and board.active_sources == {"rb2605.SHFE": "sim-a"}
             and board.status("sim-a") is not None
             and len(board.failovers) == 1
             and len(board.restarts) == 1

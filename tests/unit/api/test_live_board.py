@@ -60,7 +60,7 @@ def test_routes_by_contract() -> None:
     assert board.set_route("rb2605.SHFE", route)
     assert not board.set_route("rb2605.SHFE", route)
     board.set_route("m2605.DCE", ContractRoute(vt_symbol="m2605.DCE", source="sim-b", at=NOW))
-    assert board.routes == {"rb2605.SHFE": "sim-a", "m2605.DCE": "sim-b"}
+    assert board.active_sources == {"rb2605.SHFE": "sim-a", "m2605.DCE": "sim-b"}
     assert board.active_symbols("sim-a") == ["rb2605.SHFE"]
     assert board.set_route("rb2605.SHFE", None) and not board.set_route("rb2605.SHFE", None)
     assert board.active_symbols("sim-a") == []

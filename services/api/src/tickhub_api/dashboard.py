@@ -1,7 +1,7 @@
 """The dashboard (Next.js static export, ``frontend/out``) served at ``/``, from the
 same origin as ``/api`` and ``/ws`` so the browser needs no CORS and no second port.
 
-It is mounted after every api route and never answers under them: an unknown
+It is mounted after every api endpoint and never answers under them: an unknown
 ``/api/...`` path stays a JSON 404, not the dashboard's 404 page. Next puts content
 hashes in the names under ``/_next/static/``, so those are cached for good; every
 other file (the HTML above all) is revalidated on each load, so a rebuilt dashboard
@@ -101,7 +101,7 @@ class Dashboard:
 
 
 def install(app: FastAPI, directory: Path | None) -> None:
-    """Serve the dashboard at ``/``; call after every other route is added."""
+    """Serve the dashboard at ``/``; call after every other endpoint is added."""
     if directory is None:
 
         @app.get("/", include_in_schema=False)

@@ -71,7 +71,7 @@ class Problem(BaseModel):
 
 
 class ApiError(Exception):
-    """Raised by the routes: becomes a :class:`Problem` response."""
+    """Raised by the endpoints: becomes a :class:`Problem` response."""
 
     def __init__(
         self,

@@ -14,15 +14,11 @@ clients also hear of what changed while NATS was away.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from nats.aio.client import Client
-from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 
 from tickhub_contracts import buckets, codec, subjects
 from tickhub_contracts.messages import (
@@ -35,7 +31,7 @@ from tickhub_contracts.messages import (
     RestartEvent,
     SourceHealth,
 )
-from tickhub_runtime import kv
+from tickhub_runtime import kv, listen
 from tickhub_runtime.logs import get_logger
 
 from . import wire
@@ -46,7 +42,7 @@ log = get_logger("tickhub.api.feed")
 CLOSE_TOO_SLOW = 4408
 CLOSE_GOING_AWAY = 1001
 
-T = TypeVar("T")
+M = TypeVar("M")
 
 
 @dataclass(eq=False)
@@ -68,7 +64,7 @@ class Feed:
         self.pool_timeout_s = pool_timeout_s
         self._subscribers: set[Subscriber] = set()
         self._numbers = itertools.count(1)
-        self._subs: list[Subscription] = []
+        self._listeners: list[listen.Listener[Any]] = []
         self._mirrors: list[kv.Mirror[ContractRoute] | kv.Mirror[SourceHealth]] = []
         self._pending_routes: dict[str, ContractRoute | None] = {}
         self._route_sender: asyncio.Task[None] | None = None
@@ -127,16 +123,14 @@ class Feed:
     async def attach(self, nc: Client) -> None:
         """Subscribe, follow the buckets, and ask the manager for every status at once
         (its statuses also come every few seconds, but a view should be whole now)."""
-        handlers: list[tuple[str, Callable[[Msg], Awaitable[None]]]] = [
-            (subjects.STATUS_ALL, self._on_status),
-            (subjects.HEALTH_ALL, self._on_health),
-            (subjects.FAILOVER_EVENT, self._on_failover),
-            (subjects.RESTART_ALL, self._on_restart),
-            (subjects.LOG_ALL, self._on_log),
-            (subjects.ACCOUNTS_CHANGED, self._on_accounts),
-        ]
-        for subject, handler in handlers:
-            self._subs.append(await nc.subscribe(subject, cb=handler))
+        # Appended one by one: close() ends those made before a failing one.
+        add = self._listeners.append
+        add(await self._listen(nc, subjects.STATUS_ALL, GatewayStatus, self._on_status))
+        add(await self._listen(nc, subjects.HEALTH_ALL, SourceHealth, self._on_health))
+        add(await self._listen(nc, subjects.FAILOVER_EVENT, FailoverEvent, self._on_failover))
+        add(await self._listen(nc, subjects.RESTART_ALL, RestartEvent, self._on_restart))
+        add(await self._listen(nc, subjects.LOG_ALL, LogRecord, self._on_log))
+        add(await self._listen(nc, subjects.ACCOUNTS_CHANGED, AccountChanged, self._on_accounts))
         routing = kv.Mirror(
             nc,
             buckets.ROUTING,
@@ -162,9 +156,15 @@ class Feed:
         if self._route_sender is not None:
             self._route_sender.cancel()
             await asyncio.wait({self._route_sender})
-        for sub in self._subs:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(sub.unsubscribe(), 1.0)
+        for listener in self._listeners:
+            await listener.close()
+
+    @staticmethod
+    async def _listen(
+        nc: Client, subject: str, type_: type[M], handler: listen.Handler[M]
+    ) -> listen.Listener[M]:
+        """A message that does not decode is dropped with a bounded WARNING line."""
+        return await listen.subscribe(nc, subject, type_, handler, log=log)
 
     async def _ask_pool(self, nc: Client) -> None:
         try:
@@ -177,51 +177,34 @@ class Feed:
             if self.board.take(status):
                 await self.forward(wire.event("status", status))
 
-    @staticmethod
-    def _decode(msg: Msg, type_: type[T]) -> T | None:
-        try:
-            return codec.decode(msg.data, type_)
-        except codec.DecodeError:
-            log.debug("dropped a malformed %s on %s", type_.__name__, msg.subject)
-            return None
-
-    async def _on_status(self, msg: Msg) -> None:
-        status = self._decode(msg, GatewayStatus)
-        if status is None or msg.subject != subjects.status(status.source):
+    async def _on_status(self, subject: str, status: GatewayStatus) -> None:
+        if subject != subjects.status(status.source):
             return
         if self.board.take(status):
             await self.forward(wire.event("status", status))
 
-    async def _on_health(self, msg: Msg) -> None:
-        verdict = self._decode(msg, SourceHealth)
-        if verdict is None or msg.subject != subjects.health(verdict.source):
+    async def _on_health(self, subject: str, verdict: SourceHealth) -> None:
+        if subject != subjects.health(verdict.source):
             return
         if self.board.take_health(verdict):
             await self.forward(wire.event("health", verdict))
 
-    async def _on_failover(self, msg: Msg) -> None:
-        event = self._decode(msg, FailoverEvent)
-        if event is not None:
-            self.board.failovers.append(event)
-            await self.forward(wire.event("failover", event))
+    async def _on_failover(self, subject: str, event: FailoverEvent) -> None:
+        self.board.failovers.append(event)
+        await self.forward(wire.event("failover", event))
 
-    async def _on_restart(self, msg: Msg) -> None:
-        event = self._decode(msg, RestartEvent)
-        if event is None or msg.subject != subjects.restart(event.source):
+    async def _on_restart(self, subject: str, event: RestartEvent) -> None:
+        if subject != subjects.restart(event.source):
             return
         self.board.restarts.append(event)
         await self.forward(wire.event("restart", event))
 
-    async def _on_log(self, msg: Msg) -> None:
-        record = self._decode(msg, LogRecord)
-        if record is not None:
-            self.board.logs.append(record)
-            await self.forward(wire.event("log", record))
+    async def _on_log(self, subject: str, record: LogRecord) -> None:
+        self.board.logs.append(record)
+        await self.forward(wire.event("log", record))
 
-    async def _on_accounts(self, msg: Msg) -> None:
-        change = self._decode(msg, AccountChanged)
-        if change is not None:
-            await self.forward(wire.event("accounts", change))
+    async def _on_accounts(self, subject: str, change: AccountChanged) -> None:
+        await self.forward(wire.event("accounts", change))
 
     # --- bucket changes (the mirrors call these on the event loop) ----------------------
 

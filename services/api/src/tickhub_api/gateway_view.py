@@ -185,14 +185,14 @@ def health_fields(
 def gateway_view(
     account: AccountFacts,
     status: GatewayStatus | None,
-    routes: Mapping[str, str],
+    active_sources: Mapping[str, str],
     now: dt.datetime,
     stale_s: float,
     *,
     health: SourceHealth | None = None,
     health_stale_s: float = health_stale_after_s(2.0),
 ) -> GatewayView:
-    active = sorted(vt for vt, source in routes.items() if source == account.name)
+    active = sorted(vt for vt, source in active_sources.items() if source == account.name)
     base = {
         "account_id": account.account_id,
         "name": account.name,

@@ -214,7 +214,7 @@ def _query_names(dependant: Dependant) -> set[str]:
 
 
 def reject_unknown_query(request: Request) -> None:
-    """422 for a query parameter the route does not take: ``?enabled=true`` for
+    """422 for a query parameter the endpoint does not take: ``?enabled=true`` for
     ``?is_enabled=true`` would otherwise be ignored and return every account."""
     dependant = getattr(request.scope.get("route"), "dependant", None)
     allowed = _query_names(dependant) if isinstance(dependant, Dependant) else set()

@@ -73,7 +73,7 @@ class LiveBoard:
     def __init__(self, recent_logs: int = 500, recent_events: int = RECENT_EVENTS) -> None:
         self._statuses: dict[str, GatewayStatus] = {}
         self._health: dict[str, SourceHealth] = {}
-        self._routes: dict[str, ContractRoute] = {}
+        self._routing: dict[str, ContractRoute] = {}
         self.failovers: deque[FailoverEvent] = deque(maxlen=recent_events)
         self.restarts: deque[RestartEvent] = deque(maxlen=recent_events)
         self.logs: deque[LogRecord] = deque(maxlen=recent_logs)
@@ -111,21 +111,21 @@ class LiveBoard:
     # --- routing ------------------------------------------------------------------------
 
     @property
-    def routes(self) -> dict[str, str]:
+    def active_sources(self) -> dict[str, str]:
         """vt_symbol -> the source whose ticks go out, as the routing bucket holds it."""
-        return {vt: route.source for vt, route in self._routes.items()}
+        return {vt: route.source for vt, route in self._routing.items()}
 
     @property
     def route_table(self) -> Mapping[str, ContractRoute]:
-        return self._routes
+        return self._routing
 
     def set_route(self, vt_symbol: str, route: ContractRoute | None) -> bool:
         if route is None:
-            return self._routes.pop(vt_symbol, None) is not None
-        if self._routes.get(vt_symbol) == route:
+            return self._routing.pop(vt_symbol, None) is not None
+        if self._routing.get(vt_symbol) == route:
             return False
-        self._routes[vt_symbol] = route
+        self._routing[vt_symbol] = route
         return True
 
     def active_symbols(self, source: str) -> list[str]:
-        return sorted(vt for vt, route in self._routes.items() if route.source == source)
+        return sorted(vt for vt, route in self._routing.items() if route.source == source)

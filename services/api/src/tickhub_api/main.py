@@ -15,8 +15,8 @@ from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
 from . import dashboard, docs, errors, ws
+from .endpoints import api_router, health
 from .guard import Guard
-from .routes import api_router, health
 from .state import NatsLink
 from .ws import WsTiming
 
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, *, ws_timing: WsTiming | None =
         link.start()
         context = None
         if config is None:
-            # Serve anyway: /health/ready and every /api route say what is missing.
+            # Serve anyway: /health/ready and every /api endpoint say what is missing.
             log.error("TICKHUB_DATABASE_URL is not set: the account pool is unavailable")
         else:
             context = TortoiseContext()
@@ -106,6 +106,6 @@ def create_app(settings: Settings | None = None, *, ws_timing: WsTiming | None =
     app.include_router(health.router)
     app.include_router(api_router)
     app.include_router(ws.router)
-    # Last: it answers every path the routes above do not.
+    # Last: it answers every path the endpoints above do not.
     dashboard.install(app, dashboard.dashboard_dir(settings))
     return app

@@ -83,6 +83,6 @@ def nats_of(request: Request) -> NatsLink:
 
 
 def require_database(request: Request) -> None:
-    """503 on every /api route while no database is configured."""
+    """503 on every /api endpoint while no database is configured."""
     if request.app.state.db is None:
         raise ApiError(503, "no database is configured: set TICKHUB_DATABASE_URL")

@@ -1,4 +1,4 @@
-"""The gateway views as the routes and the /ws snapshot serve them: the accounts
+"""The gateway views as the endpoints and the /ws snapshot serve them: the accounts
 (database) joined with what the board holds now."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from tickhub_accounts.models import MarketDataAccount
 from tickhub_runtime.settings import Settings
 
-from . import store
+from . import account_store
 from .gateway_view import (
     GatewayView,
     facts_of,
@@ -25,14 +25,14 @@ def view_of(
     board: LiveBoard,
     settings: Settings,
     now: datetime | None = None,
-    routes: Mapping[str, str] | None = None,
+    active_sources: Mapping[str, str] | None = None,
 ) -> GatewayView:
-    """One account's view; ``routes`` is ``board.routes`` read once by a caller that
+    """One account's view; ``active_sources`` is ``board.active_sources`` read once by a caller that
     builds many views (the table is a copy of every contract's route)."""
     return gateway_view(
         facts_of(account),
         board.status(account.name),
-        board.routes if routes is None else routes,
+        board.active_sources if active_sources is None else active_sources,
         now or datetime.now(UTC),
         stale_after_s(settings.status_interval_s),
         health=board.health(account.name),
@@ -43,7 +43,8 @@ def view_of(
 async def all_views(board: LiveBoard, settings: Settings) -> list[GatewayView]:
     """Every account, preferred first (the database's order)."""
     now = datetime.now(UTC)
-    routes = board.routes
+    active_sources = board.active_sources
     return [
-        view_of(account, board, settings, now, routes) for account in await store.list_accounts()
+        view_of(account, board, settings, now, active_sources)
+        for account in await account_store.list_accounts()
     ]

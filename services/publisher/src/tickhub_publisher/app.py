@@ -119,24 +119,22 @@ class Publisher:
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     publisher = Publisher(settings)
-    # A stop while NATS is still unreachable (connect retries forever) must end the
-    # process too, not wait for a server that may never come.
-    starting = asyncio.create_task(publisher.start(), name="publisher-start")
-    stopping = asyncio.create_task(stop.wait(), name="publisher-stop")
+
+    async def start() -> bool:
+        await publisher.start()
+        return True
+
     try:
-        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if not starting.done():
-            log.info("stopped before NATS was reached")
-            starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await starting
-            return
+        # A stop while NATS is still unreachable (connect retries forever) must end
+        # the process too, not wait for a server that may never come.
         try:
-            starting.result()
+            started = await bus.unless_stopped(start(), stop)
         except BindError as error:
             log.error("%s", error)
             raise SystemExit(2) from None
-        await stopping
+        if not started:
+            log.info("stopped before NATS was reached")
+            return
+        await stop.wait()
     finally:
-        stopping.cancel()
         await publisher.stop()

@@ -32,12 +32,11 @@ from nats.aio.subscription import Subscription
 from nats.errors import SlowConsumerError
 
 from tickhub_contracts import codec, subjects, zeromq
-from tickhub_runtime.logs import get_logger
+from tickhub_runtime.logs import RateLimitedLog, get_logger
 
 from . import routing
 from .arbiter import DUPLICATE, NOT_LIVE, STALE, Arbiter, Lane
 from .counters import Counters
-from .ratelimit import RateLimitedLog
 from .routing import Eligible, InvalidRoute
 
 log = get_logger(__name__)

@@ -17,7 +17,7 @@ from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import Command, Reply
 from tickhub_runtime.logs import get_logger
 
-from .. import store, wire
+from .. import account_store, wire
 from ..errors import ApiError
 from ..gateway_view import GatewayView
 from ..state import nats_of
@@ -33,7 +33,7 @@ _RESPONSES = problems(404, 409, 422, 502, 504)
 
 
 async def _command(request: Request, account_id: int, action: Action) -> GatewayView:
-    account = await store.get_account(account_id)
+    account = await account_store.get_account(account_id)
     log = get_logger(__name__, source=account.name)
     link = nats_of(request)
     settings = request.app.state.settings

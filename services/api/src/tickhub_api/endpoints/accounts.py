@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
 from tickhub_accounts.rules import GatewayTypeName
 
-from .. import store
+from .. import account_store
 from ..announce import announce
 from ..schemas import (
     ACCOUNT_EXAMPLE,
@@ -19,7 +19,7 @@ from ..schemas import (
     AccountUpdate,
 )
 from ..state import box_of
-from ..stops import release_manual_stop
+from ..stop_release import release_manual_stop
 from .problems import problems as _problems
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
@@ -47,7 +47,9 @@ async def list_accounts(
 ) -> list[AccountOut]:
     """Every account, preferred first (by priority, then id). Secrets are never
     returned: ``ctp.password_set`` and ``ctp.auth_code_set`` say whether one is stored."""
-    return [store.to_out(a) for a in await store.list_accounts(gateway_type, is_enabled)]
+    return [
+        account_store.to_out(a) for a in await account_store.list_accounts(gateway_type, is_enabled)
+    ]
 
 
 @router.post(
@@ -72,10 +74,10 @@ async def create_account(
 ) -> AccountOut:
     """Add an account to the pool. An enabled account gets a gateway worker (announced
     on ``tickhub.accounts.changed``)."""
-    account = await store.create_account(body, box_of(request))
+    account = await account_store.create_account(body, box_of(request))
     await announce(request, account, "created", fields=sorted(body.model_fields_set))
     response.headers["Location"] = f"/api/accounts/{account.id}"
-    return store.to_out(account)
+    return account_store.to_out(account)
 
 
 @router.get(
@@ -85,7 +87,7 @@ async def create_account(
     responses=_problems(404, 422),
 )
 async def get_account(account_id: AccountId) -> AccountOut:
-    return store.to_out(await store.get_account(account_id))
+    return account_store.to_out(await account_store.get_account(account_id))
 
 
 @router.put(
@@ -134,12 +136,14 @@ async def update_account(
     fields; the gateway restarts the account's worker with its new settings.
     Enabling a disabled account also releases an operator's stop of it: it starts.
     """
-    account, changed, previous_name = await store.update_account(account_id, body, box_of(request))
+    account, changed, previous_name = await account_store.update_account(
+        account_id, body, box_of(request)
+    )
     if "is_enabled" in changed and account.is_enabled:
         await release_manual_stop(request, account.name)
     if changed:
         await announce(request, account, "updated", fields=changed, previous_name=previous_name)
-    return store.to_out(account)
+    return account_store.to_out(account)
 
 
 @router.delete(
@@ -151,7 +155,7 @@ async def update_account(
 )
 async def delete_account(request: Request, account_id: AccountId) -> Response:
     """Remove the account; its worker is stopped."""
-    account = await store.delete_account(account_id)
+    account = await account_store.delete_account(account_id)
     await release_manual_stop(request, account.name)
     await announce(request, account, "deleted")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,4 @@
-"""The documented error responses of the /api routes, each with an example Problem."""
+"""The documented error responses of the /api endpoints, each with an example Problem."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ _PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The error responses of a route, each with an example :class:`Problem`."""
+    """The error responses of an endpoint, each with an example :class:`Problem`."""
     responses: dict[int | str, dict[str, Any]] = {}
     for code in (401, 503, *codes):
         description, example = _PROBLEMS[code]

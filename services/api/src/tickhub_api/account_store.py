@@ -1,4 +1,4 @@
-"""Accounts in the database: create, read, update, delete, as the routes need them.
+"""Accounts in the database: create, read, update, delete, as the endpoints need them.
 
 Works on validated request models and returns rows; knows nothing of HTTP except the
 :class:`~tickhub_api.errors.ApiError` it raises (404, 409, 422).

@@ -1,4 +1,4 @@
-"""The api's routes.
+"""The api's HTTP endpoints.
 
 ``api_router`` is everything under /api (token required):
 
@@ -10,7 +10,7 @@
   GatewayManager's statuses and the routing table (:mod:`tickhub_api.live`).
 
 They reach NATS through ``state.nats_of(request)`` and the account through
-``store.get_account``.
+``account_store.get_account``.
 """
 
 from __future__ import annotations
