@@ -1,6 +1,6 @@
 """The failover benchmark: what a ZeroMQ client sees when the primary source fails.
 
-For each mode (hot, cold) one hub of real processes (:mod:`bench.failover_hub`):
+For each mode (hot, cold) one hub of real processes (:mod:`tickhub_harness.failover_hub`):
 two sims printing the same stream, the primary ``sim-a`` and the backup ``sim-b``
 (20 ms behind, as a slower line would be). Each repetition waits for the steady
 state (the primary HEALTHY, routed, its ticks at the client, its restart count
@@ -8,7 +8,7 @@ forgotten), fails the primary one way — SIGKILL of its worker, a stall (connec
 and beating, no ticks), a hang (SIGSTOP) — and waits until the pool healed: the
 primary hard-restarted, HEALTHY again and routed back after its hold time. The
 client's stream over the whole repetition, failover and failback included, is
-judged against the sims' known stream (:mod:`bench.failover_stream`).
+judged against the sims' known stream (:mod:`tickhub_harness.failover_stream`).
 
 Thresholds are the shipped defaults where the targets are about them (heartbeat
 timeout 1.5 s, canary timeout 3 s); restart cool-down, failback hold and backoff
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .failover_hub import Fault, Hub, now_ns, sim_source
-from .failover_stream import NS, StreamReport, analyse
+from tickhub_harness.failover_hub import Fault, Hub, now_ns, sim_source
+from tickhub_harness.failover_stream import NS, StreamReport, analyse
 
 Mode = Literal["hot", "cold"]
 FaultKind = Literal["kill", "stall", "hang"]

@@ -5,7 +5,7 @@ health verdicts. A throughput run does not need that machinery (and must not wai
 for it to judge every source healthy), so it writes the routes itself, exactly as
 the failover service would in hot mode: :func:`write_routes` before the services
 start. A run that measures failover instead starts the health and failover services
-and writes nothing (:mod:`bench.failover_hub`).
+and writes nothing (:mod:`tickhub_harness.failover_hub`).
 """
 
 from __future__ import annotations

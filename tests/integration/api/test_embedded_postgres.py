@@ -21,12 +21,12 @@ import pytest
 from pydantic import SecretStr
 
 from tests.integration.api.conftest import SECRET_KEY, TOKEN, running, wait_for
-from tickhub_cli import postgres
 from tickhub_cli.ports import free_port
 from tickhub_cli.postgres import (
     EmbeddedPostgres,
     PostgresError,
     bin_dir,
+    run_as,
     run_prestart,
     server_user,
     user_namespaces_work,
@@ -238,7 +238,7 @@ def test_without_user_namespaces_a_closed_directory_above_the_data_is_named(
             assert server.process is not None
         return
     # A container's seccomp policy, or user.max_user_namespaces=0.
-    monkeypatch.setattr(postgres, "user_namespaces_work", lambda program, user: False)
+    monkeypatch.setattr(run_as, "user_namespaces_work", lambda program, user: False)
     with pytest.raises(PostgresError) as error:
         server.start()
     message = str(error.value)

@@ -1,6 +1,6 @@
 """The hub fixture of the fault-injection tests: a real nats-server and the gateway,
 health, failover and publisher services as OS processes, a ZeroMQ client recording
-what it gets (:mod:`bench.failover_hub`, shared with the failover benchmark).
+what it gets (:mod:`tickhub_harness.failover_hub`, shared with the failover benchmark).
 
 The worker faults run on two kinds of pair (:func:`pair`): two sims, and two ``ctp``
 accounts on two local CTP fronts serving the same feed (vnpy_ctp's CtpGateway and
@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from bench.failover_hub import CANARY, CONTRACTS, SEED, Hub, sim_source
-from bench.local_fronts import LocalFront, local_ctp_source
 from tickhub_contracts.messages import SourceConfig
+from tickhub_harness.failover_hub import CANARY, CONTRACTS, SEED, Hub, sim_source
+from tickhub_harness.local_fronts import LocalFront, local_ctp_source
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from bench.failover_hub import Fault, Hub, now_ns
-from bench.failover_stream import NS, StreamReport, analyse
+from tickhub_harness.failover_hub import Fault, Hub, now_ns
+from tickhub_harness.failover_stream import NS, StreamReport, analyse
 
 HEARTBEAT_TIMEOUT_S = 1.5
 CANARY_TIMEOUT_S = 1.5

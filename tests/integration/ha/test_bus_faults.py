@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import re
 
-from bench.failover_hub import Hub, now_ns, sim_source
-from bench.failover_stream import NS
+from tickhub_harness.failover_hub import Hub, now_ns, sim_source
+from tickhub_harness.failover_stream import NS
 
 from .conftest import MakeHub
 from .judge import (

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import msgspec
 
-from bench.failover_hub import Hub, now_ns, sim_source
-from bench.failover_stream import NS
 from tickhub_contracts.messages import SourceHealth
+from tickhub_harness.failover_hub import Hub, now_ns, sim_source
+from tickhub_harness.failover_stream import NS
 
 from .conftest import MakeHub
 from .judge import assert_lossless, judge, tail

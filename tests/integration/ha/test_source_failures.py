@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bench.failover_hub import CANARY, Seen, ctp_source, sim_source
 from tickhub_contracts.messages import RestartEvent
+from tickhub_harness.failover_hub import CANARY, Seen, ctp_source, sim_source
 from tickhub_markets.sessions import is_open
 
 from .conftest import MakeHub

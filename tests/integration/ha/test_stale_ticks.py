@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bench.failover_hub import now_ns, sim_source
-from bench.failover_stream import NS
+from tickhub_harness.failover_hub import now_ns, sim_source
+from tickhub_harness.failover_stream import NS
 
 from .conftest import MakeHub
 from .judge import assert_lossless, judge, tail

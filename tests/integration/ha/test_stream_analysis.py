@@ -1,13 +1,13 @@
 """The analysis the fault-injection tests and the failover benchmark judge by
-(:mod:`bench.failover_stream`), checked on streams built from the sim's own pure
+(:mod:`tickhub_harness.failover_stream`), checked on streams built from the sim's own pure
 function: each flaw it must find is put in on purpose, and a clean stream must
 come out clean."""
 
 from __future__ import annotations
 
-from bench.failover_recorder import ns_of
-from bench.failover_stream import NS, Arrival, SimStream, analyse
 from tickhub_gateway.sources.sim.feed import SimFeed
+from tickhub_harness.failover_recorder import ns_of
+from tickhub_harness.failover_stream import NS, Arrival, SimStream, analyse
 
 CONTRACTS = ["rb2605.SHFE", "m2605.DCE"]
 RATE = 10.0

@@ -12,8 +12,8 @@ wait; (cold mode) a gap no longer than detection plus a second.
 
 from __future__ import annotations
 
-from bench.failover_hub import CONTRACTS, Fault, Hub, now_ns, sim_source
-from bench.failover_stream import NS
+from tickhub_harness.failover_hub import CONTRACTS, Fault, Hub, now_ns, sim_source
+from tickhub_harness.failover_stream import NS
 
 from .conftest import MakeHub, Pair
 from .judge import (

@@ -8,14 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tickhub_contracts.messages import ROUTABLE_STATES, HealthState, SourceHealth
-from tickhub_failover.router import Route, Router
+from tickhub_failover.router import Choice, Router
 
 from .verdicts import ALL, RB, SR, M, at, by_source, verdict
 
 HOLD = 10.0
 
 
-def router(mode: str = "hot", routes: dict[str, Route] | None = None) -> Router:
+def router(mode: str = "hot", routes: dict[str, Choice] | None = None) -> Router:
     return Router("cold" if mode == "cold" else "hot", HOLD, dict(routes or {}))
 
 
@@ -30,7 +30,7 @@ def steady() -> tuple[Router, dict[str, SourceHealth]]:
 def test_first_routing_takes_the_preferred_source_and_every_routable_one_is_eligible():
     r = router()
     changes = r.update(by_source(verdict("B", priority=2), verdict("A", priority=1)), at(0))
-    assert r.routes == {vt: Route("A", ("A", "B")) for vt in ALL}
+    assert r.routes == {vt: Choice("A", ("A", "B")) for vt in ALL}
     [change] = changes
     assert change.event.kind == "restored"
     assert (change.event.from_source, change.event.to_source) == (None, "A")
@@ -43,7 +43,7 @@ def test_a_returning_source_is_eligible_at_once_in_hot_mode_but_active_after_the
     r.update(by_source(verdict("A", "UNHEALTHY", since=5, now=5), b), at(5))
     r.update(by_source(verdict("A", since=20, now=20, previous="RECOVERING"), b), at(20))
     # Its ticks may go out (first copy wins), but it does not lead yet.
-    assert r.routes[RB] == Route("B", ("A", "B"))
+    assert r.routes[RB] == Choice("B", ("A", "B"))
 
 
 def test_failover_is_immediate_and_says_why():
@@ -52,7 +52,7 @@ def test_failover_is_immediate_and_says_why():
         "A", "UNHEALTHY", since=5, now=5, reason="no heartbeat for 1.6 s", detected_ms=1612.0
     )
     changes = r.update(by_source(failed, verdict("B", priority=2)), at(5))
-    assert r.routes == {vt: Route("B", ("B",)) for vt in ALL}
+    assert r.routes == {vt: Choice("B", ("B",)) for vt in ALL}
     [change] = changes
     event = change.event
     assert event.kind == "failover" and event.mode == "hot"
@@ -70,11 +70,11 @@ def test_failback_waits_for_the_hold_then_is_announced():
     back = verdict("A", "HEALTHY", since=20, now=20, previous="RECOVERING")
     assert r.update(by_source(back, b), at(20)) == []
     assert r.update(by_source(back, b), at(20 + HOLD - 0.01)) == []
-    assert r.routes[RB] == Route("B", ("A", "B")), "still B's while A is in its hold"
+    assert r.routes[RB] == Choice("B", ("A", "B")), "still B's while A is in its hold"
     [change] = r.update(by_source(back, b), at(20 + HOLD))
     assert change.event.kind == "failback"
     assert (change.event.from_source, change.event.to_source) == ("B", "A")
-    assert r.routes == {vt: Route("A", ("A", "B")) for vt in ALL}
+    assert r.routes == {vt: Choice("A", ("A", "B")) for vt in ALL}
     assert r.next_due(at(20 + HOLD)) is None
 
 
@@ -84,11 +84,11 @@ def test_a_preferred_source_that_has_just_started_leads_at_once():
     r = router()
     b = verdict("B", priority=2, since=1, now=1)
     r.update(by_source(verdict("A", "STARTING", since=0, now=1), b), at(1))
-    assert r.routes[RB] == Route("B", ("B",))
+    assert r.routes[RB] == Choice("B", ("B",))
     fresh = verdict("A", "HEALTHY", since=2, now=2, previous="STARTING")
     [change] = r.update(by_source(fresh, b), at(2))
     assert (change.event.from_source, change.event.to_source) == ("B", "A")
-    assert r.routes == {vt: Route("A", ("A", "B")) for vt in ALL}
+    assert r.routes == {vt: Choice("A", ("A", "B")) for vt in ALL}
 
 
 def test_next_due_is_the_end_of_the_running_hold():
@@ -110,7 +110,7 @@ def test_a_hold_is_cut_short_when_the_active_fails():
     [change] = r.update(
         by_source(a_back, verdict("B", "UNHEALTHY", priority=2, since=22, now=22), c), at(22)
     )
-    assert r.routes[RB] == Route("A", ("A", "C"))
+    assert r.routes[RB] == Choice("A", ("A", "C"))
     assert change.event.kind == "failover" and change.event.to_source == "A"
 
 
@@ -122,17 +122,17 @@ def test_no_routable_source_serves_the_best_degraded_one_marked():
         verdict("C", "DEGRADED", priority=3, since=4, now=5),
     )
     [change] = r.update(health, at(5))
-    assert r.routes[RB] == Route("B", ("B",), degraded=True)
+    assert r.routes[RB] == Choice("B", ("B",), degraded=True)
     assert change.event.kind == "failover" and "the best left" in change.event.reason
     # A routable source ends the degraded routing at once, hold or not.
     health["C"] = verdict("C", priority=3, since=6, now=6, previous="DEGRADED")
     [change] = r.update(health, at(6))
-    assert r.routes[RB] == Route("C", ("C",))
+    assert r.routes[RB] == Choice("C", ("C",))
     assert change.event.kind == "restored"
 
 
 def test_the_degraded_source_serving_stays_while_it_is_degraded():
-    r = router("hot", {RB: Route("C", ("C",), degraded=True)})
+    r = router("hot", {RB: Choice("C", ("C",), degraded=True)})
     health = by_source(
         verdict("B", "DEGRADED", priority=2, contracts=[RB]),
         verdict("C", "DEGRADED", priority=3, contracts=[RB]),
@@ -156,7 +156,7 @@ def test_no_source_left_removes_the_route_and_says_lost():
 def test_cold_mode_has_one_eligible_source():
     r = router("cold")
     r.update(by_source(verdict("A"), verdict("B", priority=2)), at(0))
-    assert r.routes[RB] == Route("A", ("A",))
+    assert r.routes[RB] == Choice("A", ("A",))
 
 
 def test_market_closed_is_routable_and_keeps_the_hold_running():
@@ -184,14 +184,14 @@ def test_a_flap_between_two_verdicts_restarts_the_hold():
 
 
 def test_a_restarted_service_keeps_a_routing_that_is_right():
-    seeded = {vt: Route("B", ("A", "B")) for vt in ALL}
+    seeded = {vt: Choice("B", ("A", "B")) for vt in ALL}
     r = Router("hot", HOLD, dict(seeded))
     # A came back 3 s ago: still in its hold, so B keeps the contracts.
     health = by_source(verdict("A", since=-3, now=0), verdict("B", priority=2))
     assert r.update(health, at(0)) == []
     assert r.routes == seeded
     # A source that just changed between routable states stays eligible.
-    seeded = {vt: Route("A", ("A", "B")) for vt in ALL}
+    seeded = {vt: Choice("A", ("A", "B")) for vt in ALL}
     r = Router("hot", HOLD, dict(seeded))
     health = by_source(verdict("A"), verdict("B", "MARKET_CLOSED", priority=2, since=-1, now=0))
     assert r.update(health, at(0)) == []
@@ -233,7 +233,7 @@ def test_a_source_no_longer_judged_loses_its_contracts():
     r, _ = steady()
     [change] = r.update(by_source(verdict("B", priority=2)), at(1))
     assert change.event.kind == "failover" and "no longer judged" in change.event.reason
-    assert r.routes[RB] == Route("B", ("B",))
+    assert r.routes[RB] == Choice("B", ("B",))
 
 
 # --- properties -----------------------------------------------------------------
@@ -267,11 +267,11 @@ def health_maps(draw: st.DrawFn) -> dict[str, SourceHealth]:
 
 
 @st.composite
-def tables(draw: st.DrawFn) -> dict[str, Route]:
+def tables(draw: st.DrawFn) -> dict[str, Choice]:
     table = {}
     for vt in draw(st.lists(st.sampled_from(ALL), unique=True)):
         eligible = draw(st.lists(st.sampled_from(NAMES), unique=True, min_size=1))
-        table[vt] = Route(eligible[0], tuple(eligible), draw(st.booleans()))
+        table[vt] = Choice(eligible[0], tuple(eligible), draw(st.booleans()))
     return table
 
 

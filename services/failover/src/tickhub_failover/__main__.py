@@ -2,7 +2,7 @@
 
 from tickhub_runtime import service
 
-from .app import main
+from .app import FailoverService
 
 if __name__ == "__main__":
-    service.run("failover", main)
+    service.run_on_bus("failover", FailoverService)

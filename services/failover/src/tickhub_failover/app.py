@@ -7,7 +7,7 @@ sooner: a message newer than the mirror's value wins, by ``at``).
 On every change, and when a hold or a cool-down ends, it decides again:
 
 * the routing (:mod:`.router`), written to ``tickhub_routing`` (its entries by
-  :mod:`.decisions`) by :mod:`.store`, with a :class:`FailoverEvent` on
+  :mod:`.decisions`) by :mod:`.routing_table`, with a :class:`FailoverEvent` on
   ``tickhub.failover.event`` per change, logged in detail (:mod:`.log_lines`);
 * in cold mode, each source's assignment (:mod:`.decisions`, told by :mod:`.assign`);
 * hard restarts (:mod:`.restarts`): ``Command(action="restart", by="failover")`` on
@@ -27,8 +27,6 @@ import datetime as dt
 from collections.abc import Callable
 
 from nats.aio.client import Client
-from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 
 from tickhub_contracts import buckets, codec, subjects
 from tickhub_contracts.messages import (
@@ -38,7 +36,7 @@ from tickhub_contracts.messages import (
     RestartEvent,
     SourceHealth,
 )
-from tickhub_runtime import bus
+from tickhub_runtime import listen, service
 from tickhub_runtime.kv import Mirror
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
@@ -47,8 +45,8 @@ from .assign import Assigner
 from .decisions import BY, assignments, contract_routes
 from .log_lines import log_change, log_restart, log_routes
 from .restarts import Notice, Restart, RestartPolicy, RestartSettings
-from .router import Route, Router
-from .store import RoutingStore, now_utc
+from .router import Choice, Router
+from .routing_table import RoutingTable, now_utc
 
 log = get_logger("tickhub.failover")
 
@@ -77,7 +75,8 @@ class FailoverService:
         self.mode = settings.failover_mode
         self.router = Router(settings.failover_mode, settings.failback_hold_s)
         self.policy = RestartPolicy(RestartSettings.of(settings))
-        self.store = RoutingStore(nc, verify_s=verify_s, clock=clock)
+        self.store = RoutingTable(nc, verify_s=verify_s, clock=clock)
+        """The routes in ``tickhub_routing``, and the events once they are written."""
         self.assigner = (
             Assigner(nc, timeout_s=settings.command_timeout_s, period_s=assign_period_s)
             if self.mode == "cold"
@@ -100,18 +99,23 @@ class FailoverService:
             create=True,
             description=HEALTH_DESCRIPTION,
         )
-        self._sub: Subscription | None = None
+        self._verdicts: listen.Listener[SourceHealth] | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._orders: set[asyncio.Task[None]] = set()
-        self._bad_messages = 0
 
     # --- lifecycle ------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._sub = await self.nc.subscribe(subjects.HEALTH_ALL, cb=self._on_message)
+        self._verdicts = await listen.subscribe(
+            self.nc,
+            subjects.HEALTH_ALL,
+            SourceHealth,
+            self._on_verdict,
+            what="health verdict",
+            log=log,
+        )
         self._mirror.start()
-        self.store.start()
         if self.assigner is not None:
             self.assigner.start()
         self._task = asyncio.create_task(self._run(), name="failover")
@@ -125,9 +129,8 @@ class FailoverService:
             order.cancel()
         if self._orders:
             await asyncio.wait(self._orders, timeout=2.0)
-        if self._sub is not None:
-            with contextlib.suppress(Exception):
-                await self._sub.unsubscribe()
+        if self._verdicts is not None:
+            await self._verdicts.close()
         if self.assigner is not None:
             await self.assigner.close()
         await self._mirror.close()
@@ -137,7 +140,7 @@ class FailoverService:
         seed = await self.store.load()
         self.routes = seed
         self.router.routes = {
-            vt: Route(r.source, r.eligible_sources(), r.degraded) for vt, r in seed.items()
+            vt: Choice(r.source, r.eligible_sources(), r.degraded) for vt, r in seed.items()
         }
         await self._mirror.ready.wait()
         log.info(
@@ -184,16 +187,9 @@ class FailoverService:
             self._gone.pop(key, None)
             self._wake.set()
 
-    async def _on_message(self, msg: Msg) -> None:
-        try:
-            verdict = codec.decode(msg.data, SourceHealth)
-        except codec.DecodeError as error:
-            self._bad_messages += 1
-            if self._bad_messages == 1:
-                log.warning("skipped a health verdict that does not decode: %s", error)
-            return
+    def _on_verdict(self, subject: str, verdict: SourceHealth) -> None:
         name = verdict.source
-        if msg.subject != subjects.health(name):
+        if subject != subjects.health(name):
             return
         gone_at = self._gone.get(name)
         if gone_at is not None and verdict.at <= gone_at:
@@ -211,7 +207,7 @@ class FailoverService:
 
         1. the router's table and the events that describe the change;
         2. the bucket's entries for it; on a change (and on the first decision) they
-           are logged and handed to the store (it writes them, then announces the
+           are logged and handed to the routing table (it writes them, then announces the
            events);
         3. in cold mode, each source's contracts, handed to the assigner;
         4. the restart policy's decisions: orders sent, the rest announced.
@@ -281,14 +277,5 @@ def _quiet(task: asyncio.Future[None]) -> None:
         task.exception()
 
 
-async def main(settings: Settings, stop: asyncio.Event) -> None:
-    nc = await bus.open_unless_stopped(settings, "failover", stop)
-    if nc is None:
-        return
-    service = FailoverService(settings, nc)
-    try:
-        await service.start()
-        await stop.wait()
-    finally:
-        await service.close()
-        await bus.drain_bounded(nc)
+main = service.on_bus("failover", FailoverService)
+"""``main(settings, stop)``: connect, run a :class:`FailoverService` until stopped, drain."""

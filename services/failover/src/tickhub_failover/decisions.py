@@ -19,14 +19,14 @@ from collections.abc import Mapping
 
 from tickhub_contracts.messages import ContractRoute, FailoverMode, SourceHealth
 
-from .router import Route
+from .router import Choice
 
 BY = "failover"
 """Who the bucket's entries and the restart orders say they are by."""
 
 
 def contract_routes(
-    decided: Mapping[str, Route],
+    decided: Mapping[str, Choice],
     held: Mapping[str, ContractRoute],
     mode: FailoverMode,
     now: dt.datetime,
@@ -34,39 +34,39 @@ def contract_routes(
     """The bucket's entries for the ``decided`` routing (vt_symbol -> route), given
     what it should hold so far (``held``)."""
     routes: dict[str, ContractRoute] = {}
-    for vt_symbol, route in decided.items():
+    for vt_symbol, choice in decided.items():
         old = held.get(vt_symbol)
-        if old is not None and _same(old, route, mode):
+        if old is not None and _same(old, choice, mode):
             routes[vt_symbol] = old  # unchanged: keep its `at` (when it last changed)
         else:
             routes[vt_symbol] = ContractRoute(
                 vt_symbol=vt_symbol,
-                source=route.active,
+                source=choice.active,
                 at=now,
                 by=BY,
-                eligible=list(route.eligible),
+                eligible=list(choice.eligible),
                 mode=mode,
-                degraded=route.degraded,
+                degraded=choice.degraded,
             )
     return routes
 
 
 def assignments(
-    health: Mapping[str, SourceHealth], decided: Mapping[str, Route]
+    health: Mapping[str, SourceHealth], decided: Mapping[str, Choice]
 ) -> dict[str, list[str]]:
     """Cold mode: source -> the contracts it is active for (every judged source has
     an entry, empty when it serves none)."""
     assignments: dict[str, list[str]] = {name: [] for name in health}
-    for vt_symbol, route in decided.items():
-        assignments.setdefault(route.active, []).append(vt_symbol)
+    for vt_symbol, choice in decided.items():
+        assignments.setdefault(choice.active, []).append(vt_symbol)
     return assignments
 
 
-def _same(old: ContractRoute, route: Route, mode: str) -> bool:
+def _same(old: ContractRoute, choice: Choice, mode: str) -> bool:
     return (
-        old.source == route.active
-        and old.eligible_sources() == route.eligible
-        and old.degraded == route.degraded
+        old.source == choice.active
+        and old.eligible_sources() == choice.eligible
+        and old.degraded == choice.degraded
         and old.mode == mode
         and old.by == BY
     )

@@ -38,8 +38,10 @@ from tickhub_contracts.messages import (
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
-    """One contract's routing, without the bookkeeping of :class:`ContractRoute`."""
+class Choice:
+    """The router's decision for one contract: its active source, the eligible ones
+    (best first) and whether it is served degraded. Not the routing entry itself:
+    :mod:`.decisions` makes that (:class:`ContractRoute`, with its bookkeeping)."""
 
     active: str
     eligible: tuple[str, ...]
@@ -74,8 +76,8 @@ class Router:
 
     mode: FailoverMode
     hold_s: float
-    routes: dict[str, Route] = field(default_factory=dict)
-    """vt_symbol -> route: the table decided last (seeded from the bucket at start)."""
+    routes: dict[str, Choice] = field(default_factory=dict)
+    """vt_symbol -> choice: the table decided last (seeded from the bucket at start)."""
     _routable_since: dict[str, dt.datetime | None] = field(default_factory=dict)
     """source -> start of its current unbroken routable period; None: not routable now.
     A source never seen has no entry."""
@@ -146,13 +148,13 @@ def carriers(health: Mapping[str, SourceHealth]) -> dict[str, list[SourceHealth]
 
 def compute_routes(
     health: Mapping[str, SourceHealth],
-    previous: Mapping[str, Route],
+    previous: Mapping[str, Choice],
     routable_since: Mapping[str, dt.datetime | None],
     mode: FailoverMode,
     hold_s: float,
     now: dt.datetime,
-) -> dict[str, Route]:
-    """The routing table (vt_symbol -> :class:`Route`), sorted by vt_symbol."""
+) -> dict[str, Choice]:
+    """The router's table (vt_symbol -> :class:`Choice`), sorted by vt_symbol."""
     hold = dt.timedelta(seconds=hold_s)
 
     def held_long_enough(verdict: SourceHealth) -> bool:
@@ -164,7 +166,7 @@ def compute_routes(
         start = routable_since.get(verdict.source)
         return start is not None and start + hold <= now
 
-    table: dict[str, Route] = {}
+    table: dict[str, Choice] = {}
     for vt_symbol, verdicts in sorted(carriers(health).items()):
         prev = previous.get(vt_symbol)
         ok = [v for v in verdicts if routable(v)]
@@ -180,7 +182,7 @@ def compute_routes(
                 eligible: tuple[str, ...] = (active.source,)
             else:
                 eligible = tuple(v.source for v in ok)  # `ok` is best first
-            table[vt_symbol] = Route(active.source, eligible)
+            table[vt_symbol] = Choice(active.source, eligible)
             continue
         degraded = [v for v in verdicts if v.state == "DEGRADED"]
         if degraded:
@@ -188,13 +190,13 @@ def compute_routes(
             # between two degraded sources gains nothing and costs an event.
             keep = next((v for v in degraded if prev is not None and v.source == prev.active), None)
             chosen = keep or degraded[0]
-            table[vt_symbol] = Route(chosen.source, (chosen.source,), degraded=True)
+            table[vt_symbol] = Choice(chosen.source, (chosen.source,), degraded=True)
     return table
 
 
 def describe(
-    old: Mapping[str, Route],
-    new: Mapping[str, Route],
+    old: Mapping[str, Choice],
+    new: Mapping[str, Choice],
     health: Mapping[str, SourceHealth],
     mode: FailoverMode,
     hold_s: float,

@@ -16,8 +16,8 @@ from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
 from .manager import GatewayManager
+from .manager.manual_stops import ManualStops
 from .manager.pool import DatabasePool, PoolConfigError, choose_pool
-from .manager.stops import ManualStops
 
 log = logging.getLogger("tickhub.gateway")
 

@@ -2,7 +2,7 @@
 
 from tickhub_runtime import service
 
-from .app import main
+from .app import HealthService
 
 if __name__ == "__main__":
-    service.run("health", main)
+    service.run_on_bus("health", HealthService)

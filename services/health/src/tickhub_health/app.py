@@ -20,8 +20,8 @@ This module wires the service and runs its check loop, per check:
 2. follow the canaries (a subscription per distinct canary, :mod:`.sources`);
 3. per source: its lag, its judgement (:meth:`.machine.SourceMachine.evaluate`), a
    log line on a change, the verdict on the subject and into the bucket
-   (:mod:`.bucket`) on a change or when due; a source that left the pool is
-   forgotten once its STOPPED verdict went out;
+   (a :class:`~tickhub_runtime.kv.BucketWriter`) on a change or when due; a source
+   that left the pool is forgotten once its STOPPED verdict went out;
 4. ask the manager for its pool when a status is overdue.
 """
 
@@ -34,13 +34,14 @@ from datetime import UTC, date, datetime
 
 from nats.aio.client import Client
 
-from tickhub_contracts import codec, subjects
-from tickhub_runtime import bus
+from tickhub_contracts import buckets, codec, subjects
+from tickhub_contracts.messages import SourceHealth
+from tickhub_runtime import service
+from tickhub_runtime.kv import BucketWriter
 from tickhub_runtime.link import LinkWatch
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
-from .bucket import VerdictBucket
 from .machine import SourceMachine
 from .sources import Sources
 from .state import Thresholds, Verdict
@@ -50,6 +51,7 @@ log = get_logger("tickhub.health")
 HOLIDAYS_REREAD_S = 60.0
 """The holidays file is read again this often (an operator may edit it)."""
 CLOSE_STEP_S = 2.0
+BUCKET_DESCRIPTION = "tickhub: the health service's newest verdict per source"
 
 
 def thresholds(settings: Settings) -> Thresholds:
@@ -71,7 +73,10 @@ class HealthService:
         self.nc = nc
         self.t = thresholds(settings)
         self.sources = Sources(nc, self.t)
-        self.verdicts = VerdictBucket(nc)
+        self.verdicts = BucketWriter(nc, buckets.HEALTH, description=BUCKET_DESCRIPTION, log=log)
+        """The newest verdict per source, written off the judging path: a slow
+        JetStream never delays a verdict on the subject; a bucket deleted meanwhile
+        is created anew."""
         self._published_at: dict[str, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._pool_task: asyncio.Task[None] | None = None
@@ -91,15 +96,12 @@ class HealthService:
     async def start(self) -> None:
         """Read the bucket (previous verdicts), subscribe, ask the manager for its
         pool, then judge every ``health_check_interval_s``."""
-        found = await self.verdicts.open_bucket(restore=True)
-        self.sources.restore(found, datetime.now(UTC))
+        self.sources.restore(await self._restore(), datetime.now(UTC))
         await self.sources.subscribe()
         await self.sources.ask_pool()
         self.link.start()
-        self._tasks = [
-            asyncio.create_task(self._judge_loop(), name="health-judge"),
-            asyncio.create_task(self.verdicts.write_loop(), name="health-bucket-writer"),
-        ]
+        self.verdicts.start()
+        self._tasks = [asyncio.create_task(self._judge_loop(), name="health-judge")]
         log.info(
             "judging %d source(s); heartbeat timeout %.1f s, canary timeout %.1f s, "
             "lag limit %.0f ms",
@@ -118,8 +120,21 @@ class HealthService:
         # nats-py can swallow a cancellation inside a request: never wait for good.
         if tasks:
             await asyncio.wait(tasks, timeout=CLOSE_STEP_S)
-        await self.verdicts.flush_bucket()
+        await self.verdicts.close(CLOSE_STEP_S)
         await self.sources.unsubscribe(CLOSE_STEP_S)
+
+    async def _restore(self) -> dict[str, bytes]:
+        """What a previous run left in the bucket (key -> verdict), creating it;
+        nothing when it is not available: the verdicts go out on NATS only until it is."""
+        try:
+            return await self.verdicts.load()
+        except Exception as error:
+            log.warning(
+                "bucket %s not available (%r): verdicts go out on NATS only until it is",
+                buckets.HEALTH,
+                error,
+            )
+            return {}
 
     # --- judging ----------------------------------------------------------------------------
 
@@ -177,7 +192,7 @@ class HealthService:
     async def _publish(self, machine: SourceMachine, now: datetime, clock: float) -> None:
         health = machine.report(now)
         self._published_at[machine.source] = clock
-        self.verdicts.put(machine.source, health)
+        self._put(machine.source, health)
         try:
             await self.nc.publish(subjects.health(machine.source), codec.encode(health))
         except Exception as error:  # the bus is away: the bucket write catches up
@@ -188,7 +203,12 @@ class HealthService:
         log.info("left the pool: its verdict is deleted from the bucket", extra={"source": name})
         self._published_at.pop(name, None)
         self.sources.forget(name)
-        self.verdicts.put(name, None)
+        self._put(name, None)
+
+    def _put(self, source: str, health: SourceHealth | None) -> None:
+        self.verdicts.put(
+            buckets.health_key(source), None if health is None else codec.encode(health)
+        )
 
     def _log_change(self, machine: SourceMachine, change: Verdict) -> None:
         level = logging.WARNING if change.state == "UNHEALTHY" else logging.INFO
@@ -206,14 +226,5 @@ class HealthService:
         )
 
 
-async def main(settings: Settings, stop: asyncio.Event) -> None:
-    nc = await bus.open_unless_stopped(settings, "health", stop)
-    if nc is None:
-        return
-    service = HealthService(settings, nc)
-    try:
-        await service.start()
-        await stop.wait()
-    finally:
-        await service.close()
-        await bus.drain_bounded(nc)
+main = service.on_bus("health", HealthService)
+"""``main(settings, stop)``: connect, run a :class:`HealthService` until stopped, drain."""

@@ -10,15 +10,12 @@ loop does (:mod:`.app`).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from nats.aio.client import Client
-from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 
 from tickhub_contracts import buckets, codec, subjects
 from tickhub_contracts.messages import (
@@ -29,6 +26,7 @@ from tickhub_contracts.messages import (
     SourceHealth,
     Tick,
 )
+from tickhub_runtime import listen
 from tickhub_runtime.logs import get_logger
 
 from .lag import PeerLag
@@ -52,23 +50,34 @@ class Sources:
         self._removed: set[str] = set()
         """Sources dropped from the pool: their stray messages make no new machine."""
         self._pids: dict[str, int | None] = {}
-        self._subs: list[Subscription] = []
-        self._canary_subs: dict[str, Subscription] = {}
+        self._listeners: list[listen.Listener[Any]] = []
+        self._canaries: dict[str, listen.Listener[Tick]] = {}
+        """vt_symbol -> the subscription to every source's ticks of that canary."""
         self.pool_asked_at = float("-inf")
 
     async def subscribe(self) -> None:
         nc = self.nc
-        self._subs = [
-            await nc.subscribe(subjects.STATUS_ALL, cb=self._on_status),
-            await nc.subscribe(subjects.HEARTBEAT_ALL, cb=self._on_heartbeat),
-            await nc.subscribe(subjects.CONNECTION_ALL, cb=self._on_connection),
+        self._listeners = [
+            await listen.subscribe(
+                nc, subjects.STATUS_ALL, GatewayStatus, self._on_status, what="status", log=log
+            ),
+            await listen.subscribe(
+                nc, subjects.HEARTBEAT_ALL, Heartbeat, self._on_heartbeat, what="heartbeat", log=log
+            ),
+            await listen.subscribe(
+                nc,
+                subjects.CONNECTION_ALL,
+                Connection,
+                self._on_connection,
+                what="connection message",
+                log=log,
+            ),
         ]
 
     async def unsubscribe(self, step_s: float) -> None:
-        for sub in [*self._subs, *self._canary_subs.values()]:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(sub.unsubscribe(), step_s)
-        self._subs, self._canary_subs = [], {}
+        for listener in [*self._listeners, *self._canaries.values()]:
+            await listener.close(step_s)
+        self._listeners, self._canaries = [], {}
 
     def restore(self, found: Mapping[str, bytes], now: datetime) -> None:
         """A machine per verdict a previous run left in the bucket (key -> value)."""
@@ -108,12 +117,7 @@ class Sources:
             machine = self.machines[source] = SourceMachine(source, self.t, datetime.now(UTC))
         return machine
 
-    async def _on_status(self, msg: Msg) -> None:
-        try:
-            status = codec.decode(msg.data, GatewayStatus)
-        except codec.DecodeError:
-            log.warning("dropped a malformed status on %s", msg.subject)
-            return
+    def _on_status(self, subject: str, status: GatewayStatus) -> None:
         self._take_status(status, datetime.now(UTC))
 
     def _take_status(self, status: GatewayStatus, now: datetime) -> None:
@@ -124,12 +128,7 @@ class Sources:
         machine.on_status(status, now)
         self._follow_process(machine)
 
-    async def _on_heartbeat(self, msg: Msg) -> None:
-        try:
-            beat = codec.decode(msg.data, Heartbeat)
-        except codec.DecodeError:
-            log.warning("dropped a malformed heartbeat on %s", msg.subject)
-            return
+    def _on_heartbeat(self, subject: str, beat: Heartbeat) -> None:
         if beat.source in self._removed:
             return
         # The manager may be silent: a beating worker is judged without its status.
@@ -138,12 +137,7 @@ class Sources:
             machine.on_heartbeat(beat, datetime.now(UTC))
             self._follow_process(machine)
 
-    async def _on_connection(self, msg: Msg) -> None:
-        try:
-            conn = codec.decode(msg.data, Connection)
-        except codec.DecodeError:
-            log.warning("dropped a malformed connection message on %s", msg.subject)
-            return
+    def _on_connection(self, subject: str, conn: Connection) -> None:
         machine = self._machine(conn.source, create=False)
         if machine is not None:
             machine.on_connection(conn, datetime.now(UTC))
@@ -154,15 +148,11 @@ class Sources:
             self._pids[machine.source] = machine.pid
             self.lag.forget(machine.source)
 
-    async def _on_tick(self, msg: Msg) -> None:
+    def _on_tick(self, subject: str, tick: Tick) -> None:
         arrived_s = time.time()
-        try:
-            tick = codec.decode(msg.data, Tick)
-        except codec.DecodeError:
-            return
         if not tick.live or tick.datetime.tzinfo is None:
             return
-        source = subjects.tick_source(msg.subject)
+        source = subjects.tick_source(subject)
         vt_symbol = tick.vt_symbol
         self.lag.observe(source, vt_symbol, (tick.datetime, tick.volume), arrived_s)
         machine = self.machines.get(source)
@@ -189,16 +179,19 @@ class Sources:
     async def follow_canaries(self) -> None:
         """One subscription per distinct canary, for every source's copy of it."""
         wanted = {m.canary for m in self.machines.values() if m.canary}
-        for vt_symbol in sorted(self._canary_subs.keys() - wanted):
-            sub = self._canary_subs.pop(vt_symbol)
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+        for vt_symbol in sorted(self._canaries.keys() - wanted):
+            await self._canaries.pop(vt_symbol).close()
             self.lag.forget_contract(vt_symbol)
-        for vt_symbol in sorted(wanted - self._canary_subs.keys()):
+        for vt_symbol in sorted(wanted - self._canaries.keys()):
             try:
                 symbol, exchange = subjects.split_vt_symbol(vt_symbol)
             except subjects.InvalidToken:
                 continue
-            self._canary_subs[vt_symbol] = await self.nc.subscribe(
-                subjects.tick("*", exchange, symbol), cb=self._on_tick
+            self._canaries[vt_symbol] = await listen.subscribe(
+                self.nc,
+                subjects.tick("*", exchange, symbol),
+                Tick,
+                self._on_tick,
+                what="canary tick",
+                log=log,
             )

@@ -19,7 +19,7 @@ from tickhub_contracts.messages import Connection, Heartbeat, LogRecord, Tick, W
 from tickhub_gateway.protocol import CRASH_EXIT_CODE
 from tickhub_gateway.sources.sim.feed import NS, SimFeed, period_ns
 from tickhub_gateway.sources.sim.gateway import DISCONNECT_CODE, LOGIN_REJECTED_CODE
-from tickhub_gateway.worker.convert import to_tick
+from tickhub_gateway.worker.convert import tick_message
 from tickhub_runtime.settings import Settings
 
 from ..conftest import CANARY, CONTRACTS, START_TIMEOUT, Workers, alive, inbox, sim, until
@@ -63,7 +63,7 @@ async def test_a_sim_worker_publishes_complete_ticks_and_a_heartbeat_every_secon
         assert tick.source == "sim-a" and tick.gateway_name == "sim-a" and tick.live
         assert tick.datetime.utcoffset() == timedelta(hours=8)
         # Exactly the sim market's tick for its slot: every field, nothing lost.
-        expected = to_tick(
+        expected = tick_message(
             SimFeed(tick.vt_symbol).tick(slot_of(tick), "sim-a"), "sim-a", tick.received_ns, True
         )
         assert tick == expected

@@ -3,7 +3,7 @@ restart, the rehearsal faults and, in cold failover mode, assign (:mod:`.cold`).
 
 Commands for one source are serialised by that source's lock; each request runs in
 its own task (:mod:`.intake`), so a slow restart never holds up another source or the
-loop. An operator's stop is remembered (:mod:`.stops`): only an operator starts that
+loop. An operator's stop is remembered (:mod:`.manual_stops`): only an operator starts that
 source again.
 """
 

@@ -13,7 +13,7 @@ What it does for each source, each job in a module of its own, all sharing one
 * answers commands (``tickhub.control.<source>``, :mod:`.commands`) and the pool query
   (``tickhub.pool``);
 * remembers an operator's stop in the ``tickhub_manual_stops`` bucket
-  (:mod:`.stops`), so it holds across a restart of the service;
+  (:mod:`.manual_stops`), so it holds across a restart of the service;
 * in cold failover mode, keeps what the failover service assigned each source and
   makes its worker hold that (:mod:`.cold`, :mod:`.assignment`).
 
@@ -35,10 +35,10 @@ from tickhub_runtime.settings import Settings
 from .cold import ColdMode
 from .commands import Commands
 from .intake import Intake
+from .manual_stops import ManualStops
 from .reconcile import Reconciler
 from .state import ManagerState, Source
 from .status import StatusPublisher
-from .stops import ManualStops
 from .workers import Workers
 
 log = get_logger("tickhub.gateway.manager")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from nats.aio.msg import Msg
@@ -16,6 +15,7 @@ from nats.aio.subscription import Subscription
 
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import Command, Connection, Heartbeat, Reply
+from tickhub_runtime import listen
 from tickhub_runtime.logs import get_logger
 
 from .cold import ColdMode
@@ -34,58 +34,62 @@ class Intake:
         self.status = status
         self.commands = commands
         self.cold = cold
-        self._subscriptions: list[Subscription] = []
+        self._listeners: list[listen.Listener[Any]] = []
+        self._pool: Subscription | None = None
 
     async def start(self) -> None:
         """Listen to workers, commands and the pool query."""
         nc = self.state.nc
-        self._subscriptions = [
-            await nc.subscribe(subjects.HEARTBEAT_ALL, cb=self._on_heartbeat),
-            await nc.subscribe(subjects.CONNECTION_ALL, cb=self._on_connection),
-            await nc.subscribe(subjects.CONTROL_ALL, cb=self._spawn_task(self._on_command)),
-            await nc.subscribe(subjects.POOL, cb=self._spawn_task(self._on_pool)),
+        self._listeners = [
+            await listen.subscribe(
+                nc, subjects.HEARTBEAT_ALL, Heartbeat, self._on_heartbeat, what="heartbeat", log=log
+            ),
+            await listen.subscribe(
+                nc,
+                subjects.CONNECTION_ALL,
+                Connection,
+                self._on_connection,
+                what="connection message",
+                log=log,
+            ),
+            # Each command in a task of its own (serve's default): a request must not
+            # wait for the one before it (a restart takes seconds).
+            await listen.serve(
+                nc,
+                subjects.CONTROL_ALL,
+                Command,
+                self._on_command,
+                refuse=lambda reason: Reply(ok=False, error=reason),
+                what="command",
+                log=log,
+            ),
         ]
+        # The pool query has an empty body: nothing to decode.
+        self._pool = await nc.subscribe(subjects.POOL, cb=self._spawn_pool_reply)
 
     async def close(self) -> None:
         """Stop listening, each step bounded: the server may hang."""
-        for sub in self._subscriptions:
+        pool, self._pool = self._pool, None
+        if pool is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(sub.unsubscribe(), NATS_STEP_TIMEOUT_S)
+                await asyncio.wait_for(pool.unsubscribe(), NATS_STEP_TIMEOUT_S)
+        for listener in self._listeners:
+            await listener.close(NATS_STEP_TIMEOUT_S)
 
-    def _spawn_task(
-        self, handler: Callable[[Msg], Coroutine[Any, Any, None]]
-    ) -> Callable[[Msg], Awaitable[None]]:
-        """nats-py runs a subscription's callbacks one at a time; a request must not
-        wait for the one before it (a restart takes seconds)."""
+    async def _on_command(self, subject: str, command: Command) -> Reply:
+        return await self.commands.command(subject.rsplit(".", 1)[-1], command)
 
-        async def cb(msg: Msg) -> None:
-            self.state.track(asyncio.create_task(handler(msg)))
-
-        return cb
-
-    async def _on_command(self, msg: Msg) -> None:
-        name = msg.subject.rsplit(".", 1)[-1]
-        try:
-            command = codec.decode(msg.data, Command)
-        except codec.DecodeError as error:
-            reply = Reply(ok=False, error=f"bad command: {error}")
-        else:
-            reply = await self.commands.command(name, command)
-        if msg.reply:
-            with contextlib.suppress(Exception):
-                await msg.respond(codec.encode(reply))
+    async def _spawn_pool_reply(self, msg: Msg) -> None:
+        """In a task of its own, as a command is: nats-py runs a subscription's
+        callbacks one at a time."""
+        self.state.track(asyncio.create_task(self._on_pool(msg)))
 
     async def _on_pool(self, msg: Msg) -> None:
         if msg.reply:
             with contextlib.suppress(Exception):
                 await msg.respond(codec.encode(self.status.pool()))
 
-    async def _on_heartbeat(self, msg: Msg) -> None:
-        try:
-            beat = codec.decode(msg.data, Heartbeat)
-        except codec.DecodeError:
-            log.warning("dropped a malformed heartbeat on %s", msg.subject)
-            return
+    async def _on_heartbeat(self, subject: str, beat: Heartbeat) -> None:
         source = self.state.sources.get(beat.source)
         now = time.monotonic()
         if source is not None and source.tracker.on_heartbeat(beat, now):
@@ -93,12 +97,7 @@ class Intake:
             if self.state.mode == "cold":
                 self.cold.check_holding(source, beat, now)
 
-    async def _on_connection(self, msg: Msg) -> None:
-        try:
-            conn = codec.decode(msg.data, Connection)
-        except codec.DecodeError:
-            log.warning("dropped a malformed connection message on %s", msg.subject)
-            return
+    async def _on_connection(self, subject: str, conn: Connection) -> None:
         source = self.state.sources.get(conn.source)
         if source is not None and source.tracker.on_connection(conn):
             await self.status.publish(source)

@@ -23,15 +23,15 @@ from dataclasses import dataclass
 import asyncpg
 import msgspec
 from nats.aio.client import Client
-from nats.aio.msg import Msg
 from tortoise.exceptions import BaseORMException
 
 from tickhub_accounts.crypto import SecretBox
 from tickhub_accounts.db import open_database, redact, tortoise_config
 from tickhub_accounts.models import MarketDataAccount
 from tickhub_accounts.source_config import AccountConfigError, AccountSource, pool_source_configs
-from tickhub_contracts import codec, subjects
+from tickhub_contracts import subjects
 from tickhub_contracts.messages import AccountChanged, SourceConfig
+from tickhub_runtime import bus, listen
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
@@ -126,33 +126,26 @@ class DatabasePool:
                 redact(self.url),
                 settings.pool_poll_s,
             )
-            sub = await self.nc.subscribe(subjects.ACCOUNTS_CHANGED, cb=self._on_changed)
+            changes = await listen.subscribe(
+                self.nc,
+                subjects.ACCOUNTS_CHANGED,
+                AccountChanged,
+                self._on_changed,
+                what="account change",
+                log=log,
+            )
             try:
                 while not stop.is_set():
-                    sources = await self._read_unless_stopped(stop)
+                    # A read is abandoned (cancelled) if the service is told to stop
+                    # meanwhile: it changes nothing, unlike the apply that follows it.
+                    sources = await bus.unless_stopped(self._read(), stop)
                     if stop.is_set():
                         break
                     if sources is not None:
                         await self._apply(sources)
                     await self._pause(stop)
             finally:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(sub.unsubscribe(), 1.0)
-
-    async def _read_unless_stopped(self, stop: asyncio.Event) -> list[AccountSource] | None:
-        """A read, abandoned (cancelled) if the service is told to stop meanwhile: a
-        read changes nothing, unlike the apply that follows it."""
-        read = asyncio.create_task(self._read())
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait({read, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-            if not read.done():
-                read.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await read
-        return read.result() if not read.cancelled() else None
+                await changes.close(1.0)
 
     async def _pause(self, stop: asyncio.Event) -> None:
         """Until the next poll, an announcement (then a short debounce) or the stop."""
@@ -172,12 +165,7 @@ class DatabasePool:
                 await asyncio.wait_for(stop.wait(), DEBOUNCE_S)
         self._wake.clear()
 
-    async def _on_changed(self, msg: Msg) -> None:
-        try:
-            change = codec.decode(msg.data, AccountChanged)
-        except codec.DecodeError as error:
-            log.warning("dropped a malformed message on %s: %s", msg.subject, error)
-            return
+    def _on_changed(self, subject: str, change: AccountChanged) -> None:
         get_logger("tickhub.gateway.pool", source=change.name).debug(
             "account %d %s: re-reading the pool", change.account_id, change.action
         )

@@ -2,7 +2,7 @@
 
 :func:`.plan.plan_pool` says what changes (pure); :class:`Reconciler` carries it out.
 An operator's stop is remembered in the ``tickhub_manual_stops`` bucket
-(:mod:`.stops`), so it holds across a restart of the service. A stop is released by a
+(:mod:`.manual_stops`), so it holds across a restart of the service. A stop is released by a
 start or restart (:mod:`.commands`), by enabling the account again (an operator's
 decision that it should run) and by removing the source.
 """

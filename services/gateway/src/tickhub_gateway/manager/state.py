@@ -16,7 +16,7 @@ from tickhub_contracts.messages import SourceConfig
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
-from .stops import ManualStops
+from .manual_stops import ManualStops
 from .tracker import SourceTracker
 
 NATS_STEP_TIMEOUT_S = 1.0

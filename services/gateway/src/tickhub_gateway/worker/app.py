@@ -24,7 +24,6 @@ import msgspec
 
 from tickhub_contracts.messages import SourceConfig
 from tickhub_runtime import bus, service
-from tickhub_runtime.logs import NatsLogHandler
 from tickhub_runtime.settings import Settings
 
 from ..protocol import BAD_CONFIG_EXIT_CODE, PARENT_PID_ENV, read_config
@@ -93,18 +92,12 @@ def main() -> None:
         from .host import WorkerHost  # imports vnpy: only now that .vntrader exists
 
         loop = asyncio.get_running_loop()
-        # bus.connect waits for a server forever; a SIGTERM meanwhile must still end us.
-        connecting = asyncio.create_task(bus.connect(settings, f"tickhub-gateway-{config.name}"))
-        stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if not connecting.done():
-            connecting.cancel()
+        nc = await bus.open_unless_stopped(
+            settings, "gateway", stop, name=f"tickhub-gateway-{config.name}"
+        )
+        if nc is None:
             return
-        nc = connecting.result()
-        root = logging.getLogger()
-        root.addHandler(NatsLogHandler(nc, "gateway", loop))
-        for handler in root.handlers:
+        for handler in logging.getLogger().handlers:
             handler.addFilter(_DefaultSource(config.name))
         if md_library:
             logging.getLogger("tickhub.gateway.worker").info(

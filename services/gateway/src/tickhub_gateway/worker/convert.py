@@ -8,7 +8,7 @@ from tickhub_contracts.messages import Tick
 from tickhub_contracts.timezone import CHINA_TZ
 
 
-def to_tick(data: TickData, source: str, received_ns: int, live: bool) -> Tick:
+def tick_message(data: TickData, source: str, received_ns: int, live: bool) -> Tick:
     """Copy every field of ``data``; prices stay ``None`` where the gateway set none.
 
     A naive ``datetime`` is taken as Beijing time: every CTP exchange stamps in it,

@@ -24,7 +24,6 @@ from collections import deque
 from datetime import UTC, datetime
 
 from nats.aio.client import Client
-from nats.aio.msg import Msg
 from vnpy.event import Event, EventEngine
 from vnpy.trader.constant import Exchange
 from vnpy.trader.event import EVENT_LOG
@@ -39,13 +38,14 @@ from tickhub_contracts.messages import (
     SourceConfig,
     WorkerCommand,
 )
+from tickhub_runtime import listen
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
 from ..protocol import CRASH_EXIT_CODE
 from ..sources import create_gateway
 from ..sources.base import EVENT_CONNECTION, FaultNotSupported
-from .convert import to_tick
+from .convert import tick_message
 
 PUMP_BATCH = 2_000
 """Messages published before the pump yields, so heartbeats and NATS's own flusher
@@ -106,7 +106,16 @@ class WorkerHost:
         ee.register(EVENT_LOG, self._on_log)
         ee.start()
         self._tasks.append(asyncio.create_task(self._pump(), name="pump"))
-        control = await self.nc.subscribe(subjects.worker_control(self.source), cb=self._on_control)
+        control = await listen.serve(
+            self.nc,
+            subjects.worker_control(self.source),
+            WorkerCommand,
+            self._on_control,
+            refuse=lambda reason: Reply(ok=False, error=reason),
+            what="worker command",
+            log=self.log,
+            concurrent=False,
+        )
         self.log.info(
             "starting %s gateway (pid %d, dir %s)",
             self.config.gateway_type,
@@ -125,8 +134,7 @@ class WorkerHost:
         self.log.info("stopping")
         # Every NATS step is bounded: with the server gone or frozen, nats-py can wait
         # forever, and a worker that never exits outlives its manager.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(control.unsubscribe(), NATS_STEP_TIMEOUT_S)
+        await control.close(NATS_STEP_TIMEOUT_S)
         clean = await self._close_gateway()
         for task in self._tasks:
             task.cancel()
@@ -198,7 +206,7 @@ class WorkerHost:
                 not (extra and extra.get("live") is False)
                 and received_ns - data.datetime.timestamp() * 1e9 <= self._stale_ns
             )
-            payload = codec.encode(to_tick(data, self.source, received_ns, live))
+            payload = codec.encode(tick_message(data, self.source, received_ns, live))
             subject = self._subjects.get(vt_symbol)
             if subject is None:
                 subject = self._subjects[vt_symbol] = subjects.tick(
@@ -319,12 +327,9 @@ class WorkerHost:
         logging.shutdown()
         os._exit(CRASH_EXIT_CODE)
 
-    async def _on_control(self, msg: Msg) -> None:
-        try:
-            command = codec.decode(msg.data, WorkerCommand)
-        except codec.DecodeError as error:
-            await self._reply(msg, Reply(ok=False, error=f"bad worker command: {error}"))
-            return
+    async def _on_control(self, subject: str, command: WorkerCommand) -> Reply:
+        """A worker command from the manager (``listen.serve`` decodes it and refuses
+        one that does not decode with "bad worker command: ...")."""
         if command.action == "fault" and command.fault == "crash":
             self.log.warning("fault crash: exiting with code %d", CRASH_EXIT_CODE)
             logging.shutdown()
@@ -337,10 +342,9 @@ class WorkerHost:
             else:
                 self._fault(command.fault)
         except (ValueError, FaultNotSupported) as error:
-            await self._reply(msg, Reply(ok=False, error=str(error)))
-            return
+            return Reply(ok=False, error=str(error))
         self.log.info("%s %s done", command.action, command.fault or command.vt_symbols)
-        await self._reply(msg, Reply(ok=True))
+        return Reply(ok=True)
 
     def _fault(self, kind: FaultKind | None) -> None:
         if kind is None:
@@ -349,11 +353,6 @@ class WorkerHost:
             raise FaultNotSupported("hang is done by the manager (SIGSTOP), not the worker")
         self.log.warning("fault %s", kind)
         self.gateway.inject_fault(kind)
-
-    async def _reply(self, msg: Msg, reply: Reply) -> None:
-        if msg.reply:
-            with contextlib.suppress(Exception):
-                await msg.respond(codec.encode(reply))
 
 
 def _request(vt_symbol: str) -> SubscribeRequest:

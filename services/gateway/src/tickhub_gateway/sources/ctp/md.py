@@ -200,7 +200,7 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
     def onRtnDepthMarketData(self, data: dict[str, Any]) -> None:
         # An exception must not unwind into CTP's C++ thread.
         try:
-            tick = self.to_tick(data)
+            tick = self.tick_data_of(data)
         except Exception:
             self.dropped["error"] += 1
             self.log.exception("market-data record could not be read: %r", data)
@@ -265,7 +265,7 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
             data.get("UpdateTime"),
         )
 
-    def to_tick(self, data: dict[str, Any]) -> TickData | None:
+    def tick_data_of(self, data: dict[str, Any]) -> TickData | None:
         """A CTP depth record as a normalised TickData, or None when it is no tick."""
         update_time: str = data.get("UpdateTime") or ""
         if not update_time:

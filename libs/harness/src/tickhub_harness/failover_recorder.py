@@ -1,7 +1,7 @@
 """A ZeroMQ client that writes down every tick it gets, on a thread of its own.
 
 It stands for a strategy: it subscribes to everything the publisher sends and keeps,
-per tick, what :mod:`bench.failover_stream` judges (topic, seq, exchange time,
+per tick, what :mod:`tickhub_harness.failover_stream` judges (topic, seq, exchange time,
 volume, price, source) plus its own arrival time. A thread, not the test's event
 loop, so that a busy loop (NATS watchers, process control) never delays a receipt
 and shows up as a gap the hub did not cause.

@@ -4,7 +4,7 @@ failover benchmark).
 One nats-server (JetStream, its own store dir and free port), then the gateway
 service with a static pool (``TICKHUB_SOURCES``), health, failover and publisher,
 each ``python -m tickhub_<name>`` in its own process group with its log in a file.
-A ZeroMQ :class:`~bench.failover_recorder.Recorder` stands for the client, and a
+A ZeroMQ :class:`~tickhub_harness.failover_recorder.Recorder` stands for the client, and a
 :class:`BusWatch` writes down every health verdict, failover and restart event,
 status and heartbeat with its arrival time, so a test can wait on them (never on a
 sleep) and measure how long a detection took.

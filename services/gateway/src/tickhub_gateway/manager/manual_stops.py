@@ -14,6 +14,11 @@ one thing the manager can never run without, while the database may be down.
 Writes are best effort: when JetStream does not answer, the stop still holds in
 memory, the write is retried on the next :meth:`ManualStops.held` check, and the
 failure is logged once, not on every attempt.
+
+Not a :class:`tickhub_runtime.kv.BucketWriter`: that writer owns its keys and, after a
+failure or a reconnect, writes back every key whose value is not what it wrote. Here
+the api deletes a key to release a stop (:meth:`ManualStops.held` reads that), so a
+writer converging the bucket would bring a released stop back.
 """
 
 from __future__ import annotations
