@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tickhub_harness.failover_hub import Fault, Hub, now_ns, sim_source
+from tickhub_harness.bus_watch import now_ns
+from tickhub_harness.failover_hub import Fault, Hub
 from tickhub_harness.failover_stream import NS, StreamReport, analyse
+from tickhub_harness.pool import sim_source
 
 Mode = Literal["hot", "cold"]
 FaultKind = Literal["kill", "stall", "hang"]

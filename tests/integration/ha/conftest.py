@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from tickhub_contracts.messages import SourceConfig
-from tickhub_harness.failover_hub import CANARY, CONTRACTS, SEED, Hub, sim_source
+from tickhub_harness.failover_hub import Hub
 from tickhub_harness.local_fronts import LocalFront, local_ctp_source
+from tickhub_harness.pool import CANARY, CONTRACTS, SEED, sim_source
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tickhub_harness.failover_hub import Fault, Hub, now_ns
+from tickhub_harness.bus_watch import now_ns
+from tickhub_harness.failover_hub import Fault, Hub
 from tickhub_harness.failover_stream import NS, StreamReport, analyse
 
 HEARTBEAT_TIMEOUT_S = 1.5

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tickhub_harness.failover_hub import Hub, now_ns, sim_source
+from tickhub_harness.bus_watch import now_ns
+from tickhub_harness.failover_hub import Hub
 from tickhub_harness.failover_stream import NS
+from tickhub_harness.pool import sim_source
 
 from .conftest import MakeHub
 from .judge import (

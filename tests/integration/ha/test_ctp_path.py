@@ -28,9 +28,11 @@ from tickhub_contracts import codec, subjects, zeromq
 from tickhub_contracts.messages import LogRecord, Tick
 from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_gateway.sources.sim.feed import SimFeed
-from tickhub_harness.failover_hub import SEED, Hub, now_ns
+from tickhub_harness.bus_watch import now_ns
+from tickhub_harness.failover_hub import Hub
 from tickhub_harness.failover_recorder import ns_of
 from tickhub_harness.local_fronts import FRONT_RATE, LocalFront, local_ctp_source
+from tickhub_harness.pool import SEED
 
 from .conftest import MakeHub
 from .judge import tail

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tickhub_harness.failover_hub import CONTRACTS, Hub
+from tickhub_harness.failover_hub import Hub
 from tickhub_harness.failover_stream import NS
+from tickhub_harness.pool import CONTRACTS
 
 from .conftest import MakeHub, Pair, ctp_pair
 from .judge import STALLED_WITHIN_S, assert_detected, assert_lossless, judge, tail

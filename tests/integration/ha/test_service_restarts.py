@@ -15,8 +15,10 @@ from collections.abc import Callable
 import msgspec
 
 from tickhub_contracts.messages import SourceHealth
-from tickhub_harness.failover_hub import Hub, now_ns, sim_source
+from tickhub_harness.bus_watch import now_ns
+from tickhub_harness.failover_hub import Hub
 from tickhub_harness.failover_stream import NS
+from tickhub_harness.pool import sim_source
 
 from .conftest import MakeHub
 from .judge import assert_lossless, judge, tail

@@ -7,15 +7,15 @@ the sources that work.
 from __future__ import annotations
 
 import itertools
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from tickhub_contracts.messages import RestartEvent
-from tickhub_harness.failover_hub import CANARY, Seen, ctp_source, sim_source
+from tickhub_harness.bare_fronts import Listener
+from tickhub_harness.bus_watch import Seen
+from tickhub_harness.pool import CANARY, ctp_source, sim_source
 from tickhub_markets.sessions import is_open
 
 from .conftest import MakeHub
@@ -83,50 +83,16 @@ async def test_a_crash_loop_backs_off_a_rejected_login_waits_for_the_operator(
     assert_lossless(judge(hub, start, end), hub)
 
 
-class DroppingFront:
-    """A TCP listener that accepts and at once closes: a CTP front that drops the
-    connection (vnpy_ctp reports OnFrontDisconnected 0x1001 about once a second)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.accepted = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def address(self) -> str:
-        return f"tcp://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.accepted += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self.sock.close()
-
-
 @pytest.fixture
-def dropping_front() -> Iterator[DroppingFront]:
-    front = DroppingFront()
+def dropping_front() -> Iterator[Listener]:
+    """A front that accepts and at once closes: vnpy_ctp reports 0x1001 about once a second."""
+    front = Listener()
     yield front
     front.close()
 
 
 async def test_a_ctp_front_dropping_the_connection_fails_over_to_the_sim(
-    make_hub: MakeHub, dropping_front: DroppingFront
+    make_hub: MakeHub, dropping_front: Listener
 ) -> None:
     # CTP sources are judged by the exchange's sessions: in session a dropped front
     # is a failure; between sessions it is what fronts do (MARKET_CLOSED, no restart).

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tickhub_harness.failover_hub import now_ns, sim_source
+from tickhub_harness.bus_watch import now_ns
 from tickhub_harness.failover_stream import NS
+from tickhub_harness.pool import sim_source
 
 from .conftest import MakeHub
 from .judge import assert_lossless, judge, tail

@@ -12,8 +12,10 @@ wait; (cold mode) a gap no longer than detection plus a second.
 
 from __future__ import annotations
 
-from tickhub_harness.failover_hub import CONTRACTS, Fault, Hub, now_ns, sim_source
+from tickhub_harness.bus_watch import now_ns
+from tickhub_harness.failover_hub import Fault, Hub
 from tickhub_harness.failover_stream import NS
+from tickhub_harness.pool import CONTRACTS, sim_source
 
 from .conftest import MakeHub, Pair
 from .judge import (

@@ -13,7 +13,6 @@ Each test runs in its own tmp dir: CTP writes its flow files into the working di
 from __future__ import annotations
 
 import queue
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from tickhub_contracts.messages import Connection, CtpSettings, SourceConfig
 from tickhub_gateway.sources.base import EVENT_CONNECTION
 from tickhub_gateway.sources.ctp.codes import NO_FRONT_ANSWER
 from tickhub_gateway.sources.ctp.gateway import CtpSourceGateway
+from tickhub_harness.bare_fronts import Listener, closed_port
 
 pytestmark = pytest.mark.integration
 
@@ -33,54 +33,6 @@ CONNECT_TIMEOUT_S = 2.0
 # CTP retries about once a second; the watchdog adds a ~1 s probe per front.
 WAIT_S = 20.0
 CLOSE_S = 10.0
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that drops (or silently holds) what it accepts."""
-
-    def __init__(self, hold: bool = False) -> None:
-        self.hold = hold
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = int(self.sock.getsockname()[1])
-        self.accepted = 0
-        self.held: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def address(self) -> str:
-        return f"tcp://127.0.0.1:{self.port}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.accepted += 1
-            if self.hold:
-                self.held.append(conn)
-            else:
-                conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        for conn in self.held:
-            conn.close()
-        self.sock.close()
 
 
 class Running:
