@@ -10,11 +10,9 @@ from tickhub_gateway.sources.sim.feed import (
     DAY_NS,
     DAY_START_NS,
     NS,
-    PRODUCTS,
     SimFeed,
     period_ns,
     slot_due,
-    spec_for,
     tick_at,
 )
 
@@ -158,13 +156,6 @@ def test_gold_prices_print_without_float_noise():
     for name in PRICE_FIELDS:
         price = getattr(tick, name)
         assert repr(price) == repr(round(price, 2)), (name, price)
-
-
-def test_known_products_use_their_spec_and_others_get_a_stable_one():
-    assert spec_for("rb2605") is PRODUCTS["rb"]
-    assert spec_for("IF2512") is PRODUCTS["IF"]
-    assert spec_for("zz9999") == spec_for("zz1234")  # same product, same spec
-    assert 1_000 <= spec_for("zz9999").base_price < 9_000
 
 
 def test_bad_inputs_are_refused_with_clear_errors():

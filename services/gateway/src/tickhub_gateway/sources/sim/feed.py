@@ -18,9 +18,7 @@ extremes: they bound every price printed so far in the day and never retreat.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from threading import Lock
@@ -29,6 +27,9 @@ from vnpy.trader.constant import Exchange
 from vnpy.trader.object import TickData
 
 from tickhub_contracts.timezone import CHINA_TZ
+
+from .products import spec_for
+from .randomness import mix, stable_hash, unit
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC).astimezone(CHINA_TZ)
 
@@ -46,76 +47,6 @@ LIMIT_PCT = 0.07
 """Daily price limit around the previous close (SHFE rebar's is 7%)."""
 
 MAX_TICKS_PER_SECOND = 1_000.0
-
-_MASK = (1 << 64) - 1
-
-
-@dataclass(frozen=True, slots=True)
-class ContractSpec:
-    """What makes a product's ticks look like that product's."""
-
-    tick_size: float
-    base_price: float
-    multiplier: float
-    volume_per_s: float
-    """Traded lots per second, on average (a busy contract at its usual pace)."""
-    open_interest: float
-
-
-# A few well-known products so the default contracts look right; anything else gets
-# a spec derived from its name (still deterministic).
-PRODUCTS: dict[str, ContractSpec] = {
-    "rb": ContractSpec(1.0, 3_500.0, 10, 40.0, 1_800_000),
-    "hc": ContractSpec(1.0, 3_600.0, 10, 20.0, 1_000_000),
-    "au": ContractSpec(0.02, 600.0, 1_000, 8.0, 200_000),
-    "ag": ContractSpec(1.0, 7_500.0, 15, 30.0, 700_000),
-    "cu": ContractSpec(10.0, 78_000.0, 5, 6.0, 200_000),
-    "sc": ContractSpec(0.1, 520.0, 1_000, 6.0, 40_000),
-    "m": ContractSpec(1.0, 3_000.0, 10, 30.0, 1_500_000),
-    "i": ContractSpec(0.5, 780.0, 100, 10.0, 500_000),
-    "SR": ContractSpec(1.0, 5_600.0, 10, 15.0, 600_000),
-    "TA": ContractSpec(2.0, 4_800.0, 5, 30.0, 1_200_000),
-    "IF": ContractSpec(0.2, 3_900.0, 300, 2.0, 200_000),
-    "IC": ContractSpec(0.2, 5_800.0, 200, 1.5, 180_000),
-}
-
-_PRODUCT = re.compile(r"^[A-Za-z]+")
-
-
-def spec_for(symbol: str) -> ContractSpec:
-    """The product's spec (``rb2605`` -> rebar), or a stable made-up one."""
-    match = _PRODUCT.match(symbol)
-    product = match.group(0) if match else symbol
-    known = PRODUCTS.get(product)
-    if known is not None:
-        return known
-    h = _stable_hash(f"product|{product}")
-    return ContractSpec(
-        tick_size=1.0,
-        base_price=float(1_000 + h % 8_000),
-        multiplier=10,
-        volume_per_s=float(5 + (h >> 16) % 30),
-        open_interest=float(50_000 + (h >> 32) % 500_000),
-    )
-
-
-def _stable_hash(text: str) -> int:
-    # Python's hash() of a str differs per process; this must not.
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
-
-
-def _mix(key: int, n: int, salt: int) -> int:
-    """splitmix64 of (key, n, salt): 64 well-mixed bits, cheap in pure Python."""
-    x = (key ^ (n * 0x9E3779B97F4A7C15) ^ (salt * 0xD6E8FEB86659FD93)) & _MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
-    return x ^ (x >> 31)
-
-
-def _unit(bits: int) -> float:
-    """64 random bits -> a float in [0, 1)."""
-    return (bits >> 11) * (1.0 / (1 << 53))
-
 
 # salts: one per independent random quantity
 _S_DAY, _S_CLOSE, _S_STEP, _S_JITTER, _S_VOLUME, _S_BOOK, _S_BOOK2, _S_OI = range(1, 9)
@@ -175,7 +106,7 @@ class SimFeed:
         self.seed = seed
         self.period_ns = period_ns(ticks_per_second)
         self.spec = spec_for(symbol)
-        self._key = _stable_hash(f"{vt_symbol}|{seed}")
+        self._key = stable_hash(f"{vt_symbol}|{seed}")
         tick = self.spec.tick_size
         self._tick = tick
         self._decimals = max(0, -math.floor(math.log10(tick) + 1e-9)) if tick < 1 else 0
@@ -214,8 +145,8 @@ class SimFeed:
     def _make_day(self, day: int) -> _Day:
         key = self._key
         base = self._base_ticks
-        open_ticks = round(base * (1 + (_unit(_mix(key, day, _S_DAY)) - 0.5) * 0.06))
-        pre_close = round(open_ticks * (1 + (_unit(_mix(key, day, _S_CLOSE)) - 0.5) * 0.01))
+        open_ticks = round(base * (1 + (unit(mix(key, day, _S_DAY)) - 0.5) * 0.06))
+        pre_close = round(open_ticks * (1 + (unit(mix(key, day, _S_CLOSE)) - 0.5) * 0.01))
         limit_up = math.floor(pre_close * (1 + LIMIT_PCT))
         limit_down = math.ceil(pre_close * (1 - LIMIT_PCT))
         # The walk stays far enough inside the limits that every book level exists.
@@ -231,11 +162,11 @@ class SimFeed:
         open_interest = []
         for minute in range(KNOTS_PER_DAY + 1):
             n = day * KNOTS_PER_DAY + minute
-            oi_bits = _mix(key, n, _S_OI)
-            open_interest.append(float(round(oi_base * (1 + (_unit(oi_bits) - 0.5) * 0.02))))
+            oi_bits = mix(key, n, _S_OI)
+            open_interest.append(float(round(oi_base * (1 + (unit(oi_bits) - 0.5) * 0.02))))
             if minute == 0:
                 continue
-            bits = _mix(key, n, _S_STEP)
+            bits = mix(key, n, _S_STEP)
             u1 = (bits & 0xFFFFFFFF) / 4294967296.0
             u2 = (bits >> 32) / 4294967296.0
             value = min(hi, max(lo, value + (u1 + u2 - 1.0) * step))
@@ -247,7 +178,7 @@ class SimFeed:
         # The day opens at its first slot's price.
         minute, rest = divmod(first_slot * self.period_ns - start_ns, KNOT_NS)
         mid = knots[minute] + (knots[minute + 1] - knots[minute]) * (rest / KNOT_NS)
-        open_price = round(mid) + self._jitter(_mix(key, first_slot, _S_BOOK2))
+        open_price = round(mid) + self._jitter(mix(key, first_slot, _S_BOOK2))
         price = self._price
         return _Day(
             index=day,
@@ -278,7 +209,7 @@ class SimFeed:
         memo = self._last_bump
         if memo[0] == slot:
             return memo[1]
-        bump = _mix(self._key, slot, _S_VOLUME) % (self._lots_per_slot + 1)
+        bump = mix(self._key, slot, _S_VOLUME) % (self._lots_per_slot + 1)
         self._last_bump = (slot, bump)
         return bump
 
@@ -297,8 +228,8 @@ class SimFeed:
 
         a = day.knots[minute]
         mid = a + (day.knots[minute + 1] - a) * (rest / KNOT_NS)
-        book = _mix(key, slot, _S_BOOK)
-        book2 = _mix(key, slot, _S_BOOK2)
+        book = mix(key, slot, _S_BOOK)
+        book2 = mix(key, slot, _S_BOOK2)
         last = round(mid) + (book2 >> 40) % (2 * JITTER_TICKS + 1) - JITTER_TICKS
         # Extremes bound every price printed so far (see the module docstring).
         open_ticks = day.open_price_ticks
