@@ -10,11 +10,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from tickhub_contracts.messages import Tick
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from tickhub_contracts.timezone import CHINA_TZ
 
 
 def symbols(n: int) -> list[str]:
@@ -28,7 +26,7 @@ def template(vt_symbol: str) -> Tick:
     return Tick(
         symbol=symbol,
         exchange=exchange,
-        datetime=datetime(2026, 11, 24, 21, 0, tzinfo=CHINA),
+        datetime=datetime(2026, 11, 24, 21, 0, tzinfo=CHINA_TZ),
         name=symbol,
         volume=1000.0,
         turnover=3.5e9,

@@ -9,14 +9,13 @@ from nats.aio.client import Client
 
 from tickhub_contracts import subjects
 from tickhub_contracts.messages import GatewayStatus, Heartbeat, Tick
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_gateway.manager import GatewayManager
 from tickhub_gateway.protocol import CRASH_EXIT_CODE
 from tickhub_markets import sessions
 from tickhub_runtime.settings import Settings
 
 from ..conftest import START_TIMEOUT, Inbox, Workers, inbox, sim
-
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 # Products with different sessions: day only (CFFEX), nights to 23:00, 01:00 and 02:30.
 CANDIDATES = ["IF2512.CFFEX", "rb2605.SHFE", "cu2601.SHFE", "au2602.SHFE", "m2605.DCE"]
@@ -45,7 +44,7 @@ async def test_a_sim_with_exchange_hours_ticks_only_what_is_in_session(
 async def test_on_a_holiday_an_exchange_hours_sim_is_connected_and_silent(
     nc: Client, gw_settings: Settings
 ):
-    today = dt.datetime.now(SHANGHAI).date()
+    today = dt.datetime.now(CHINA_TZ).date()
     # Today and tomorrow off: no day session today and no night session tonight or
     # from last night (it belongs to today's trading day).
     holidays = [today, today + dt.timedelta(days=1)]

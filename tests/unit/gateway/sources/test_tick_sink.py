@@ -6,7 +6,6 @@ from __future__ import annotations
 import queue
 import threading
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from vnpy.event import Event, EventEngine
 from vnpy.trader.constant import Exchange
@@ -14,6 +13,7 @@ from vnpy.trader.event import EVENT_TICK
 from vnpy.trader.object import TickData
 
 from tickhub_contracts.messages import FaultKind, SimSettings, SourceConfig
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_gateway.sources.base import SourceGateway
 
 
@@ -32,7 +32,7 @@ class Bare(SourceGateway):
 
 
 def _tick() -> TickData:
-    at = datetime(2026, 11, 24, 21, tzinfo=ZoneInfo("Asia/Shanghai"))
+    at = datetime(2026, 11, 24, 21, tzinfo=CHINA_TZ)
     return TickData(gateway_name="g", symbol="rb2605", exchange=Exchange.SHFE, datetime=at)
 
 

@@ -2,14 +2,14 @@
 
 import datetime as dt
 
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_gateway.sources.sim.hours import SessionGate
 
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 NS = 1_000_000_000
 
 
 def ns(text: str) -> int:
-    at = dt.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+    at = dt.datetime.fromisoformat(text).replace(tzinfo=CHINA_TZ)
     return int(at.timestamp()) * NS + at.microsecond * 1_000
 
 
