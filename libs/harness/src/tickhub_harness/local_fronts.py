@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from tickhub_cli.ports import free_port
-from tickhub_contracts.messages import CtpSettings, SourceConfig
+from tickhub_contracts.messages import SourceConfig
 from tickhub_gateway.localctp.front.control import ControlError, request
+
+from .pool import ctp_source
 
 FRONT_RATE = 2.0
 """A CTP front's rhythm: a snapshot every 500 ms."""
@@ -134,19 +136,16 @@ def local_ctp_source(
     password: str | None = None,
 ) -> SourceConfig:
     """A ctp account on ``front``: the stand-in library, around the clock."""
-    return SourceConfig(
-        name=name,
-        gateway_type="ctp",
-        priority=priority,
-        contracts=list(contracts),
+    return ctp_source(
+        name,
+        priority,
+        [front.address],
+        contracts=contracts,
         canary=canary,
-        ctp=CtpSettings(
-            userid=USER,
-            password=front.password if password is None else password,
-            broker_id=BROKER,
-            md_fronts=[front.address],
-            connect_timeout_s=5.0,
-            md_library="local",
-            trading_hours="always",
-        ),
+        userid=USER,
+        password=front.password if password is None else password,
+        broker_id=BROKER,
+        connect_timeout_s=5.0,
+        md_library="local",
+        trading_hours="always",
     )

@@ -40,20 +40,25 @@ def sim_source(
 
 
 def ctp_source(
-    name: str, priority: int, md_fronts: list[str], *, contracts: Sequence[str] = CONTRACTS
+    name: str,
+    priority: int,
+    md_fronts: list[str],
+    *,
+    contracts: Sequence[str] = CONTRACTS,
+    canary: str = CANARY,
+    **ctp: Any,
 ) -> SourceConfig:
-    """A CTP source running the real vnpy_ctp against the given fronts."""
+    """A CTP source running the real vnpy_ctp against the given fronts; ``ctp``
+    overrides :class:`CtpSettings` fields (a made-up login by default)."""
+    ctp.setdefault("userid", "000001")
+    ctp.setdefault("password", "not-a-password")
+    ctp.setdefault("broker_id", "9999")
+    ctp.setdefault("connect_timeout_s", 2.0)
     return SourceConfig(
         name=name,
         gateway_type="ctp",
         priority=priority,
         contracts=list(contracts),
-        canary=CANARY,
-        ctp=CtpSettings(
-            userid="000001",
-            password="not-a-password",
-            broker_id="9999",
-            md_fronts=md_fronts,
-            connect_timeout_s=2.0,
-        ),
+        canary=canary,
+        ctp=CtpSettings(md_fronts=md_fronts, **ctp),
     )
