@@ -46,6 +46,8 @@ BAD_CREATES: list[tuple[str, Any, int, str | None]] = [
     ("name-number", bodies.sim(name=7), 422, "name"),
     ("canary-bad", bodies.sim(canary="rb2605"), 422, "canary"),
     ("canary-unknown-exchange", bodies.sim(canary="rb2605.LME"), 422, "canary"),
+    ("canary-unknown-product", bodies.sim(canary="zz2605.SHFE"), 422, "canary"),
+    ("canary-other-exchanges-product", bodies.sim(canary="rb2605.DCE"), 422, "canary"),
     ("contracts-not-list", bodies.sim(contracts="rb2605.SHFE"), 422, "contracts"),
     ("contract-bad", bodies.sim(contracts=["rb2605.SHFE", "x"]), 422, "contracts.1"),
     ("contracts-too-many", bodies.sim(contracts=["rb2605.SHFE"] * 2001), 422, "contracts"),
@@ -141,6 +143,7 @@ BAD_UPDATES: list[tuple[str, Any, str]] = [
     ("ctp-on-sim", {"ctp": {"userid": "1"}}, "ctp"),
     ("null-sim-field", {"sim": {"seed": None}}, "sim.seed"),
     ("unknown-field", {"id": 5}, "id"),
+    ("unknown-canary-product", {"canary": "zz2605.SHFE"}, "canary"),
 ]
 
 
@@ -156,6 +159,24 @@ async def test_bad_update_is_refused_and_changes_nothing(
     assert response.status_code == 422, response.text
     assert field in [e["field"] for e in response.json()["errors"]]
     assert await rows() == before
+
+
+async def test_a_canary_of_an_unknown_product_is_a_422_naming_it(
+    client: httpx.AsyncClient, rows: Rows
+) -> None:
+    """A canary must be a product of the session table: its hours say when it must
+    tick. A contract of an unknown product may still be subscribed (``contracts``)."""
+    before = await rows()
+    body = bodies.sim(canary="zz2605.SHFE", contracts=["zz2605.SHFE"])
+    response = await client.post("/api/accounts", json=body)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "canary" and error["location"] == "body"
+    assert "unknown product 'zz' on SHFE" in error["message"]
+    assert await rows() == before
+    created = await client.post("/api/accounts", json=bodies.sim(canary="ad2605.SHFE"))
+    assert created.status_code == 201, created.text
+    assert created.json()["canary"] == "ad2605.SHFE"
 
 
 @pytest.mark.parametrize("account_id", ["0", "-1", "abc", "1.5", str(2**31), str(10**40)])

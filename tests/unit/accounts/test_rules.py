@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from tickhub_accounts.rules import (
+    CANARY_PATTERN,
     EXCHANGES,
     FRONT_PATTERN,
+    Canary,
     CtpConfig,
     FrontAddress,
     Priority,
@@ -29,6 +31,7 @@ names = TypeAdapter(SourceName, config=STRICT)
 symbols = TypeAdapter(VtSymbol, config=STRICT)
 fronts = TypeAdapter(FrontAddress, config=STRICT)
 priorities = TypeAdapter(Priority, config=STRICT)
+canaries = TypeAdapter(Canary, config=STRICT)
 
 
 def _accepted(adapter: TypeAdapter[Any], value: object) -> bool:
@@ -147,3 +150,34 @@ def test_only_a_local_front_may_tick_around_the_clock(library: str, hours: str, 
 def test_an_unknown_library_is_refused() -> None:
     with pytest.raises(ValidationError):
         CtpConfig.model_validate(_ctp(md_library="mine"))
+
+
+@pytest.mark.parametrize(
+    "vt_symbol",
+    ["rb2605.SHFE", "au2602.SHFE", "m2605.DCE", "SR605.CZCE", "IF2512.CFFEX", "ad2605.SHFE"],
+)
+def test_a_canary_of_a_known_product_is_accepted(vt_symbol: str) -> None:
+    assert canaries.validate_python(vt_symbol) == vt_symbol
+
+
+def test_a_canary_of_an_unknown_product_is_refused_naming_it() -> None:
+    with pytest.raises(ValidationError) as caught:
+        canaries.validate_python("zz2605.SHFE")
+    [error] = caught.value.errors()
+    assert "unknown product 'zz' on SHFE" in error["msg"]
+    assert not _accepted(canaries, "rb2605.DCE")  # rb is SHFE's
+    assert not _accepted(canaries, "rb2605")  # not SYMBOL.EXCHANGE at all
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"[A-Za-z]{1,2}[0-9][A-Za-z0-9_-]{0,8}", fullmatch=True),
+        st.text(max_size=12),
+    ),
+    st.sampled_from([*EXCHANGES, "LME"]),
+)
+def test_the_schema_pattern_says_what_a_canary_may_be(symbol: str, exchange: str) -> None:
+    vt_symbol = f"{symbol}.{exchange}"
+    assert _accepted(canaries, vt_symbol) == (re.match(CANARY_PATTERN, vt_symbol) is not None)
+    schema = canaries.json_schema()
+    assert schema["pattern"] == CANARY_PATTERN

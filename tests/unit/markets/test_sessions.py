@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -10,10 +11,15 @@ from hypothesis import strategies as st
 
 from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_markets.sessions import (
+    NIGHT_START,
+    PRODUCTS,
     current_session,
     is_open,
     is_trading_day,
+    known_vt_symbol_pattern,
     next_open,
+    parse_table,
+    products_of,
     sessions_of,
 )
 
@@ -83,6 +89,45 @@ NEXT_MON = MON + dt.timedelta(days=7)
         ("T2603.CFFEX", at(WED, "15:10"), True),
         ("T2603.CFFEX", at(WED, "15:15"), False),
         ("TL2603.CFFEX", at(WED, "13:05"), True),
+        # products listed (or given a night session) in 2024-2025: sessions.toml cites
+        # the notices
+        ("ad2605.SHFE", at(WED, "21:00"), True),  # cast aluminium alloy, to 01:00
+        ("ad2605.SHFE", at(WED, "00:30", 1), True),
+        ("ad2605.SHFE", at(WED, "01:00", 1), False),
+        ("ad2605.SHFE", at(WED, "01:30", 1), False),
+        ("ad2605.SHFE", at(WED, "09:00", 1), True),
+        ("op2601.SHFE", at(WED, "22:59"), True),  # offset printing paper, to 23:00
+        ("op2601.SHFE", at(WED, "23:00"), False),
+        ("op2601-C-5000.SHFE", at(WED, "22:00"), True),  # its options: the underlying's
+        ("bz2603.DCE", at(WED, "22:59"), True),  # pure benzene, to 23:00
+        ("bz2603.DCE", at(WED, "23:00"), False),
+        ("l2602F.DCE", at(WED, "22:00"), True),  # a monthly-average future: l's
+        ("PL601.CZCE", at(WED, "21:00"), True),  # propylene, to 23:00
+        ("PL601.CZCE", at(WED, "22:59"), True),
+        ("PL601.CZCE", at(WED, "23:00"), False),
+        ("PR603.CZCE", at(WED, "22:30"), True),  # bottle-grade PET resin, to 23:00
+        ("PR603.CZCE", at(WED, "23:30"), False),
+        # day only: closed at 21:30, open in the morning
+        ("wr2605.SHFE", at(WED, "21:30"), False),
+        ("wr2605.SHFE", at(WED, "09:30"), True),
+        ("ec2604.INE", at(WED, "21:30"), False),
+        ("ec2604.INE", at(WED, "10:20"), False),  # the commodity 10:15 break
+        ("ec2604.INE", at(WED, "10:30"), True),
+        ("lg2607.DCE", at(WED, "21:30"), False),
+        ("lg2607.DCE", at(WED, "13:30"), True),
+        ("lh2605.DCE", at(WED, "21:30"), False),
+        ("fb2605.DCE", at(WED, "21:30"), False),
+        ("bb2605.DCE", at(WED, "21:30"), False),
+        ("PM605.CZCE", at(WED, "21:30"), False),
+        ("WH605.CZCE", at(WED, "21:30"), False),
+        ("UR605.CZCE", at(WED, "21:30"), False),
+        ("ps2606.GFEX", at(WED, "21:30"), False),  # polysilicon
+        ("ps2606.GFEX", at(WED, "14:00"), True),
+        ("pt2606.GFEX", at(WED, "21:30"), False),  # platinum
+        ("pd2606.GFEX", at(WED, "21:30"), False),  # palladium
+        ("lc2605.GFEX", at(WED, "21:30"), False),
+        ("IM2512.CFFEX", at(WED, "21:30"), False),
+        ("IM2512.CFFEX", at(WED, "09:30"), True),
         # weekends: Friday night runs and continues into Saturday morning
         ("rb2605.SHFE", at(FRI, "21:30"), True),
         ("au2602.SHFE", at(SAT, "02:00"), True),
@@ -172,9 +217,111 @@ def test_products_and_unknowns() -> None:
         sessions_of("rb2605")
 
 
+@pytest.mark.parametrize(
+    ("vt_symbol", "night_end"),
+    [
+        ("ad2605.SHFE", dt.time(1)),
+        ("op2601.SHFE", dt.time(23)),
+        ("bz2603.DCE", dt.time(23)),
+        ("PL601.CZCE", dt.time(23)),
+        ("PR603.CZCE", dt.time(23)),
+        ("wr2605.SHFE", None),
+        ("ec2604.INE", None),
+        ("lg2607.DCE", None),
+        ("fb2605.DCE", None),
+        ("bb2605.DCE", None),
+        ("JR605.CZCE", None),
+        ("LR605.CZCE", None),
+        ("RI605.CZCE", None),
+        ("RS605.CZCE", None),
+        ("WH605.CZCE", None),
+        ("PM605.CZCE", None),
+        ("ps2606.GFEX", None),
+        ("pt2606.GFEX", None),
+        ("pd2606.GFEX", None),
+    ],
+)
+def test_the_products_added_to_the_table(vt_symbol: str, night_end: dt.time | None) -> None:
+    found = sessions_of(vt_symbol)
+    assert found.known
+    assert found.night_end == night_end
+    assert found.day == sessions_of("rb2605.SHFE").day
+
+
+def test_the_cffex_day_sessions() -> None:
+    index = sessions_of("IF2512.CFFEX").day
+    bond = sessions_of("T2603.CFFEX").day
+    assert index[-1][1] == dt.time(15) and bond[-1][1] == dt.time(15, 15)
+    for product in ("IF", "IH", "IC", "IM"):
+        assert sessions_of(f"{product}2512.CFFEX").day == index
+    for product in ("T", "TF", "TS", "TL"):
+        assert sessions_of(f"{product}2603.CFFEX").day == bond
+
+
+# --- the table (sessions.toml) ---------------------------------------------------
+
+
+def test_every_exchange_has_products_and_every_row_cites_a_source() -> None:
+    for exchange in ("SHFE", "INE", "DCE", "CZCE", "GFEX", "CFFEX"):
+        rows = products_of(exchange)
+        assert rows, exchange
+        for key, row in rows.items():
+            assert key == row.product.lower() and row.exchange == exchange
+            assert row.source.strip()
+    assert products_of("shfe") is PRODUCTS["SHFE"]
+    assert products_of("LME") == {}
+
+
+def test_night_ends_are_the_exchanges_three() -> None:
+    ends = {row.night_end for rows in PRODUCTS.values() for row in rows.values()}
+    assert ends == {None, dt.time(23), dt.time(1), dt.time(2, 30)}
+    # GFEX and CFFEX have no night session at all.
+    for exchange in ("GFEX", "CFFEX"):
+        assert all(row.night_end is None for row in PRODUCTS[exchange].values())
+
+
+GROUP = """
+[[group]]
+exchange = "SHFE"
+day = "commodity"
+night_end = "01:00"
+products = ["cu"]
+source = "a notice"
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("", "no [[group]]"),
+        (GROUP.replace('"SHFE"', '"LME"'), "exchange must be"),
+        (GROUP.replace('"commodity"', '"evening"'), "day must be"),
+        (GROUP.replace('"01:00"', '"1am"'), "HH:MM"),
+        (GROUP.replace('"01:00"', '"21:00"'), "cannot end when it starts"),
+        (GROUP.replace('source = "a notice"', ""), "cites its source"),
+        (GROUP.replace('["cu"]', "[]"), "non-empty"),
+        (GROUP.replace('["cu"]', '["cu2"]'), "must be letters"),
+        (GROUP + GROUP.replace('["cu"]', '["CU"]'), "listed twice"),
+    ],
+)
+def test_a_malformed_table_is_refused(text: str, complaint: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        parse_table(text)
+
+
+def test_a_table_parses() -> None:
+    table = parse_table(GROUP + GROUP.replace('"SHFE"', '"INE"').replace('"01:00"', '"02:30"'))
+    assert table["SHFE"]["cu"].night_end == dt.time(1)
+    assert table["INE"]["cu"].night_end == dt.time(2, 30)
+    assert table["DCE"] == {}
+
+
 # --- properties --------------------------------------------------------------------
 
 SYMBOLS = [
+    "ad2605.SHFE",
+    "PL601.CZCE",
+    "ps2606.GFEX",
     "rb2605.SHFE",
     "au2602.SHFE",
     "cu2603.SHFE",
@@ -255,3 +402,91 @@ def test_current_session_contains_the_instant(
     assert start <= when < end
     assert is_open(vt_symbol, start, holidays)
     assert not is_open(vt_symbol, end, holidays) or next_open(vt_symbol, end, holidays) == end
+
+
+# Every product of the table, as a contract of it.
+TABLE_SYMBOLS = sorted(
+    f"{row.product}2605.{exchange}" for exchange, rows in PRODUCTS.items() for row in rows.values()
+)
+DAY_WINDOW = (dt.time(8, 55), dt.time(15, 15))
+
+
+def _inside(clock: dt.time, start: dt.time, end: dt.time) -> bool:
+    """``start <= clock <= end`` on a clock that may pass midnight (end < start)."""
+    if start <= end:
+        return start <= clock <= end
+    return clock >= start or clock <= end
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(TABLE_SYMBOLS), instants, holiday_sets)
+def test_every_product_trades_only_in_the_day_window_or_its_night_span(
+    vt_symbol: str, when: dt.datetime, holidays: frozenset[dt.date]
+) -> None:
+    found = sessions_of(vt_symbol)
+    assert found.known
+    bounds = current_session(vt_symbol, when, holidays)
+    if bounds is None:
+        return
+    start, end = (bound.timetz().replace(tzinfo=None) for bound in bounds)
+    in_day = _inside(start, *DAY_WINDOW) and _inside(end, *DAY_WINDOW)
+    night = found.night
+    in_night = night is not None and (start, end) == night
+    assert in_day or in_night, (vt_symbol, bounds)
+    clock = when.astimezone(CHINA_TZ).time()
+    if in_day:
+        assert _inside(clock, *DAY_WINDOW)
+    else:
+        assert night is not None and _inside(clock, NIGHT_START, night[1])
+
+
+@pytest.mark.parametrize("vt_symbol", TABLE_SYMBOLS)
+def test_every_product_has_its_sessions_on_a_wednesday(vt_symbol: str) -> None:
+    found = sessions_of(vt_symbol)
+    for start, end in found.day:
+        assert DAY_WINDOW[0] <= start < end <= DAY_WINDOW[1]
+        assert is_open(vt_symbol, at(WED, start.strftime("%H:%M")))
+    assert is_open(vt_symbol, at(WED, "21:30")) is (found.night_end is not None)
+
+
+# --- the pattern a canary must match (tickhub_accounts.rules.Canary) ----------------
+
+PATTERN = re.compile(known_vt_symbol_pattern(max_symbol_length=64))
+EXCHANGE_NAMES = ["SHFE", "INE", "DCE", "CZCE", "GFEX", "CFFEX"]
+products_any_case = st.sampled_from(
+    sorted({row.product for rows in PRODUCTS.values() for row in rows.values()} | {"zz", "p", "Z"})
+).flatmap(lambda p: st.tuples(*(st.sampled_from([c.lower(), c.upper()]) for c in p)))
+symbol_tails = st.from_regex(r"[A-Za-z0-9_-]{0,64}", fullmatch=True)
+
+
+@settings(max_examples=500, deadline=None)
+@given(products_any_case, symbol_tails, st.sampled_from(EXCHANGE_NAMES))
+def test_the_pattern_matches_exactly_the_known_products(
+    letters: tuple[str, ...], tail: str, exchange: str
+) -> None:
+    vt_symbol = f"{''.join(letters)}{tail}.{exchange}"
+    shaped = re.fullmatch(r"[A-Za-z0-9_-]{1,64}\.[A-Z]+", vt_symbol) is not None
+    expected = shaped and sessions_of(vt_symbol).known
+    assert (PATTERN.fullmatch(vt_symbol) is not None) == expected
+
+
+@pytest.mark.parametrize(
+    ("vt_symbol", "ok"),
+    [
+        ("rb2605.SHFE", True),
+        ("RB2605.SHFE", True),
+        ("m2605-C-3000.DCE", True),
+        ("l2602F.DCE", True),
+        ("SR605.CZCE", True),
+        ("ad.SHFE", True),
+        ("zz2605.SHFE", False),
+        ("rb2605.DCE", False),  # rb is SHFE's
+        ("pz2605.DCE", False),  # p is, pz is not
+        ("2605.SHFE", False),
+        ("rb2605.shfe", False),
+        ("rb" + "1" * 62 + ".SHFE", True),  # 64 symbol characters
+        ("rb" + "1" * 63 + ".SHFE", False),  # 65
+    ],
+)
+def test_pattern_examples(vt_symbol: str, ok: bool) -> None:
+    assert (PATTERN.fullmatch(vt_symbol) is not None) is ok

@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from tickhub_markets import sessions
 
 GatewayTypeName = Literal["ctp", "sim"]
 GATEWAY_TYPES: tuple[GatewayTypeName, ...] = ("ctp", "sim")
@@ -79,6 +89,33 @@ VtSymbol = Annotated[
         + ", ".join(EXCHANGES)
         + ".",
         examples=["rb2605.SHFE"],
+    ),
+]
+# A canary must be a product whose sessions tickhub knows (tickhub_markets' table):
+# judged by an unknown product's guessed hours, its source would look dead or closed
+# at the wrong times. The schema states it as a pattern built from the same table, so
+# clients (and the api's fuzz tests) need not learn it from a 422; the check itself
+# is the table's, with a message that names the product.
+CANARY_PATTERN = sessions.known_vt_symbol_pattern(EXCHANGES, max_symbol_length=64)
+
+
+def _known_product(vt_symbol: str) -> str:
+    found = sessions.sessions_of(vt_symbol)
+    if not found.known:
+        raise ValueError(
+            f"unknown product {found.product!r} on {found.exchange}: a canary must be a "
+            "product whose trading sessions tickhub knows (tickhub_markets/sessions.toml)"
+        )
+    return vt_symbol
+
+
+Canary = Annotated[
+    VtSymbol,
+    AfterValidator(_known_product),
+    Field(
+        description="Contract whose ticks prove the feed is alive: SYMBOL.EXCHANGE of a "
+        "product in tickhub's session table (its market hours say when it must tick).",
+        json_schema_extra={"pattern": CANARY_PATTERN},
     ),
 ]
 FrontAddress = Annotated[

@@ -2,24 +2,27 @@
 
 The health service asks whether a canary's market is open (silence outside the session
 is ``MARKET_CLOSED``, not a failure); the gateway's sim asks the same to tick only in
-session. Everything here is pure: the time is passed in.
+session. Everything here is pure: the time is passed in, and the only I/O is reading
+the product table once, at import.
 
 Rules (Asia/Shanghai wall time, intervals half-open ``[start, end)``):
 
-- Day sessions by exchange: commodities (SHFE, DCE, CZCE, INE, GFEX) 09:00-10:15,
-  10:30-11:30, 13:30-15:00; CFFEX index futures (IF, IH, IC, IM) 09:30-11:30,
-  13:00-15:00; CFFEX bond futures (T, TF, TS, TL) 09:30-11:30, 13:00-15:15.
+- Which product trades when is the table in ``sessions.toml`` beside this module (the
+  exchanges' notices cited per group; :data:`PRODUCTS`). It names each product's day
+  session: commodities (SHFE, DCE, CZCE, INE, GFEX) 09:00-10:15, 10:30-11:30,
+  13:30-15:00; CFFEX index futures (IF, IH, IC, IM) 09:30-11:30, 13:00-15:00; CFFEX
+  bond futures (T, TF, TS, TL) 09:30-11:30, 13:00-15:15.
 - Night sessions by product start at 21:00 and end at 23:00, 01:00 or 02:30
-  (:data:`NIGHT_ENDS`); other products have none.
+  (:data:`NIGHT_ENDS`); other products have none (:data:`DAY_ONLY`).
 - A day session runs on a trading day: Monday to Friday and not a holiday.
 - The night session of evening D runs when D is a trading day and the next weekday
   after D (Friday -> Monday) is not a holiday. So Friday night runs (it belongs to
   Monday) and continues past midnight into Saturday morning; there is none on
   Saturday or Sunday evening, on a holiday's evening, nor on the evening before a
   holiday or before the first trading day after a long holiday.
-- A product not in the tables gets its exchange's day session and no night session
-  (:attr:`ProductSessions.known` is False); an unknown exchange gets the commodity
-  day session.
+- A product not in the table gets its exchange's day session and no night session
+  (:attr:`ProductSessions.known` is False; :mod:`.unknown` logs it once); an unknown
+  exchange gets the commodity day session.
 
 Times may be aware in any zone (they are converted); a naive time is read as
 Asia/Shanghai wall time, which is what CTP and vnpy stamp (Shanghai has no DST, so
@@ -30,9 +33,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
+from typing import Any
 
 from tickhub_contracts.timezone import CHINA_TZ
 
@@ -54,40 +60,129 @@ BOND_DAY: tuple[Span, ...] = (
     (dt.time(13, 0), dt.time(15, 15)),
 )
 
+DAY_SESSIONS: dict[str, tuple[Span, ...]] = {
+    "commodity": COMMODITY_DAY,
+    "index": INDEX_DAY,
+    "bond": BOND_DAY,
+}
+"""The table's ``day`` kinds."""
+
+EXCHANGES = ("SHFE", "INE", "DCE", "CZCE", "GFEX", "CFFEX")
 COMMODITY_EXCHANGES = frozenset({"SHFE", "DCE", "CZCE", "INE", "GFEX"})
 
-CFFEX_INDEX = frozenset({"if", "ih", "ic", "im"})
-CFFEX_BOND = frozenset({"t", "tf", "ts", "tl"})
+TABLE_FILE = "sessions.toml"
+"""The product table, package data of :mod:`tickhub_markets`."""
 
 
-def _ends(end: dt.time, products: str) -> dict[str, dt.time]:
-    return {product.lower(): end for product in products.split()}
+@dataclass(frozen=True, slots=True)
+class Product:
+    """One row of the table: a product and when it trades."""
+
+    exchange: str
+    product: str
+    """As the table (and the symbols) write it: CZCE and CFFEX upper case."""
+    day: str
+    """A key of :data:`DAY_SESSIONS`."""
+    night_end: dt.time | None
+    """End of the night session that starts at 21:00; None: no night session."""
+    source: str
+    """The notice(s) the hours come from, as the table cites them."""
 
 
-_0230, _0100, _2300 = dt.time(2, 30), dt.time(1, 0), dt.time(23, 0)
+def _hhmm(value: Any, where: str) -> dt.time:
+    if not isinstance(value, str) or not re.fullmatch(r"\d\d:\d\d", value):
+        raise ValueError(f"{where}: night_end must be 'HH:MM', not {value!r}")
+    end = dt.time.fromisoformat(value)
+    if end == NIGHT_START:
+        raise ValueError(f"{where}: a night session cannot end when it starts")
+    return end
+
+
+def parse_table(text: str) -> dict[str, dict[str, Product]]:
+    """``sessions.toml``'s text -> exchange -> product (lower case) -> its row.
+
+    Raises ValueError naming the group when a row is malformed or a product is listed
+    twice on one exchange."""
+    groups = tomllib.loads(text).get("group")
+    if not isinstance(groups, list):
+        raise ValueError("the table has no [[group]]")
+    table: dict[str, dict[str, Product]] = {exchange: {} for exchange in EXCHANGES}
+    for number, group in enumerate(groups, 1):
+        exchange = group.get("exchange")
+        where = f"group {number} ({exchange})"
+        if exchange not in table:
+            raise ValueError(f"{where}: exchange must be one of {', '.join(EXCHANGES)}")
+        day = group.get("day", "commodity")
+        if day not in DAY_SESSIONS:
+            raise ValueError(f"{where}: day must be one of {', '.join(DAY_SESSIONS)}")
+        night = group.get("night_end")
+        night_end = None if night is None else _hhmm(night, where)
+        source = group.get("source")
+        if not isinstance(source, str) or not source.strip():
+            raise ValueError(f"{where}: every group cites its source")
+        products = group.get("products")
+        if not isinstance(products, list) or not products:
+            raise ValueError(f"{where}: products must be a non-empty list")
+        for product in products:
+            if not isinstance(product, str) or not re.fullmatch(r"[A-Za-z]+", product):
+                raise ValueError(f"{where}: product {product!r} must be letters")
+            key = product.lower()
+            if key in table[exchange]:
+                raise ValueError(f"{where}: {exchange} {product} is listed twice")
+            table[exchange][key] = Product(exchange, product, day, night_end, source)
+    return table
+
+
+PRODUCTS: dict[str, dict[str, Product]] = parse_table(
+    resources.files("tickhub_markets").joinpath(TABLE_FILE).read_text(encoding="utf-8")
+)
+"""Exchange -> product (lower case) -> its row of ``sessions.toml``."""
 
 NIGHT_ENDS: dict[str, dict[str, dt.time]] = {
-    "SHFE": {
-        **_ends(_0230, "au ag"),
-        **_ends(_0100, "cu al zn pb ni sn ss ao"),
-        **_ends(_2300, "rb hc bu ru fu sp br"),
-    },
-    "INE": {**_ends(_0230, "sc"), **_ends(_0100, "bc"), **_ends(_2300, "lu nr")},
-    "DCE": _ends(_2300, "a b m y p c cs i j jm l v pp eg eb pg rr"),
-    "CZCE": _ends(_2300, "SR CF CY TA MA FG RM OI ZC SA PF PX SH"),
+    exchange: {key: row.night_end for key, row in rows.items() if row.night_end is not None}
+    for exchange, rows in PRODUCTS.items()
 }
 """Exchange -> product (lower case) -> when its night session ends."""
 
 DAY_ONLY: dict[str, frozenset[str]] = {
-    "CZCE": frozenset({"ap", "cj", "ur", "sm", "sf", "pk"}),
-    "DCE": frozenset({"jd", "lh"}),
-    "GFEX": frozenset({"si", "lc"}),
-    "CFFEX": CFFEX_INDEX | CFFEX_BOND,
+    exchange: frozenset(key for key, row in rows.items() if row.night_end is None)
+    for exchange, rows in PRODUCTS.items()
 }
-"""Products known to trade in the day session only (the rest of the unknowns are
-treated the same way, but flagged as unknown)."""
+"""Exchange -> the products (lower case) known to trade in the day session only (the
+unknown ones are treated the same way, but flagged as unknown)."""
+
+CFFEX_INDEX = frozenset(key for key, row in PRODUCTS["CFFEX"].items() if row.day == "index")
+CFFEX_BOND = frozenset(key for key, row in PRODUCTS["CFFEX"].items() if row.day == "bond")
 
 _PRODUCT = re.compile(r"[A-Za-z]+")
+
+
+def _any_case(letters: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in letters)
+
+
+def known_vt_symbol_pattern(
+    exchanges: Iterable[str] = EXCHANGES, max_symbol_length: int = 64
+) -> str:
+    """A regular expression that matches exactly the vt_symbols whose product is in the
+    table (:attr:`ProductSessions.known`), for a JSON Schema ``pattern``: the product's
+    letters in any case, then nothing or a digit, ``_`` or ``-`` and more of
+    ``[A-Za-z0-9_-]`` up to ``max_symbol_length`` characters in all, then ``.`` and one
+    of ``exchanges`` (upper case). No look-around, so every regex dialect reads it."""
+    alternatives = []
+    for exchange in exchanges:
+        by_length: dict[int, list[str]] = {}
+        for key in sorted(PRODUCTS.get(exchange, {})):
+            by_length.setdefault(len(key), []).append(_any_case(key))
+        parts = []
+        for length, products in sorted(by_length.items()):
+            rest = max_symbol_length - length - 1
+            tail = f"(?:[0-9_-][A-Za-z0-9_-]{{0,{rest}}})?" if rest >= 0 else ""
+            if length <= max_symbol_length:
+                parts.append(f"(?:{'|'.join(products)}){tail}")
+        if parts:
+            alternatives.append(f"(?:{'|'.join(parts)})\\.{re.escape(exchange)}")
+    return f"^(?:{'|'.join(alternatives)})$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +196,7 @@ class ProductSessions:
     night_end: dt.time | None
     """End of the night session that starts at 21:00; None: no night session."""
     known: bool
-    """False: the product is not in the tables and was given its exchange's defaults."""
+    """False: the product is not in the table and was given its exchange's defaults."""
 
     @property
     def night(self) -> Span | None:
@@ -118,15 +213,17 @@ def sessions_of(vt_symbol: str) -> ProductSessions:
     exchange = exchange.upper()
     match = _PRODUCT.match(symbol)
     product = match.group(0) if match else ""
-    key = product.lower()
-    day = COMMODITY_DAY
-    if exchange == "CFFEX":
-        day = BOND_DAY if key in CFFEX_BOND else INDEX_DAY
-    night_end = NIGHT_ENDS.get(exchange, {}).get(key)
-    known = night_end is not None or key in DAY_ONLY.get(exchange, frozenset())
-    return ProductSessions(
-        exchange=exchange, product=product, day=day, night_end=night_end, known=known
-    )
+    row = PRODUCTS.get(exchange, {}).get(product.lower())
+    if row is None:
+        day = INDEX_DAY if exchange == "CFFEX" else COMMODITY_DAY
+        return ProductSessions(exchange, product, day, None, known=False)
+    return ProductSessions(exchange, product, DAY_SESSIONS[row.day], row.night_end, known=True)
+
+
+def products_of(exchange: str) -> Mapping[str, Product]:
+    """The table's rows of ``exchange`` (product in lower case -> row); empty for an
+    exchange it does not know."""
+    return PRODUCTS.get(exchange.upper(), {})
 
 
 def is_trading_day(day: dt.date, holidays: frozenset[dt.date] = frozenset()) -> bool:

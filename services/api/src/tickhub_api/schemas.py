@@ -16,6 +16,7 @@ from tickhub_accounts.rules import (
     AppId,
     AuthCode,
     BrokerId,
+    Canary,
     ConnectTimeout,
     Contracts,
     CtpConfig,
@@ -36,7 +37,6 @@ from tickhub_accounts.rules import (
     TdFront,
     TicksPerSecond,
     UserId,
-    VtSymbol,
 )
 
 GATEWAY_TYPE_ERROR = "gateway_type_invalid"
@@ -111,7 +111,7 @@ class _AccountBase(Strict):
     name: SourceName
     priority: Priority
     is_enabled: bool = True
-    canary: VtSymbol = Field(description="Contract whose ticks prove the feed is alive.")
+    canary: Canary
     contracts: Contracts = Field(default_factory=list)
 
 
@@ -202,7 +202,7 @@ class AccountUpdate(_Partial):
     gateway_type: GatewayTypeName = _ABSENT
     priority: Priority = _ABSENT
     is_enabled: bool = _ABSENT
-    canary: VtSymbol = _ABSENT
+    canary: Canary = _ABSENT
     contracts: Contracts = _ABSENT
     ctp: CtpPatch = _ABSENT
     sim: SimPatch = _ABSENT

@@ -26,6 +26,7 @@ from tickhub_contracts.messages import (
     SourceHealth,
     Tick,
 )
+from tickhub_markets.unknown import warn_if_unknown
 from tickhub_runtime import listen
 from tickhub_runtime.logs import get_logger
 
@@ -183,6 +184,7 @@ class Sources:
             await self._canaries.pop(vt_symbol).close()
             self.lag.forget_contract(vt_symbol)
         for vt_symbol in sorted(wanted - self._canaries.keys()):
+            warn_if_unknown(vt_symbol, log)
             try:
                 symbol, exchange = subjects.split_vt_symbol(vt_symbol)
             except subjects.InvalidToken:

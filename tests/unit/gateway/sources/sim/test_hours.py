@@ -47,3 +47,18 @@ def test_an_answer_holds_until_the_next_boundary_even_walking_back():
     answers = [gate.is_open("m2605.DCE", start + i * NS // 2) for i in range(8)]
     assert answers == [True, True, True, True, False, False, False, False]
     assert gate.is_open("m2605.DCE", start)  # an earlier instant is asked again
+
+
+def test_an_unknown_product_ticks_by_day_and_is_logged_once(caplog):
+    from tickhub_markets.unknown import forget_warnings
+
+    forget_warnings()
+    gate = SessionGate()
+    with caplog.at_level("WARNING", logger="tickhub.gateway.sim"):
+        assert gate.is_open("zz2605.SHFE", ns("2026-11-24T09:30:00"))
+        assert not gate.is_open("zz2605.SHFE", ns("2026-11-24T21:30:00"))  # no night
+        assert not gate.is_open("zz2609.SHFE", ns("2026-11-24T21:30:00"))
+        assert gate.is_open("rb2605.SHFE", ns("2026-11-24T21:30:00"))
+    forget_warnings()
+    warned = [r.getMessage() for r in caplog.records if r.name == "tickhub.gateway.sim"]
+    assert len(warned) == 1 and "'zz'" in warned[0]

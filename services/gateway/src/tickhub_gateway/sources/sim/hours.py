@@ -11,6 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 from tickhub_markets import sessions
+from tickhub_markets.unknown import warn_if_unknown
+from tickhub_runtime.logs import get_logger
+
+log = get_logger("tickhub.gateway.sim")
 
 NS = 1_000_000_000
 NO_SESSION_RECHECK_NS = 86_400 * NS
@@ -39,6 +43,7 @@ class SessionGate:
 
     def _ask(self, vt_symbol: str, at_ns: int) -> bool:
         at = dt.datetime.fromtimestamp(at_ns / NS, dt.UTC)
+        warn_if_unknown(vt_symbol, log)
         current = sessions.current_session(vt_symbol, at, self.holidays)
         if current is not None:
             self._spans[vt_symbol] = (at_ns, _ns(current[1]), True)
