@@ -4,6 +4,7 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/com
 import { useFailovers, useGateways, useHealth, useServerNow } from "@/lib/live-context";
 import type { HealthState } from "@/lib/types";
 
+import { CalendarBanner, calendarWarning } from "./calendar-banner";
 import { CanaryMonitor } from "./canary-monitor";
 import { EventFeed } from "./event-feed";
 import { GatewayTable } from "./gateway-table";
@@ -33,6 +34,7 @@ export function DashboardPage() {
   const nowMs = useServerNow(500);
   return (
     <div className="grid grid-cols-1 gap-4">
+      <CalendarBanner warning={calendarWarning(health)} />
       <Card className="min-w-0 gap-2 py-4">
         <CardHeader className="flex flex-wrap items-center justify-between gap-2">
           <div>

@@ -16,6 +16,7 @@ from tickhub_contracts.messages import RestartEvent
 from tickhub_harness.bare_fronts import Listener
 from tickhub_harness.bus_watch import Seen
 from tickhub_harness.pool import CANARY, ctp_source, sim_source
+from tickhub_markets.calendar import exchange_holidays
 from tickhub_markets.sessions import is_open
 
 from .conftest import MakeHub
@@ -96,7 +97,7 @@ async def test_a_ctp_front_dropping_the_connection_fails_over_to_the_sim(
 ) -> None:
     # CTP sources are judged by the exchange's sessions: in session a dropped front
     # is a failure; between sessions it is what fronts do (MARKET_CLOSED, no restart).
-    in_session = is_open(CANARY, datetime.now(UTC))
+    in_session = is_open(CANARY, datetime.now(UTC), exchange_holidays())
     hub = await make_hub(
         [ctp_source("ctp-a", 1, [dropping_front.address]), sim_source("sim-b", 2, delay_ms=20)]
     )

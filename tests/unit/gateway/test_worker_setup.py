@@ -77,7 +77,13 @@ def test_the_worker_gets_the_holidays_of_the_list_and_the_file(monkeypatch, tmp_
     assert "TICKHUB_HOLIDAYS_FILE" not in env  # a relative path means nothing in its dir
     monkeypatch.setenv("TICKHUB_HOLIDAYS", env["TICKHUB_HOLIDAYS"])
     echoed = Settings(_env_file=None)
-    assert echoed.all_holidays() == {date(2026, 1, 1), date(2026, 10, 1), date(2026, 10, 2)}
+    assert echoed.configured_holidays() == {
+        date(2026, 1, 1),
+        date(2026, 10, 1),
+        date(2026, 10, 2),
+    }
+    # ... and the worker's all_holidays adds the built-in calendar's to them.
+    assert echoed.all_holidays() >= echoed.configured_holidays() | {date(2026, 2, 16)}
 
 
 def test_a_broken_holidays_file_still_starts_the_worker(tmp_path: Path):

@@ -37,12 +37,13 @@ class Rig:
         canary: str = "rb2605.SHFE",
         restored: SourceHealth | None = None,
         holidays: frozenset[dt.date] = frozenset(),
+        thresholds: Thresholds = THRESHOLDS,
     ) -> None:
         self.now = start
         self.trading_hours: TradingHours = trading_hours
         self.canary = canary
         self.holidays = holidays
-        self.machine = SourceMachine("sim-a", THRESHOLDS, start, restored)
+        self.machine = SourceMachine("sim-a", thresholds, start, restored)
         self.pid = 100
         self.restarts = 0
         self.seq = 0

@@ -67,7 +67,11 @@ class Tick(msgspec.Struct, kw_only=True, gc=False):
     received_ns: int = 0
     """Wall clock (ns since the epoch) when the worker took the tick from vnpy."""
     live: bool = True
-    """False for a snapshot the front replays at login or outside the session."""
+    """False for a snapshot the front replays at login or subscription (older than
+    that moment): the state of the market then, not news."""
+    in_session: bool = True
+    """False for a tick stamped outside every trading session of its product (a
+    settlement re-send at 15:20, a replay after the close): never sent as live."""
     seq: int | None = None
     """Per-contract sequence number, stamped by the publisher on what it forwards."""
 
@@ -440,6 +444,10 @@ class SourceHealth(msgspec.Struct, kw_only=True):
     detected_ms: float | None = None
     """For a change to UNHEALTHY: how long after the failure's first sign (last
     heartbeat, last canary tick, exit) the verdict came."""
+    calendar_warning: str = ""
+    """Set when the exchanges' holiday calendar the verdict was judged with does not
+    cover today (or tonight's session's trading day), or ends within 30 days: what the
+    operator must do, in words (docs/holidays.md). Empty when the calendar is fine."""
 
 
 # --- failover (failover service -> everyone) --------------------------------------
@@ -486,3 +494,34 @@ class RestartEvent(msgspec.Struct, kw_only=True):
     attempt: int
     reason: str
     next_in_s: float | None = None
+
+
+# --- publisher -> api, dashboard ------------------------------------------------
+
+
+class TickDrops(msgspec.Struct, kw_only=True):
+    """One source's ticks the publisher did not send to clients, by reason (totals
+    since the publisher started). docs/market-data.md states each rule."""
+
+    duplicate: int = 0
+    """The same exchange tick as one already sent (another source's copy, a resend)."""
+    stale: int = 0
+    """Older than what was sent: an earlier time, or less cumulative volume within the
+    trading day."""
+    future: int = 0
+    """Dated ahead of the publisher's clock by more than ``TICKHUB_FUTURE_TICK_S``."""
+    out_of_session: int = 0
+    """Stamped outside every trading session of the product (``in_session`` false)."""
+    replay: int = 0
+    """A snapshot replayed at login or subscription (``live`` false)."""
+
+
+class PublisherStats(msgspec.Struct, kw_only=True):
+    """The publisher's counts (publisher -> api, dashboard), every few seconds."""
+
+    at: dt.datetime
+    started_at: dt.datetime
+    forwarded: int = 0
+    """Ticks sent on ZeroMQ since the start."""
+    sources: dict[str, TickDrops] = {}
+    """Source -> what of its ticks was not sent, and why."""

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tickhub_contracts import subjects
 from tickhub_contracts.messages import SourceConfig
+from tickhub_markets import calendar
 
 DEFAULT_SIM_CONTRACTS = ["rb2605.SHFE", "au2602.SHFE", "m2605.DCE", "SR605.CZCE", "IF2512.CFFEX"]
 DEFAULT_CANARY = "rb2605.SHFE"
@@ -74,6 +75,15 @@ class Settings(BaseSettings):
     )
     stale_tick_s: float = Field(
         30.0, gt=0, description="A tick older than this on arrival is a replay, not live."
+    )
+    future_tick_s: float = Field(
+        2.0,
+        gt=0,
+        description="The publisher drops (and counts) a tick dated further than this "
+        "ahead of its clock: a front's bad clock must not hold back later ticks.",
+    )
+    publisher_stats_s: float = Field(
+        2.0, gt=0, description="The publisher publishes its per-source counts this often."
     )
     command_timeout_s: float = Field(5.0, gt=0, description="How long callers wait for a reply.")
     worker_start_timeout_s: float = Field(
@@ -158,11 +168,23 @@ class Settings(BaseSettings):
     )
     holidays: list[dt.date] = Field(
         default_factory=list,
-        description="Exchange holidays (JSON list of dates): no day session that date and "
-        "no night session on the evening before it.",
+        description="Exchange closures the built-in calendar (chinese-calendar, "
+        "docs/holidays.md) lacks (JSON list of dates): no day session that date and no "
+        "night session on the evening before it.",
     )
     holidays_file: Path | None = Field(
         None, description="File of holiday dates, one YYYY-MM-DD per line, added to holidays."
+    )
+    holidays_known_until: dt.date | None = Field(
+        None,
+        description="The configured holidays hold every closure up to this date (a year "
+        "the built-in calendar does not know yet): no calendar warning until then.",
+    )
+    market_clock_offset_s: float = Field(
+        0.0,
+        description="Rehearsal and tests only (0 in production): the health service "
+        "judges sessions, holidays and the calendar's coverage as if the clock read this "
+        "many seconds later; ages and timeouts keep the real clock.",
     )
     ctp_demo_port: int = Field(
         41205,
@@ -237,22 +259,32 @@ class Settings(BaseSettings):
             subjects.split_vt_symbol(vt_symbol)
         return value
 
-    def all_holidays(self) -> frozenset[dt.date]:
+    def configured_holidays(self) -> frozenset[dt.date]:
         """``holidays`` plus the dates in ``holidays_file`` (read on every call: a
-        long-running service picks up an edited file at its next read)."""
+        long-running service picks up an edited file at its next read). Raises OSError
+        or ValueError when the file cannot be read or holds a line that is no date."""
         days = set(self.holidays)
         if self.holidays_file is not None:
-            for number, line in enumerate(self.holidays_file.read_text().splitlines(), 1):
-                text = line.split("#", 1)[0].strip()
-                if not text:
-                    continue
-                try:
-                    days.add(dt.date.fromisoformat(text))
-                except ValueError:
-                    raise ValueError(
-                        f"{self.holidays_file}:{number}: {text!r} is not a YYYY-MM-DD date"
-                    ) from None
+            days |= calendar.read_holidays_file(self.holidays_file)
         return frozenset(days)
+
+    def exchange_calendar(self) -> calendar.ExchangeCalendar:
+        """The built-in calendar plus the configured holidays (see
+        :meth:`configured_holidays`, which may raise)."""
+        return calendar.ExchangeCalendar.build(
+            self.configured_holidays(), self.holidays_known_until
+        )
+
+    def all_holidays(self) -> frozenset[dt.date]:
+        """Every exchange holiday: the built-in calendar's (chinese-calendar, with no
+        configuration) and the configured ones (may raise as
+        :meth:`configured_holidays`)."""
+        return self.exchange_calendar().holidays
+
+    def market_now(self, now: dt.datetime) -> dt.datetime:
+        """``now`` as the market is judged (``market_clock_offset_s`` later; the same
+        moment in production)."""
+        return now + dt.timedelta(seconds=self.market_clock_offset_s)
 
     @property
     def resolved_nats_url(self) -> str:

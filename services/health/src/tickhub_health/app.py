@@ -23,6 +23,12 @@ This module wires the service and runs its check loop, per check:
    (a :class:`~tickhub_runtime.kv.BucketWriter`) on a change or when due; a source
    that left the pool is forgotten once its STOPPED verdict went out;
 4. ask the manager for its pool when a status is overdue.
+
+Sessions are judged with the exchanges' holidays of :mod:`tickhub_markets.calendar`
+(built in) plus the configured ones (``TICKHUB_HOLIDAYS``, ``TICKHUB_HOLIDAYS_FILE``,
+re-read every minute). A day the calendar does not know, or its end within 30 days, is
+logged at start and once a day (ERROR once beyond it) and goes out with every verdict
+(``SourceHealth.calendar_warning``), which the dashboard shows as a banner.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ from nats.aio.client import Client
 
 from tickhub_contracts import buckets, codec, subjects
 from tickhub_contracts.messages import SourceHealth
+from tickhub_contracts.timezone import CHINA_TZ
+from tickhub_markets.calendar import LIBRARY, ExchangeCalendar, library_version
 from tickhub_runtime import service
 from tickhub_runtime.kv import BucketWriter
 from tickhub_runtime.link import LinkWatch
@@ -50,6 +58,7 @@ log = get_logger("tickhub.health")
 
 HOLIDAYS_REREAD_S = 60.0
 """The holidays file is read again this often (an operator may edit it)."""
+CALENDAR_LOG = {"beyond": logging.ERROR, "ending": logging.WARNING, "ok": logging.INFO}
 CLOSE_STEP_S = 2.0
 BUCKET_DESCRIPTION = "tickhub: the health service's newest verdict per source"
 
@@ -62,6 +71,7 @@ def thresholds(settings: Settings) -> Thresholds:
         lag_degraded_ms=settings.lag_degraded_ms,
         startup_grace_s=settings.startup_grace_s,
         status_interval_s=settings.status_interval_s,
+        market_offset_s=settings.market_clock_offset_s,
     )
 
 
@@ -80,8 +90,13 @@ class HealthService:
         self._published_at: dict[str, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._pool_task: asyncio.Task[None] | None = None
-        self._holidays: frozenset[date] = frozenset()
-        self._holidays_read_at = float("-inf")
+        self.calendar = ExchangeCalendar.build()
+        """The exchange holidays judged by: the built-in calendar, plus the configured
+        ones once read (a file that cannot be read never leaves the built-in out)."""
+        self._calendar_read_at = float("-inf")
+        self._calendar_logged: tuple[date | None, str, date] | None = None
+        self.calendar_warning = ""
+        """What every verdict says about the calendar (SourceHealth.calendar_warning)."""
         self._closing = False
         self.link = LinkWatch(nc, stale_s=min(0.6, settings.heartbeat_timeout_s / 2))
         """Judging by silence needs proof that we hear the bus (see tickhub_runtime.link)."""
@@ -147,15 +162,34 @@ class HealthService:
                 log.exception("judging failed")
             await asyncio.sleep(interval)
 
-    def _current_holidays(self) -> frozenset[date]:
+    def _current_calendar(self, now: datetime) -> ExchangeCalendar:
+        """The calendar, its configured part read again every ``HOLIDAYS_REREAD_S``.
+        Its coverage of the market's today is logged at start and on every change, and
+        while it is not ``ok`` once a day more (ERROR when the day is beyond it)."""
         clock = time.monotonic()
-        if clock - self._holidays_read_at >= HOLIDAYS_REREAD_S:
-            self._holidays_read_at = clock
+        if clock - self._calendar_read_at >= HOLIDAYS_REREAD_S:
+            self._calendar_read_at = clock
             try:
-                self._holidays = self.settings.all_holidays()
+                self.calendar = self.settings.exchange_calendar()
             except (OSError, ValueError) as error:
                 log.warning("holidays not read (%s); keeping the previous list", error)
-        return self._holidays
+        calendar = self.calendar
+        today = self.settings.market_now(now).astimezone(CHINA_TZ).date()
+        coverage = calendar.coverage(today)
+        self.calendar_warning = calendar.warning(today)
+        logged = (None if coverage == "ok" else today, coverage, calendar.covered_until)
+        if logged != self._calendar_logged:
+            self._calendar_logged = logged
+            if coverage == "ok":
+                log.info(
+                    "exchange calendar: %s %s, holidays known until %s",
+                    LIBRARY,
+                    library_version(),
+                    calendar.covered_until.isoformat(),
+                )
+            else:
+                log.log(CALENDAR_LOG[coverage], "%s", self.calendar_warning)
+        return calendar
 
     async def _judge_once(self) -> None:
         now = datetime.now(UTC)
@@ -167,7 +201,7 @@ class HealthService:
             for machine in self.machines.values():
                 machine.excuse_silence(now)
             self.sources.lag.reset()
-        holidays = self._current_holidays()
+        holidays = self._current_calendar(now).holidays
         await self.sources.follow_canaries()
         stale = False
         for name, machine in list(self.machines.items()):
@@ -191,6 +225,7 @@ class HealthService:
 
     async def _publish(self, machine: SourceMachine, now: datetime, clock: float) -> None:
         health = machine.report(now)
+        health.calendar_warning = self.calendar_warning
         self._published_at[machine.source] = clock
         self._put(machine.source, health)
         try:

@@ -64,8 +64,11 @@ class SourceMachine(Intake, ProcessRules, ConnectionRules):
 
     def _assess(self, now: dt.datetime, holidays: frozenset[dt.date]) -> Assessment:
         canary = self.canary
+        market_now = now + self.t.market_offset
         self.in_session = (
-            self.trading_hours == "always" or not canary or sessions.is_open(canary, now, holidays)
+            self.trading_hours == "always"
+            or not canary
+            or sessions.is_open(canary, market_now, holidays)
         )
         if self.removed_at is not None:
             return Assessment("stopped", "STOPPED", "stopped", "removed from the pool")

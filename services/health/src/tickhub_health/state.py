@@ -38,6 +38,13 @@ class Thresholds:
     lag_degraded_ms: float = 500.0
     startup_grace_s: float = 20.0
     status_interval_s: float = 2.0
+    market_offset_s: float = 0.0
+    """``TICKHUB_MARKET_CLOCK_OFFSET_S``, rehearsal and tests only: sessions and
+    holidays are judged this many seconds later than ``now`` (0 in production)."""
+
+    @property
+    def market_offset(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.market_offset_s)
 
     @property
     def status_silence_s(self) -> float:

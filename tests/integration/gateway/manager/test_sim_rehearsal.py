@@ -13,6 +13,7 @@ from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_gateway.manager import GatewayManager
 from tickhub_gateway.protocol import CRASH_EXIT_CODE
 from tickhub_markets import sessions
+from tickhub_markets.calendar import exchange_holidays
 from tickhub_runtime.settings import Settings
 
 from ..conftest import START_TIMEOUT, Inbox, Workers, inbox, sim
@@ -26,9 +27,14 @@ async def test_a_sim_with_exchange_hours_ticks_only_what_is_in_session(
 ):
     now = dt.datetime.now(dt.UTC)
     soon = now + dt.timedelta(seconds=60)
+    days_off = exchange_holidays()  # the worker's own (no holiday configured)
     # Contracts whose session does not open or close during the test.
-    steady = [vt for vt in CANDIDATES if sessions.is_open(vt, now) == sessions.is_open(vt, soon)]
-    open_now = {vt for vt in steady if sessions.is_open(vt, now)}
+    steady = [
+        vt
+        for vt in CANDIDATES
+        if sessions.is_open(vt, now, days_off) == sessions.is_open(vt, soon, days_off)
+    ]
+    open_now = {vt for vt in steady if sessions.is_open(vt, now, days_off)}
     ticks = await inbox(nc, "tickhub.tick.sim-x.>", Tick)
     beats = await inbox(nc, subjects.heartbeat("sim-x"), Heartbeat)
     config = sim("sim-x", contracts=steady, trading_hours="exchange", ticks_per_second=4.0)

@@ -34,9 +34,10 @@ def worker_env(settings: Settings) -> dict[str, str]:
     values["nats_url"] = settings.resolved_nats_url
     values["data_dir"] = str(settings.data_dir.resolve())
     # The holidays file is read here, once per worker: the worker's cwd is its own dir,
-    # where a relative path would not lead.
+    # where a relative path would not lead. Only the configured dates travel: the
+    # worker adds the built-in calendar's itself (Settings.all_holidays).
     try:
-        holidays = settings.all_holidays()
+        holidays = settings.configured_holidays()
     except (OSError, ValueError) as error:
         log.warning("holidays file not read (%s); a sim uses TICKHUB_HOLIDAYS only", error)
         holidays = frozenset(settings.holidays)

@@ -21,7 +21,7 @@ from .lag import LagRule
 class CanaryRules(StartupGrace, LagRule):
     def _closed(self, now: dt.datetime, holidays: frozenset[dt.date], extra: str) -> Assessment:
         try:
-            opens = sessions.next_open(self.canary, now, holidays)
+            opens = sessions.next_open(self.canary, now + self.t.market_offset, holidays)
             when = f"; opens {opens:%a %Y-%m-%d %H:%M} Asia/Shanghai"
         except ValueError:
             when = ""
@@ -34,9 +34,10 @@ class CanaryRules(StartupGrace, LagRule):
     ) -> Assessment:
         floor = self.canary_floor
         if self.trading_hours != "always":
-            bounds = sessions.current_session(canary, now, holidays)
+            offset = self.t.market_offset
+            bounds = sessions.current_session(canary, now + offset, holidays)
             if bounds is not None:
-                floor = max(floor, bounds[0])
+                floor = max(floor, bounds[0] - offset)
         seen = self.canary_seen_at
         since = max(floor, seen) if seen is not None else floor
         silent = seconds(now - since)
