@@ -32,6 +32,7 @@ from tests.integration.pool.conftest import (
 )
 from tickhub_failover.app import FailoverService
 from tickhub_health.app import HealthService
+from tickhub_markets.calendar import exchange_holidays
 from tickhub_markets.sessions import is_open
 from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
@@ -116,7 +117,8 @@ def _serving(view: dict[str, Any]) -> bool:
 def _ctp_verdict_now() -> str:
     """A CTP source judged by its canary's sessions: its dead front is a failure in
     session and a closed market outside (the test runs at any hour)."""
-    return "UNHEALTHY" if is_open(CANARY, dt.datetime.now(dt.UTC)) else "MARKET_CLOSED"
+    in_session = is_open(CANARY, dt.datetime.now(dt.UTC), exchange_holidays())
+    return "UNHEALTHY" if in_session else "MARKET_CLOSED"
 
 
 async def test_every_account_with_every_field(
