@@ -158,6 +158,13 @@ def restart(source: str) -> str:
 RESTART_ALL = f"{PREFIX}.restart.*"
 
 
+# --- publisher -> api, dashboard --------------------------------------------------
+
+# What the publisher sent and did not send, per source and reason
+# (:class:`PublisherStats`), every few seconds.
+PUBLISHER_STATS = f"{PREFIX}.publisher.stats"
+
+
 # --- api -> gateway, dashboard --------------------------------------------------
 
 # An account was created, updated or deleted (:class:`AccountChanged`: ids and field

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 
 import zmq
 from nats.aio.client import Client
 
+from tickhub_contracts import codec, subjects
+from tickhub_contracts.messages import PublisherStats
 from tickhub_runtime import bus
 from tickhub_runtime.kv import Mirror
 from tickhub_runtime.logs import get_logger
@@ -48,6 +51,8 @@ class Publisher:
         self.routing: Mirror[bytes] | None = None
         self.endpoint = ""
         self._stats_task: asyncio.Task[None] | None = None
+        self._publish_task: asyncio.Task[None] | None = None
+        self.started_at = dt.datetime.now(dt.UTC)
 
     async def start(self) -> None:
         """Bind first (a port in use fails fast, before touching NATS), then subscribe.
@@ -61,7 +66,7 @@ class Publisher:
             self.context.term()
             raise
         self.endpoint = bound_endpoint(self.socket)
-        bridge = self.bridge = Bridge(self.socket)
+        bridge = self.bridge = Bridge(self.socket, future_tick_s=settings.future_tick_s)
         on_error = bridge.on_nats_error
         if self.service_logs:
             self.nc = await bus.open_for_service(settings, "publisher", error_cb=on_error)
@@ -83,6 +88,7 @@ class Publisher:
                 "(does the failover service run?)"
             )
         self._stats_task = asyncio.create_task(self._log_stats(), name="publisher-stats")
+        self._publish_task = asyncio.create_task(self._publish_stats(), name="publisher-drops")
         log.info("publishing ticks on %s (sndhwm %d)", self.endpoint, settings.zmq_sndhwm)
 
     async def _log_stats(self) -> None:
@@ -92,13 +98,35 @@ class Publisher:
             await asyncio.sleep(self.stats_interval_s)
             log.info(line.render())
 
+    def stats(self) -> PublisherStats:
+        """What went out and, per source, what did not and why."""
+        assert self.bridge is not None
+        return PublisherStats(
+            at=dt.datetime.now(dt.UTC),
+            started_at=self.started_at,
+            forwarded=self.bridge.counters.forwarded,
+            sources=dict(self.bridge.drops),
+        )
+
+    async def _publish_stats(self) -> None:
+        """Every ``publisher_stats_s``: the per-source drops, for the api and the
+        dashboard (a lost message is replaced by the next)."""
+        assert self.nc is not None
+        while True:
+            await asyncio.sleep(self.settings.publisher_stats_s)
+            if self.nc.is_connected:
+                await self.nc.publish(subjects.PUBLISHER_STATS, codec.encode(self.stats()))
+
     async def stop(self) -> None:
         """Drain NATS (ticks already received still go out), then close ZeroMQ."""
-        if self._stats_task is not None:
-            self._stats_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._stats_task
-            self._stats_task = None
+        for task in (self._stats_task, self._publish_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._stats_task = self._publish_task = None
+        if self.bridge is not None:
+            self.bridge.stop_clock()
         if self.routing is not None:
             await self.routing.close()
             self.routing = None

@@ -1,15 +1,23 @@
-"""Per-contract ordering: which ticks of the selected source go out, and their seq.
+"""Per-contract judgement: which ticks of the eligible sources go out, and their seq.
 
-CTP ticks carry no sequence number, so the order key is what the exchange gives:
-(exchange datetime, cumulative volume). Volume breaks ties between ticks that share
-a timestamp (CZCE sends whole seconds) and never decreases within a trading day.
+Every eligible source of a contract feeds its one :class:`Lane`, so the first copy of
+each exchange tick to arrive, from whichever source, goes out. Per tick, in order:
 
-A tick is forwarded only if its key is strictly greater than the key of the last
-tick forwarded for its contract. That one rule drops exact repeats (the same tick
-from a second source, or a replay), late ticks (out of order), and everything a new
-source resends after a failover. Forwarded ticks are stamped with the contract's
-next ``seq`` (1, 2, 3 ... with no holes), so a client that sees a hole knows it
-missed a message on the ZeroMQ side, not that the exchange skipped one.
+1. not live (a snapshot replayed at login) or out of session (``in_session`` false):
+   never sent as live;
+2. dated past ``not_after`` (the publisher's clock plus a small tolerance): dropped
+   and counted, and the lane is left as it was, so a bad clock on one front cannot
+   hold back the contract's later ticks;
+3. older than the last tick sent (exchange time), or with less cumulative volume
+   within the same trading day (volume never goes back within a day): stale;
+4. at the same exchange time as the last tick sent: a copy of one of the ticks sent
+   with that time (:func:`~tickhub_publisher.identity.same_tick`) is a duplicate;
+   anything else is a new tick (a quote-only update, a second trade in a whole
+   second) and gets a time of its own (:func:`~tickhub_publisher.identity.time_apart`:
+   spread over the second where the contract's ticks come in whole seconds);
+5. sent: stamped with the contract's next ``seq`` (1, 2, 3 ... with no holes), so a
+   client that sees a hole knows it missed a message on the ZeroMQ side, not that the
+   exchange skipped one.
 
 Pure and single-threaded: the bridge calls it from the event loop only.
 """
@@ -19,29 +27,47 @@ from __future__ import annotations
 import datetime as dt
 
 from tickhub_contracts.messages import Tick
+from tickhub_markets.trading_days import trading_day
+
+from .identity import same_tick, time_apart
 
 # What :meth:`Lane.offer` returns when it does not forward; a forwarded tick gets its
 # seq instead, which is always >= 1. Plain ints: the hot path compares them per tick.
 DUPLICATE = 0
-"""Same key as the last forwarded tick of the contract."""
+"""A copy of a tick already sent (same exchange time and content)."""
 STALE = -1
-"""Older key than the last forwarded tick (late, out of order, or an older repeat)."""
+"""Older than what was sent: an earlier exchange time, or less volume the same day."""
 NOT_LIVE = -2
 """A snapshot the front replayed (``live=False``): never forwarded."""
+FUTURE = -3
+"""Dated past the publisher's clock plus its tolerance."""
+OUT_OF_SESSION = -4
+"""Stamped outside every trading session of its product (``in_session=False``)."""
+
+SAME_TIME_LIMIT = 256
+"""Different ticks remembered per exchange time. Real fronts send a handful per
+second; past this a copy of an early one would go out again, never one of the last."""
 
 
 class Lane:
-    """One contract's state: the last forwarded key and the last seq given out."""
+    """One contract's state: the ticks sent at the last exchange time, the volume
+    sent, and the last seq given out."""
 
-    __slots__ = ("last_datetime", "last_volume", "seq", "vt_symbol")
+    __slots__ = ("last_at", "last_volume", "milliseconds", "same_time", "seq", "vt_symbol")
 
     def __init__(self, vt_symbol: str) -> None:
         self.vt_symbol = vt_symbol
-        self.last_datetime: dt.datetime | None = None
+        self.last_at: dt.datetime | None = None
+        """The exchange time (as sent) of the last tick sent."""
         self.last_volume = 0.0
+        self.same_time: list[Tick] = []
+        """Every different tick sent with exchange time ``last_at``, in order."""
         self.seq = 0
+        self.milliseconds = False
+        """Whether a tick sent for this contract had a fraction of a second: then its
+        exchange gives milliseconds, and ticks in one second are not to be spread."""
 
-    def offer(self, tick: Tick) -> int:
+    def offer(self, tick: Tick, not_after: dt.datetime) -> int:
         """Forward ``tick`` (stamp its ``seq`` and return it) or say why not.
 
         ``tick.datetime`` must be timezone-aware (the bridge refuses naive ones):
@@ -49,24 +75,49 @@ class Lane:
         """
         if not tick.live:
             return NOT_LIVE
+        if not tick.in_session:
+            return OUT_OF_SESSION
         at = tick.datetime
-        last = self.last_datetime
+        if at > not_after:
+            return FUTURE
+        last = self.last_at
+        volume = tick.volume
+        same_time = self.same_time
         if last is not None:
             if at < last:
                 return STALE
+            if volume < self.last_volume and (at == last or _same_day(at, last)):
+                return STALE
             if at == last:
-                volume = tick.volume
-                if volume < self.last_volume:
-                    return STALE
-                if volume == self.last_volume:
-                    return DUPLICATE
-        self.last_datetime = at
-        self.last_volume = tick.volume
+                for sent in same_time:
+                    if same_tick(tick, sent):
+                        return DUPLICATE
+                k = len(same_time)
+                if k < SAME_TIME_LIMIT:
+                    same_time.append(tick)
+                # In place, after the tick was remembered: its content, not its time,
+                # is what a later copy is compared with.
+                tick.datetime = time_apart(at, k, not self.milliseconds)
+            else:
+                same_time.clear()
+                same_time.append(tick)
+        else:
+            same_time.append(tick)
+        self.last_at = at
+        self.last_volume = volume
+        if at.microsecond:
+            self.milliseconds = True
         seq = self.seq + 1
         self.seq = seq
         # In place: the tick is ours (just decoded) and a copy would cost an allocation.
         tick.seq = seq
         return seq
+
+
+def _same_day(a: dt.datetime, b: dt.datetime) -> bool:
+    # Only asked when the volume went back, which within a day is a stale tick and
+    # across days the day's reset: rare, so the calendar arithmetic is no cost.
+    return trading_day(a) == trading_day(b)
 
 
 class Arbiter:
@@ -81,9 +132,9 @@ class Arbiter:
             lane = self._lanes[vt_symbol] = Lane(vt_symbol)
         return lane
 
-    def offer(self, tick: Tick) -> int:
+    def offer(self, tick: Tick, not_after: dt.datetime) -> int:
         """:meth:`Lane.offer` on the tick's own contract (the bridge keeps lanes itself)."""
-        return self.lane(tick.vt_symbol).offer(tick)
+        return self.lane(tick.vt_symbol).offer(tick, not_after)
 
     def __len__(self) -> int:
         return len(self._lanes)

@@ -9,9 +9,10 @@ Per tick, in order, cheapest test first:
    non-eligible source are never decoded, let alone forwarded;
 3. decode the JSON, check it agrees with its subject (source, exchange, symbol) and
    carries a timezone;
-4. the contract's :class:`~tickhub_publisher.arbiter.Lane` forwards it or not. Every
-   eligible source feeds the same lane, so the first copy of each tick to arrive,
-   from whichever source, goes out and later copies are duplicates;
+4. the contract's :class:`~tickhub_publisher.arbiter.Lane` forwards it or says why
+   not (not live, out of session, future, stale, duplicate), counted per source.
+   Every eligible source feeds the same lane, so the first copy of each tick to
+   arrive, from whichever source, goes out and later copies are duplicates;
 5. msgpack into a reused buffer and two frames on the PUB socket, never blocking.
 
 The routing (:mod:`.routing`) changes the flags of step 2, per contract, off the
@@ -23,7 +24,9 @@ Everything runs on the event loop thread; ZeroMQ sockets are not thread-safe.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
+from collections.abc import Callable
 
 import zmq
 from nats.aio.client import Client
@@ -32,10 +35,12 @@ from nats.aio.subscription import Subscription
 from nats.errors import SlowConsumerError
 
 from tickhub_contracts import codec, subjects, zeromq
+from tickhub_contracts.messages import TickDrops
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime.logs import RateLimitedLog, get_logger
 
 from . import routing
-from .arbiter import DUPLICATE, NOT_LIVE, STALE, Arbiter, Lane
+from .arbiter import DUPLICATE, FUTURE, NOT_LIVE, OUT_OF_SESSION, STALE, Arbiter, Lane
 from .counters import Counters
 from .routing import Eligible, InvalidRoute
 
@@ -51,6 +56,10 @@ HELD_FRESH_S = 5.0
 LOG_SHOWN = 5
 """Contracts named in one routing log line; the rest are counted."""
 
+CLOCK_REFRESH_S = 0.1
+"""How often the future-tick limit follows the clock: reading the clock per tick
+would cost more than the check itself."""
+
 _SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
 _NOBLOCK = zmq.NOBLOCK
 
@@ -60,6 +69,7 @@ class SourceFeed:
     knows about it, parsed once."""
 
     __slots__ = (
+        "drops",
         "eligible",
         "exchange",
         "held",
@@ -78,6 +88,8 @@ class SourceFeed:
         self.eligible = False
         """Whether this source's ticks may go out for this contract now (the routing)."""
         self.lane: Lane | None = None
+        self.drops = TickDrops()
+        """This source's drops (shared by all its feeds: the bridge hands them out)."""
         # The latest message of this source for this contract while it was not
         # eligible, still undecoded (bytes are the cheapest thing to keep).
         self.held: bytes | None = None
@@ -97,9 +109,19 @@ class Bridge:
         *,
         counters: Counters | None = None,
         bad_input_log_interval_s: float = 5.0,
+        future_tick_s: float = 2.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.socket = socket
         self.counters = counters or Counters()
+        self.drops: dict[str, TickDrops] = {}
+        """Source -> its ticks not sent, by reason (what :class:`PublisherStats` carries)."""
+        self.future_tick_s = future_tick_s
+        self.clock = clock
+        self.not_after = dt.datetime.max.replace(tzinfo=CHINA_TZ)
+        """A tick dated after this is a future one (clock + ``future_tick_s``)."""
+        self.follow_clock()
+        self._clock_timer: asyncio.TimerHandle | None = None
         self.arbiter = Arbiter()
         self.table: dict[str, Eligible] = {}
         """vt_symbol -> its eligible sources (what the routing bucket says now)."""
@@ -169,7 +191,11 @@ class Bridge:
         lane = feed.lane
         if lane is None:
             lane = feed.lane = self.arbiter.lane(feed.vt_symbol)
-        verdict = lane.offer(tick)
+        not_after = self.not_after
+        if not_after.tzinfo is not tick.datetime.tzinfo:
+            # The decoder gives every +08:00 tick one shared tzinfo: this runs once.
+            not_after = self.not_after = not_after.astimezone(tick.datetime.tzinfo)
+        verdict = lane.offer(tick, not_after)
         if verdict > 0:
             buffer = self._buffer
             zeromq.encode_into(tick, buffer)
@@ -185,13 +211,51 @@ class Bridge:
                 return False
             counters.forwarded += 1
             return True
+        drops = feed.drops
         if verdict == DUPLICATE:
             counters.duplicates += 1
+            drops.duplicate += 1
         elif verdict == STALE:
             counters.stale += 1
+            drops.stale += 1
         elif verdict == NOT_LIVE:
             counters.not_live += 1
+            drops.replay += 1
+        elif verdict == OUT_OF_SESSION:
+            counters.out_of_session += 1
+            drops.out_of_session += 1
+        elif verdict == FUTURE:
+            counters.future += 1
+            drops.future += 1
+            self._bad.warning(
+                "future",
+                "dropped a tick dated %s, more than %.1f s ahead of the clock",
+                tick.datetime.isoformat(),
+                self.future_tick_s,
+                source=feed.source,
+                symbol=feed.vt_symbol,
+            )
         return False
+
+    # --- the clock ------------------------------------------------------------------
+
+    def follow_clock(self) -> None:
+        """Set the future-tick limit from the clock now; under a running loop, again
+        every :data:`CLOCK_REFRESH_S` until :meth:`stop_clock`."""
+        # In the ticks' own tzinfo (see _forward): a datetime compares with one of the
+        # same tzinfo without asking either for its offset, most of the check's cost.
+        tz = self.not_after.tzinfo
+        self.not_after = dt.datetime.fromtimestamp(self.clock() + self.future_tick_s, tz)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a unit test): the caller calls again
+            return
+        self._clock_timer = loop.call_later(CLOCK_REFRESH_S, self.follow_clock)
+
+    def stop_clock(self) -> None:
+        if self._clock_timer is not None:
+            self._clock_timer.cancel()
+            self._clock_timer = None
 
     def _new_feed(self, subject: str) -> SourceFeed | None:
         parsed = subjects.parse_tick(subject)
@@ -204,6 +268,10 @@ class Bridge:
             self._feeds.clear()
             self._by_contract.clear()
         feed = SourceFeed(parsed)
+        drops = self.drops.get(feed.source)
+        if drops is None:
+            drops = self.drops[feed.source] = TickDrops()
+        feed.drops = drops
         eligible = self.table.get(feed.vt_symbol)
         feed.eligible = eligible is not None and feed.source in eligible.sources
         self._feeds[subject] = feed

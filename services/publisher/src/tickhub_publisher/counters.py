@@ -15,11 +15,15 @@ class Counters:
     forwarded: int = 0
     """Sent on the ZeroMQ PUB socket."""
     duplicates: int = 0
-    """Same order key as the last forwarded tick of the contract."""
+    """Copies of a tick already sent (same exchange time and content)."""
     stale: int = 0
-    """Older order key than the last forwarded tick (late or out of order)."""
+    """Older than what was sent: an earlier time, or less volume the same trading day."""
     not_live: int = 0
     """Replayed snapshots (``live=False``)."""
+    out_of_session: int = 0
+    """Stamped outside every session of their product (``in_session=False``)."""
+    future: int = 0
+    """Dated further ahead of the clock than ``TICKHUB_FUTURE_TICK_S``."""
     not_eligible: int = 0
     """From a source the routing does not make eligible for the contract (or the
     contract has no route): never decoded, never forwarded."""

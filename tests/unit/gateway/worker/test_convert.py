@@ -22,7 +22,7 @@ def test_every_vnpy_field_is_copied_and_tickhub_fields_are_set():
     assert tick.exchange == "SHFE"
     assert (tick.source, tick.received_ns, tick.live, tick.seq) == ("sim-a", 123, False, None)
     # Every Tick field but tickhub's own comes from vnpy: none forgotten.
-    own = {"source", "received_ns", "live", "seq", "exchange"}
+    own = {"source", "received_ns", "live", "in_session", "seq", "exchange"}
     assert set(Tick.__struct_fields__) - own == set(VNPY_FIELDS)
 
 

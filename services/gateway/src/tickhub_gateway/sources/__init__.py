@@ -30,7 +30,8 @@ def create_gateway(
     holidays: frozenset[dt.date] = frozenset(),
 ) -> SourceGateway:
     """The gateway for ``config.gateway_type``, not yet started. ``holidays``: the
-    exchange holidays, for a sim that ticks only in the exchanges' sessions."""
+    exchange holidays, for a sim that ticks only in the exchanges' sessions and a ctp
+    source that tells ticks in session from the rest."""
     if config.gateway_type == "sim":
         from .sim.gateway import SimGateway
 
@@ -38,5 +39,5 @@ def create_gateway(
     if config.gateway_type == "ctp":
         from .ctp.gateway import CtpSourceGateway
 
-        return CtpSourceGateway(event_engine, config)
+        return CtpSourceGateway(event_engine, config, holidays=holidays)
     raise UnknownGatewayType(f"unknown gateway type {config.gateway_type!r}")

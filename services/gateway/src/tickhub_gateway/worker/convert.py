@@ -8,7 +8,9 @@ from tickhub_contracts.messages import Tick
 from tickhub_contracts.timezone import CHINA_TZ
 
 
-def tick_message(data: TickData, source: str, received_ns: int, live: bool) -> Tick:
+def tick_message(
+    data: TickData, source: str, received_ns: int, live: bool, in_session: bool = True
+) -> Tick:
     """Copy every field of ``data``; prices stay ``None`` where the gateway set none.
 
     A naive ``datetime`` is taken as Beijing time: every CTP exchange stamps in it,
@@ -60,4 +62,5 @@ def tick_message(data: TickData, source: str, received_ns: int, live: bool) -> T
         source=source,
         received_ns=received_ns,
         live=live,
+        in_session=in_session,
     )

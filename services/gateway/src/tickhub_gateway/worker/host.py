@@ -73,9 +73,8 @@ class WorkerHost:
         self.source = config.name
         self.log = get_logger("tickhub.gateway.worker", source=config.name)
         self.event_engine = EventEngine()
-        self.gateway = create_gateway(
-            self.event_engine, config, holidays=frozenset(settings.holidays)
-        )
+        # The built-in calendar and the manager's TICKHUB_HOLIDAYS (no file here).
+        self.gateway = create_gateway(self.event_engine, config, holidays=settings.all_holidays())
 
         self._queue: deque[tuple[str, bytes]] = deque()
         self._woken = False
@@ -206,7 +205,8 @@ class WorkerHost:
                 not (extra and extra.get("live") is False)
                 and received_ns - data.datetime.timestamp() * 1e9 <= self._stale_ns
             )
-            payload = codec.encode(tick_message(data, self.source, received_ns, live))
+            in_session = not (extra and extra.get("in_session") is False)
+            payload = codec.encode(tick_message(data, self.source, received_ns, live, in_session))
             subject = self._subjects.get(vt_symbol)
             if subject is None:
                 subject = self._subjects[vt_symbol] = subjects.tick(
@@ -214,7 +214,7 @@ class WorkerHost:
                 )
             self._queue.append((subject, payload))
             self.ticks_total += 1
-            if live:
+            if live and in_session:
                 self.last_tick_at = data.datetime
                 if vt_symbol == self.config.canary:
                     self.canary_tick_at = data.datetime

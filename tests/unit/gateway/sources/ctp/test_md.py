@@ -254,35 +254,33 @@ def test_shfe_after_midnight_with_yesterdays_action_day_is_today(make: Any) -> N
 # --- CZCE: no milliseconds --------------------------------------------------------------
 
 
-def test_czce_ticks_sharing_a_second_get_distinct_increasing_times(make: Any) -> None:
+def test_czce_ticks_sharing_a_second_keep_the_exchanges_time(make: Any) -> None:
+    """The publisher tells them apart, from the one stream clients get: a source
+    cannot, since what it saw depends on what its front conflated."""
     h = make(now=at("2026-11-25T10:00:02.100"))
     h.subscribe("SR605.CZCE")
     h.feed(
         record("SR605", "10:00:01", Volume=1),
         record("SR605", "10:00:01", Volume=2),
-        record("SR605", "10:00:01", Volume=3),
         record("SR605", "10:00:02", Volume=4),
     )
-    times = [h.tick().datetime for _ in range(4)]
-    assert times == [
-        at("2026-11-25T10:00:01"),
-        at("2026-11-25T10:00:01.500"),
-        at("2026-11-25T10:00:01.501"),
-        at("2026-11-25T10:00:02"),
-    ]
+    times = [h.tick().datetime for _ in range(3)]
+    assert times == [at("2026-11-25T10:00:01")] * 2 + [at("2026-11-25T10:00:02")]
 
 
-def test_two_sources_stamp_the_same_czce_ticks_the_same(make: Any) -> None:
+def test_two_sources_give_a_tick_the_same_time_whatever_their_fronts_conflated(
+    make: Any,
+) -> None:
     now = at("2026-11-25T10:00:03")
     a, b = make("ctp-a", now), make("ctp-b", now)
-    feed = [record("SR605", t) for t in ("10:00:01", "10:00:01", "10:00:02", "10:00:02")]
-    stamps = []
+    first, second = record("SR605", "10:00:01", Volume=1), record("SR605", "10:00:01", Volume=2)
     for h in (a, b):
         h.subscribe("SR605.CZCE")
-        h.feed(*feed)
-        stamps.append([h.tick().datetime for _ in feed])
-    assert stamps[0] == stamps[1]
-    assert len(set(stamps[0])) == len(feed)
+    a.feed(first, second)
+    b.feed(second)  # b's front merged the two snapshots
+    a_ticks = [a.tick(), a.tick()]
+    b_tick = b.tick()
+    assert (b_tick.datetime, b_tick.volume) == (a_ticks[1].datetime, a_ticks[1].volume)
 
 
 def test_other_exchanges_keep_their_milliseconds(make: Any) -> None:
@@ -408,7 +406,7 @@ def test_snapshot_replayed_at_login_is_not_live_and_the_next_tick_is(make: Any) 
     h.feed(record("rb2605", "10:00:04", 500), record("rb2605", "10:00:05", 500))
     replay, fresh = h.tick(), h.tick()
     assert not is_live(replay)
-    assert replay.extra == {"live": False}
+    assert replay.extra == {"live": False, "in_session": True}
     assert is_live(fresh) and fresh.extra is None
 
 
@@ -445,7 +443,7 @@ def test_snapshot_outside_the_session_is_not_live_and_in_the_past(make: Any) -> 
     # Before the day session: the front still has yesterday's 15:00 close.
     h = make(now=at("2026-11-25T08:55:00"))
     h.subscribe("rb2605.SHFE")
-    h.feed(record("rb2605", "15:00:00", 0))
+    h.feed(record("rb2605", "15:00:00", 0, ActionDay="20261124", TradingDay="20261124"))
     tick = h.tick()
     assert not is_live(tick)
     assert tick.datetime == at("2026-11-24T15:00:00")
@@ -545,8 +543,70 @@ def test_front_addresses_get_tcp_unless_they_name_a_scheme() -> None:
 def test_time_far_in_the_future_is_pushed_back(make: Any) -> None:
     h = make(now=at("2026-11-25T10:00:00"))
     h.subscribe("rb2605.SHFE")
-    h.feed(record("rb2605", "10:05:00", 0))
+    h.feed(record("rb2605", "10:05:00", 0))  # ActionDay 20261130: no use, it is ahead
     tick = h.tick()
     assert tick.datetime == at("2026-11-24T10:05:00")
     assert tick.datetime - h.now < timedelta(0)
     assert not is_live(tick)
+
+
+# --- a replay far from the clock keeps its real date -------------------------------------
+
+
+def test_a_replay_from_days_ago_keeps_the_date_of_its_action_day(make: Any) -> None:
+    h = make(now=at("2026-11-25T10:00:00"))
+    h.subscribe("rb2605.SHFE")
+    h.feed(record("rb2605", "14:59:59", 500, ActionDay="20261120", TradingDay="20261120"))
+    tick = h.tick()
+    assert tick.datetime == at("2026-11-20T14:59:59.500")
+    assert not is_live(tick)
+
+
+def test_a_dce_night_replay_is_dated_the_evening_before_its_trading_day(make: Any) -> None:
+    # Monday morning, the front replays Friday night's last tick: DCE wrote Monday.
+    h = make(now=at("2026-11-30T08:50:00"))
+    h.subscribe("m2605.DCE")
+    h.feed(record("m2605", "22:59:59", 500, ActionDay="20261130", TradingDay="20261130"))
+    assert h.tick().datetime == at("2026-11-27T22:59:59.500")
+
+
+# --- sessions and empty book levels -------------------------------------------------------
+
+
+def is_in_session(tick: TickData) -> bool:
+    return not (tick.extra and tick.extra.get("in_session") is False)
+
+
+def test_a_settlement_resend_after_the_close_is_not_in_session(make: Any) -> None:
+    h = make(now=at("2026-11-25T15:20:00.300"))
+    h.subscribe("rb2605.SHFE")
+    h.feed(record("rb2605", "15:20:00", 0, ActionDay="20261125", TradingDay="20261125"))
+    tick = h.tick()
+    assert is_live(tick)  # near the clock: not a replay ...
+    assert not is_in_session(tick)  # ... but no session runs at 15:20
+    assert tick.extra == {"live": True, "in_session": False}
+
+
+def test_the_opening_auction_and_the_closing_tick_are_in_session(make: Any) -> None:
+    for now, clock in (("2026-11-25T20:59:00.200", "20:59:00"),
+                       ("2026-11-25T15:00:00.600", "15:00:00")):  # fmt: skip
+        h = make(now=at(now))
+        h.subscribe("rb2605.SHFE")
+        h.feed(record("rb2605", clock, 0, ActionDay="20261125"))
+        tick = h.tick()
+        assert is_live(tick) and is_in_session(tick), clock
+
+
+def test_an_empty_book_level_sent_as_zero_is_no_price(make: Any) -> None:
+    h = make(now=at("2026-11-25T10:00:00.700"))
+    h.subscribe("rb2605.SHFE")
+    h.feed(
+        record(
+            "rb2605", "10:00:00", 500, AskPrice1=0.0, AskVolume1=0, BidPrice2=3498.0,
+            BidVolume2=4, AskPrice2=0.0, AskVolume2=0, BidPrice3=0.0, BidVolume3=0,
+        )
+    )  # fmt: skip
+    tick = h.tick()
+    assert (tick.bid_price_1, tick.ask_price_1) == (3499.0, None)
+    assert (tick.bid_price_2, tick.ask_price_2, tick.bid_price_3) == (3498.0, None, None)
+    assert (tick.ask_volume_1, tick.ask_volume_2) == (0, 0)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import sys
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given
@@ -13,11 +12,14 @@ from hypothesis import strategies as st
 from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_gateway.sources.ctp.normalise import (
     DBL_MAX,
-    SecondStamper,
+    SessionWindow,
+    book_price,
     is_replay,
     nearest_datetime,
+    parse_ctp_date,
     parse_update_time,
     price,
+    record_date,
     resolve_datetime,
 )
 
@@ -153,56 +155,79 @@ def test_replay_is_a_tick_not_newer_than_the_reference() -> None:
 # --- CZCE: several ticks in one second ----------------------------------------------
 
 
-@given(st.integers(min_value=2, max_value=1500))
-def test_stamps_strictly_increase_within_the_second(n: int) -> None:
-    second = at("2026-11-25T10:00:01")
-    stamper = SecondStamper()
-    stamps = [stamper.stamp("SR605", second) for _ in range(n)]
-    assert stamps[0] == second
-    assert all(a < b for a, b in itertools.pairwise(stamps))
-    assert all(second <= s < second + timedelta(seconds=1) for s in stamps)
+# --- empty book levels --------------------------------------------------------------
 
 
-def test_cadence_is_500_ms_then_1_ms() -> None:
-    second = at("2026-11-25T10:00:01")
-    stamper = SecondStamper()
-    stamps = [stamper.stamp("SR605", second) - second for _ in range(4)]
-    assert stamps == [
-        timedelta(0),
-        timedelta(milliseconds=500),
-        *(timedelta(milliseconds=ms) for ms in (501, 502)),
-    ]
+def test_an_empty_book_level_is_no_price() -> None:
+    assert book_price(0.0, 0) is None  # CTP's empty level: 0 at volume 0
+    assert book_price(DBL_MAX, 0) is None
+    assert book_price(DBL_MAX, 5) is None
+    assert book_price(0.0, 3) == 0.0  # a real level at price 0 (spreads, options)
+    assert book_price(-1.5, 2) == -1.5
+    assert book_price(3500.0, 0) == 3500.0
 
 
-@given(st.lists(st.tuples(st.sampled_from(["SR605", "TA605", "MA605"]), st.integers(0, 5))))
-def test_two_sources_seeing_the_same_ticks_stamp_them_the_same(
-    ticks: list[tuple[str, int]],
+# --- the date of a record far from the clock ------------------------------------------
+
+
+def test_record_date_is_action_day_where_the_exchange_writes_the_calendar_day() -> None:
+    assert record_date("SHFE", "20261127", "20261130", time(22, 0)) == date(2026, 11, 27)
+    assert record_date("CZCE", "20261128", "20261130", time(0, 30)) == date(2026, 11, 28)
+    assert record_date("DCE", "20261124", "20261124", time(10, 0)) == date(2026, 11, 24)
+
+
+def test_dce_night_record_date_is_the_evening_before_its_trading_day() -> None:
+    # Friday night's records say Monday in ActionDay (DCE's habit).
+    assert record_date("DCE", "20261130", "20261130", time(21, 30)) == date(2026, 11, 27)
+    assert record_date("DCE", "20261130", "20261130", time(0, 30)) == date(2026, 11, 28)
+    assert record_date("DCE", "20261125", "20261125", time(22, 59)) == date(2026, 11, 24)
+
+
+def test_record_date_falls_back_to_the_trading_day_then_to_nothing() -> None:
+    assert record_date("SHFE", "", "20261125", time(21, 0)) == date(2026, 11, 24)
+    assert record_date("SHFE", "", "20261125", time(9, 0)) == date(2026, 11, 25)
+    assert record_date("SHFE", "2026112", "", time(9, 0)) is None
+    assert record_date("DCE", "", "", time(21, 0)) is None
+    assert parse_ctp_date("20260230") is None
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def _at(day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, second, tzinfo=CHINA_TZ)
+
+
+@pytest.mark.parametrize(
+    ("vt_symbol", "at", "covered"),
+    [
+        ("rb2605.SHFE", _at(24, 9, 30), True),
+        ("rb2605.SHFE", _at(24, 8, 59), True),  # the opening auction's tick
+        ("rb2605.SHFE", _at(24, 15, 0, 30), True),  # the closing tick, a moment late
+        ("rb2605.SHFE", _at(24, 15, 20), False),  # a settlement re-send
+        ("rb2605.SHFE", _at(24, 20, 59), True),
+        ("rb2605.SHFE", _at(24, 23, 30), False),  # rebar's night ends at 23:00
+        ("au2602.SHFE", _at(25, 2, 0), True),  # gold's runs to 02:30
+        ("rb2605.SHFE", _at(28, 10, 0), False),  # a Saturday
+        ("IF2612.CFFEX", _at(24, 9, 29), True),
+        ("IF2612.CFFEX", _at(24, 21, 30), False),  # no night session
+    ],
+)
+def test_the_session_window_covers_auction_and_close_and_nothing_else(
+    vt_symbol: str, at: datetime, covered: bool
 ) -> None:
-    base = at("2026-11-25T10:00:00")
-    a, b = SecondStamper(), SecondStamper()
-    seconds = [
-        (symbol, base + timedelta(seconds=s)) for symbol, s in sorted(ticks, key=lambda t: t[1])
-    ]
-    assert [a.stamp(sym, sec) for sym, sec in seconds] == [
-        b.stamp(sym, sec) for sym, sec in seconds
-    ]
+    assert SessionWindow().covers(vt_symbol, at) is covered
 
 
-def test_a_new_second_starts_again_and_symbols_do_not_share_a_count() -> None:
-    stamper = SecondStamper()
-    first, second = at("2026-11-25T10:00:01"), at("2026-11-25T10:00:02")
-    assert stamper.stamp("SR605", first) == first
-    assert stamper.stamp("TA605", first) == first
-    assert stamper.stamp("SR605", first) == first + timedelta(milliseconds=500)
-    assert stamper.stamp("SR605", second) == second
+def test_the_session_window_knows_the_holidays_it_is_given() -> None:
+    monday = date(2026, 11, 23)
+    assert SessionWindow().covers("rb2605.SHFE", _at(23, 10, 0))
+    assert not SessionWindow(frozenset({monday})).covers("rb2605.SHFE", _at(23, 10, 0))
 
 
-def test_forget_restarts_the_count() -> None:
-    stamper = SecondStamper()
-    second = at("2026-11-25T10:00:01")
-    stamper.stamp("SR605", second)
-    stamper.forget("SR605")
-    assert stamper.stamp("SR605", second) == second
-    stamper.stamp("SR605", second)
-    stamper.forget()
-    assert stamper.stamp("SR605", second) == second
+def test_the_session_window_keeps_the_current_window_and_leaves_it() -> None:
+    window = SessionWindow()
+    assert window.covers("rb2605.SHFE", _at(24, 9, 30))
+    assert window.covers("rb2605.SHFE", _at(24, 9, 31))  # from the kept window
+    assert not window.covers("rb2605.SHFE", _at(24, 10, 20))  # the 10:15 break
+    assert window.covers("rb2605.SHFE", _at(24, 10, 30))

@@ -14,10 +14,9 @@ from datetime import date, datetime, time, timedelta
 
 from tickhub_contracts.timezone import CHINA_TZ
 
-NIGHT_STARTS = time(17, 0)
-"""From here on the session belongs to the next trading day (CTP's own switch,
-between the day session's close and the night session's open; the sim's day
-starts here too)."""
+# The trading-day rules are the hub's own (the publisher and the ctp source use them).
+from tickhub_markets.trading_days import calendar_day_of as calendar_day_of
+from tickhub_markets.trading_days import trading_day as trading_day
 
 DCE_NIGHT_FROM = time(20, 0)
 DCE_NIGHT_UNTIL = time(3, 0)
@@ -28,18 +27,6 @@ CZCE = "CZCE"
 DCE = "DCE"
 
 _DAY = timedelta(days=1)
-
-
-def trading_day(at: datetime) -> date:
-    """The trading day of moment ``at``: the next weekday from 17:00 on, and
-    Monday for anything on a Saturday or Sunday. Holidays are not known here."""
-    local = at.astimezone(CHINA_TZ)
-    day = local.date()
-    if local.time() >= NIGHT_STARTS:
-        day += _DAY
-    while day.weekday() >= 5:
-        day += _DAY
-    return day
 
 
 def is_dce_night(clock: time) -> bool:
@@ -70,16 +57,3 @@ def update_millisec(exchange: str, at: datetime) -> int:
 def ctp_date(day: date) -> str:
     """``YYYYMMDD``, CTP's date format."""
     return day.strftime("%Y%m%d")
-
-
-def calendar_day_of(trading: date, clock: time) -> date:
-    """The calendar day of a record known only by its trading day and clock: an
-    evening record (17:00 on) is the previous weekday's evening, an after-midnight
-    night record (before 03:00) the morning after that evening, anything else the
-    trading day itself."""
-    if clock >= NIGHT_STARTS or clock < DCE_NIGHT_UNTIL:
-        evening = trading - _DAY
-        while evening.weekday() >= 5:
-            evening -= _DAY
-        return evening if clock >= NIGHT_STARTS else evening + _DAY
-    return trading

@@ -11,6 +11,7 @@ EventEngine (thread-safe) or holds ``_lock``.
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 from datetime import timedelta
@@ -29,6 +30,7 @@ from tickhub_runtime.logs import get_logger
 from ..base import FaultNotSupported, SourceGateway
 from .codes import NO_FRONT_ANSWER, NO_LOGIN_ANSWER, error_of
 from .md import TickhubMdApi
+from .normalise import SessionWindow
 from .td import TickhubTdApi
 
 CTP_EXCHANGES: frozenset[Exchange] = frozenset(
@@ -78,7 +80,13 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
     seconds must not make a live feed look dead; the worker's ``stale_tick_s`` is
     the finer check on old ticks."""
 
-    def __init__(self, event_engine: EventEngine, config: SourceConfig) -> None:
+    def __init__(
+        self,
+        event_engine: EventEngine,
+        config: SourceConfig,
+        *,
+        holidays: frozenset[dt.date] = frozenset(),
+    ) -> None:
         if config.ctp is None:
             raise ValueError(f"source {config.name!r}: gateway_type 'ctp' needs a 'ctp' section")
         settings = config.ctp
@@ -91,6 +99,10 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
 
         super().__init__(event_engine, config)
         self.settings: CtpSettings = settings
+        # A rehearsal account on a local front ticks around the clock: all in session.
+        self.sessions: SessionWindow | None = (
+            SessionWindow(holidays) if settings.trading_hours == "exchange" else None
+        )
         # The room's logger: the md and td apis log through it too.
         self.log = get_logger("tickhub_gateway.sources.ctp", source=config.name)
         # CtpGateway made vnpy's own apis; these replace them before anything connects.

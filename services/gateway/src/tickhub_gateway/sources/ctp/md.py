@@ -5,8 +5,8 @@ vnpy_ctp's ``CtpMdApi.onRtnDepthMarketData`` drops every tick whose symbol the
 *trading* side's instrument query has not put in ``symbol_contract_map``; a
 market-data-only account (no td front, common) therefore gets no ticks at all. Here
 the exchange comes from what the gateway was asked to subscribe, and each record is
-fixed by :mod:`.normalise` (DCE's trading day as the date, ``DBL_MAX`` for "no price",
-CZCE's shared seconds, the snapshot a front replays at login).
+fixed by :mod:`.normalise` (the date, "no price", empty book levels, the snapshot a
+front replays at login, ticks outside the product's sessions).
 
 CTP calls back on its own thread; the state the worker's thread shares with it is held
 under ``_lock``.
@@ -33,10 +33,12 @@ from . import release
 from .codes import describe_disconnect, error_of
 from .flow import flow_path
 from .normalise import (
-    SecondStamper,
+    SessionWindow,
+    book_price,
     is_replay,
     parse_update_time,
     price,
+    record_date,
     resolve_datetime,
 )
 
@@ -64,6 +66,8 @@ class MdGateway(Protocol):
     log: ContextAdapter
     settings: CtpSettings
     clock_tolerance: timedelta
+    sessions: SessionWindow | None
+    """Which ticks are in session (None: every tick is, ``trading_hours="always"``)."""
 
     def transition(
         self, state: ConnectionState, reason_code: int | None = ..., message: str = ...
@@ -89,7 +93,6 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
         """symbol -> exchange of everything asked for: where a tick's exchange comes from."""
         self.replay_before: dict[str, datetime] = {}
         """symbol -> moment of login/subscription; the first tick not newer is a replay."""
-        self.stamper = SecondStamper()
         self.dropped: Counter[str] = Counter()
         """Records that became no tick, by reason."""
         self.user_product_info = gateway.settings.product_info
@@ -166,7 +169,6 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
         moments = self._login_moments(data or {}, now)
         with self._lock:
             self.login_status = True
-            self.stamper.forget()
             for symbol, exchange in self.exchange_of.items():
                 # The later of the two clocks: the login reply's exchange times are whole
                 # seconds, so alone they pass a snapshot from X.500 replayed at X.700 as
@@ -223,7 +225,6 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
         with self._lock:
             known = self.exchange_of.pop(req.symbol, None) is not None
             self.replay_before.pop(req.symbol, None)
-            self.stamper.forget(req.symbol)
             logged_in = self.login_status
         if known and logged_in and self.connect_status:
             result = self.unSubscribeMarketData(req.symbol)
@@ -287,11 +288,20 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
 
         now = self.clock()
         at, live = resolve_datetime(clock, now, self.source.clock_tolerance, millisecond)
-        if exchange is Exchange.CZCE and millisecond == 0:
-            at = self.stamper.stamp(symbol, at)
+        if not live:
+            # Far from the clock (a replay): the record's own date, not a guess.
+            day = record_date(
+                exchange.value, data.get("ActionDay") or "", data.get("TradingDay") or "", clock
+            )
+            dated = None if day is None else datetime.combine(day, at.timetz())
+            # A replay happened before now: a record dated ahead is a bad record.
+            if dated is not None and dated - now <= self.source.clock_tolerance:
+                at = dated
         reference = self.replay_before.pop(symbol, None)
         if reference is not None and is_replay(at, reference):
             live = False
+        window = self.source.sessions
+        in_session = window is None or window.covers(f"{symbol}.{exchange.value}", at)
 
         contract = symbol_contract_map.get(symbol)
         # Built as a dict: prices may be None, which vnpy's float annotations do not allow.
@@ -310,8 +320,8 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
             "high_price": price(data["HighestPrice"]),
             "low_price": price(data["LowestPrice"]),
             "pre_close": price(data["PreClosePrice"]),
-            "bid_price_1": price(data["BidPrice1"]),
-            "ask_price_1": price(data["AskPrice1"]),
+            "bid_price_1": book_price(data["BidPrice1"], data["BidVolume1"]),
+            "ask_price_1": book_price(data["AskPrice1"], data["AskVolume1"]),
             "bid_volume_1": data["BidVolume1"],
             "ask_volume_1": data["AskVolume1"],
             "localtime": now,
@@ -320,11 +330,15 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
         depth = bool(data.get("BidVolume2") or data.get("AskVolume2"))
         for level, bid_price, ask_price, bid_volume, ask_volume in _DEPTH:
             # Without level 2 the book is level 1 only: no price, not vnpy's 0.
-            fields[f"bid_price_{level}"] = price(data[bid_price]) if depth else None
-            fields[f"ask_price_{level}"] = price(data[ask_price]) if depth else None
+            fields[f"bid_price_{level}"] = (
+                book_price(data[bid_price], data[bid_volume]) if depth else None
+            )
+            fields[f"ask_price_{level}"] = (
+                book_price(data[ask_price], data[ask_volume]) if depth else None
+            )
             fields[f"bid_volume_{level}"] = data[bid_volume] if depth else 0
             fields[f"ask_volume_{level}"] = data[ask_volume] if depth else 0
         tick = TickData(**fields)
-        if not live:
-            tick.extra = {"live": False}
+        if not live or not in_session:
+            tick.extra = {"live": live, "in_session": in_session}
         return tick

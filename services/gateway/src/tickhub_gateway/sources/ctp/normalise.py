@@ -3,12 +3,19 @@
 CTP forwards what each exchange sends, and the exchanges disagree:
 
 * ``ActionDay`` should be the calendar day of the tick, but DCE fills it with the
-  *trading* day, so a Friday-night tick says Monday; other exchanges slip around
-  midnight. Only ``UpdateTime`` is trustworthy, so the date is chosen from the
-  local clock: the day that puts the tick closest to now (:func:`nearest_datetime`).
-* CZCE sends no milliseconds: ``UpdateMillisec`` is always 0 and both of a second's
-  ticks carry the same time. :class:`SecondStamper` spreads them deterministically.
-* A price the exchange did not set is ``DBL_MAX`` (:func:`price`).
+  *trading* day in its night session, so a Friday-night tick says Monday; other
+  exchanges slip around midnight. So a tick near the local clock is dated by the
+  clock: the day that puts it closest to now (:func:`nearest_datetime`). A tick far
+  from it (a replay) keeps its real date: ActionDay, or on DCE at night the evening
+  before the trading day it names (:func:`record_date`).
+* CZCE (and some fronts for the others) send no milliseconds: two ticks of one
+  second carry one time. The time is left as sent: the publisher, which sees the
+  one stream clients get, tells such ticks apart (a source here cannot: what it
+  saw depends on what its front conflated).
+* A price the exchange did not set is ``DBL_MAX`` (:func:`price`); an empty book
+  level is a price of 0 with a volume of 0 (:func:`book_price`).
+* A tick outside every session of its product (a settlement re-send at 15:20, a
+  replay after the close) is not live (:class:`SessionWindow`).
 * A record without ``UpdateTime`` is not a tick (:func:`parse_update_time`).
 * At login (and subscription) the front replays its last snapshot, which may be
   hours old; :func:`is_replay` and :func:`resolve_datetime` tell such ticks apart.
@@ -17,9 +24,11 @@ CTP forwards what each exchange sends, and the exchanges disagree:
 from __future__ import annotations
 
 import sys
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from tickhub_contracts.timezone import CHINA_TZ
+from tickhub_markets import sessions
+from tickhub_markets.trading_days import NIGHT_ENDS, NIGHT_STARTS, calendar_day_of
 
 DBL_MAX = sys.float_info.max
 """CTP's "no price"."""
@@ -35,6 +44,40 @@ def price(value: float) -> float | None:
     (spreads and options do trade at or below zero).
     """
     return None if value == DBL_MAX else value
+
+
+def book_price(value: float, volume: float) -> float | None:
+    """A price of the book: None where the level is empty, which CTP sends as
+    ``DBL_MAX`` or as a price of 0 with a volume of 0 (a real level has a volume)."""
+    if value == DBL_MAX or (value == 0.0 and volume == 0):
+        return None
+    return value
+
+
+def parse_ctp_date(text: str) -> date | None:
+    """``'20261124'`` -> ``date(2026, 11, 24)``; None for an empty or malformed date."""
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return None
+
+
+def record_date(exchange: str, action_day: str, trading_day: str, clock: time) -> date | None:
+    """The calendar day of a record, from the record alone (for a tick far from the
+    local clock, whose date the clock cannot tell): ActionDay, except in DCE's night
+    session, where ActionDay holds the trading day and the day is the evening before
+    it (or the morning after that evening). None when the record has no usable date."""
+    night = clock >= NIGHT_STARTS or clock < NIGHT_ENDS
+    action = parse_ctp_date(action_day)
+    if exchange == "DCE" and night:
+        trading = action or parse_ctp_date(trading_day)
+        return None if trading is None else calendar_day_of(trading, clock)
+    if action is not None:
+        return action
+    trading = parse_ctp_date(trading_day)
+    return None if trading is None else calendar_day_of(trading, clock)
 
 
 def parse_update_time(text: str) -> time | None:
@@ -98,41 +141,36 @@ def is_replay(tick_at: datetime, reference: datetime) -> bool:
     return tick_at <= reference
 
 
-class SecondStamper:
-    """Gives ticks that share a second distinct, increasing times.
+class SessionWindow:
+    """Whether a tick's time lies in a trading session of its product, with the
+    margins real data has: the opening auction's tick (08:59, 20:59, CFFEX 09:29) and
+    the closing tick a moment after the bell. Everything else (a settlement re-send
+    at 15:20, a replay after the close, a holiday) is out of session.
 
-    The k-th tick of a contract within one second gets, after the whole second:
-    k=0: +0 ms, k=1: +500 ms (CTP's cadence is two ticks a second), then +1 ms
-    steps (501, 502, ... 998 ms), then 1 µs steps after 999 ms. It depends only on
-    the order of ticks, not on arrival time, so two sources that see the same ticks
-    stamp them the same.
+    Per tick this is two comparisons: the window of each symbol's current session is
+    kept and looked up again only when a tick falls outside it.
     """
 
-    __slots__ = ("_last",)
+    BEFORE = timedelta(minutes=5)
+    """A session's ticks may start this long before it (the opening auction)."""
+    AFTER = timedelta(seconds=60)
+    """And end this long after it (the closing tick)."""
 
-    def __init__(self) -> None:
-        self._last: dict[str, tuple[datetime, int]] = {}
+    __slots__ = ("_windows", "holidays")
 
-    @staticmethod
-    def offset(k: int) -> timedelta:
-        """The offset of the k-th tick (k >= 0) within its second."""
-        if k == 0:
-            return timedelta(0)
-        if k < 500:
-            return timedelta(milliseconds=499 + k)
-        # Past 998 ms: microseconds, capped at the end of the second.
-        return timedelta(microseconds=min(999_000 + (k - 500), 999_999))
+    def __init__(self, holidays: frozenset[date] = frozenset()) -> None:
+        self.holidays = holidays
+        self._windows: dict[str, tuple[datetime, datetime]] = {}
 
-    def stamp(self, symbol: str, second: datetime) -> datetime:
-        """``second`` (a whole second) plus this tick's offset within it."""
-        last = self._last.get(symbol)
-        k = last[1] + 1 if last is not None and last[0] == second else 0
-        self._last[symbol] = (second, k)
-        return second + self.offset(k)
-
-    def forget(self, symbol: str | None = None) -> None:
-        """Drop what is known about ``symbol`` (all symbols when None)."""
-        if symbol is None:
-            self._last.clear()
-        else:
-            self._last.pop(symbol, None)
+    def covers(self, vt_symbol: str, at: datetime) -> bool:
+        window = self._windows.get(vt_symbol)
+        if window is not None and window[0] <= at < window[1]:
+            return True
+        for probe in (at, at + self.BEFORE, at - self.AFTER):
+            span = sessions.current_session(vt_symbol, probe, self.holidays)
+            if span is not None:
+                window = (span[0] - self.BEFORE, span[1] + self.AFTER)
+                if window[0] <= at < window[1]:
+                    self._windows[vt_symbol] = window
+                    return True
+        return False
