@@ -1,7 +1,7 @@
 /**
  * One dashboard row per account: the api's view of it (GET /api/gateways or the
  * snapshot), overlaid with what the feed said since (the manager's status, the health
- * service's verdict, the routing table).
+ * service's verdict, the routing table, the publisher's counts).
  */
 
 import type {
@@ -11,9 +11,14 @@ import type {
   GatewayType,
   GatewayView,
   HealthState,
+  PublisherStats,
   SourceHealth,
+  TickDrops,
   ViewState,
 } from "./types";
+
+/** What the publisher says of a source it does not name: nothing of it was dropped. */
+export const NO_DROPS: TickDrops = { duplicate: 0, stale: 0, future: 0, out_of_session: 0, replay: 0 };
 
 export interface GatewayRow {
   accountId: number;
@@ -45,6 +50,10 @@ export interface GatewayRow {
   active: string[];
   /** Contracts for which it stands by: eligible but not the active source. */
   backupFor: string[];
+  /** Its ticks the publisher did not send, by reason; null: no word from the publisher. */
+  drops: TickDrops | null;
+  /** When the publisher gave those counts (or was last heard of, when drops is null). */
+  dropsAt: string | null;
 }
 
 function ms(iso: string | null | undefined): number | null {
@@ -60,6 +69,8 @@ export interface RowInputs {
   statuses: Readonly<Record<string, GatewayStatus>>;
   health: Readonly<Record<string, SourceHealth>>;
   routes: Readonly<Record<string, ContractRoute>>;
+  /** The publisher's counts from the feed, newer than the views' (null: none since). */
+  publisher?: PublisherStats | null;
 }
 
 export function gatewayRows(inputs: RowInputs): GatewayRow[] {
@@ -81,6 +92,12 @@ export function gatewayRows(inputs: RowInputs): GatewayRow[] {
     const active = haveRoutes
       ? routes.filter((r) => r.source === view.name).map((r) => r.vt_symbol)
       : [...view.active_symbols];
+    const stats = inputs.publisher;
+    const statsNewer =
+      stats !== null && stats !== undefined && (!view.drops_at || (ms(stats.at) ?? 0) >= (ms(view.drops_at) ?? 0));
+    const drops = statsNewer ? (stats.sources?.[view.name] ?? NO_DROPS) : (view.drops ?? null);
+    const dropsAt = statsNewer ? stats.at : (view.drops_at ?? null);
+
     const backupFor = routes
       .filter((r) => r.source !== view.name && (r.eligible ?? []).includes(view.name))
       .map((r) => r.vt_symbol);
@@ -110,6 +127,8 @@ export function gatewayRows(inputs: RowInputs): GatewayRow[] {
       canaryLatencyMs: verdict?.canary_latency_ms ?? null,
       active: active.sort(),
       backupFor: backupFor.sort(),
+      drops,
+      dropsAt,
     };
     return row;
   });

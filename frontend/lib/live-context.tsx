@@ -140,10 +140,11 @@ export function useGateways(): { rows: GatewayRow[]; loaded: boolean } {
   const statuses = useLive((s) => s.statuses);
   const health = useLive((s) => s.health);
   const routes = useLive((s) => s.routes);
+  const publisher = useLive((s) => s.publisher);
   const loaded = useLive((s) => s.snapshotAt !== null);
   const rows = React.useMemo(
-    () => gatewayRows({ gateways, gatewaysAt, clockOffsetMs, statuses, health, routes }),
-    [gateways, gatewaysAt, clockOffsetMs, statuses, health, routes],
+    () => gatewayRows({ gateways, gatewaysAt, clockOffsetMs, statuses, health, routes, publisher }),
+    [gateways, gatewaysAt, clockOffsetMs, statuses, health, routes, publisher],
   );
   return { rows, loaded };
 }

@@ -13,6 +13,7 @@ import type {
   GatewayStatus,
   GatewayView,
   LogRecord,
+  PublisherStats,
   RestartEvent,
   ServerMessage,
   SnapshotMessage,
@@ -47,6 +48,8 @@ export interface LiveState {
   health: Readonly<Record<string, SourceHealth>>;
   canary: Readonly<Record<string, readonly CanaryPoint[]>>;
   routes: Readonly<Record<string, ContractRoute>>;
+  /** The publisher's newest counts since the snapshot (its gateways carry the older). */
+  publisher: PublisherStats | null;
   failovers: readonly FailoverEvent[];
   restarts: readonly RestartEvent[];
   logs: readonly LogEntry[];
@@ -68,6 +71,7 @@ export const INITIAL_STATE: LiveState = {
   health: {},
   canary: {},
   routes: {},
+  publisher: null,
   failovers: [],
   restarts: [],
   logs: [],
@@ -220,6 +224,12 @@ export class LiveStore extends ExternalStore<LiveState> {
       case "accounts":
         this.update({ accountsVersion: this.working.accountsVersion + 1 });
         return;
+      case "publisher": {
+        const held = this.working.publisher;
+        if (held && (ms(held.at) ?? 0) > (ms(message.data.at) ?? 0)) return;
+        this.update({ publisher: message.data });
+        return;
+      }
       case "ping":
         this.update({
           clockOffsetMs: this.offsetFrom(message.at),
@@ -252,6 +262,8 @@ export class LiveStore extends ExternalStore<LiveState> {
       statuses: {},
       health: {},
       routes,
+      // As with statuses: the snapshot's gateways hold the publisher's newest counts.
+      publisher: null,
       failovers: (snapshot.failovers ?? []).slice(-EVENT_LIMIT),
       restarts: (snapshot.restarts ?? []).slice(-EVENT_LIMIT),
     };

@@ -90,6 +90,9 @@ export interface SourceHealth {
   in_session?: boolean;
   needs_operator?: boolean;
   detected_ms?: number | null;
+  /** The exchanges' holiday calendar does not cover today, or ends soon: in words
+   * (docs/holidays.md); empty when it is fine. Absent from an older health service. */
+  calendar_warning?: string;
 }
 
 export type FailoverMode = "hot" | "cold";
@@ -142,6 +145,25 @@ export interface LogRecord {
   symbol?: string | null;
 }
 
+/** One source's ticks the publisher did not send to clients, by reason: totals since the
+ * publisher started (docs/market-data.md states each rule). */
+export interface TickDrops {
+  duplicate: number;
+  stale: number;
+  future: number;
+  out_of_session: number;
+  replay: number;
+}
+
+/** The publisher's counts (tickhub.publisher.stats), every few seconds. */
+export interface PublisherStats {
+  at: string;
+  started_at: string;
+  forwarded?: number;
+  /** Source -> its drops; a source not named has had none dropped. */
+  sources?: Record<string, TickDrops>;
+}
+
 export type AccountAction = "created" | "updated" | "deleted";
 
 export interface AccountChanged {
@@ -182,6 +204,11 @@ export interface GatewayView {
   needs_operator?: boolean;
   /** A ctp account on tickhub's stand-in library and a local `tickhub ctp-front`. */
   local_front?: boolean;
+  /** Its ticks the publisher did not send, by reason; null: no word from the publisher
+   * (ever, or lately: see drops_at). Absent from an older api. */
+  drops?: TickDrops | null;
+  /** When the publisher last gave its counts (null: never since the api started). */
+  drops_at?: string | null;
 }
 
 // --- /ws messages (server -> client) ---------------------------------------------
@@ -210,6 +237,7 @@ export type ServerMessage =
   | { type: "restart"; data: RestartEvent }
   | { type: "log"; data: LogRecord }
   | { type: "accounts"; data: AccountChanged }
+  | { type: "publisher"; data: PublisherStats }
   | { type: "ping"; at: string; nats?: string };
 
 // --- accounts (schemas.py) ---------------------------------------------------------

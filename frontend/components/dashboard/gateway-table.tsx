@@ -11,6 +11,7 @@ import { ageSeconds, formatAge, formatClock, formatRate } from "@/lib/format";
 import type { GatewayRow } from "@/lib/gateway-rows";
 import { cn } from "@/lib/utils";
 
+import { DropsCell } from "./drops-cell";
 import { GatewayControls } from "./gateway-controls";
 import { HealthBadge } from "./health-badge";
 
@@ -70,6 +71,7 @@ export function GatewayTable({ rows, loaded, nowMs }: { rows: GatewayRow[]; load
           <TableHead>Connected</TableHead>
           <TableHead className="text-right">Last tick</TableHead>
           <TableHead className="text-right">Ticks/s</TableHead>
+          <TableHead title="Ticks of the source the publisher did not send, and why">Not sent</TableHead>
           <TableHead className="text-right">Restarts</TableHead>
           <TableHead>Active for</TableHead>
           <TableHead>Backup for</TableHead>
@@ -138,6 +140,9 @@ export function GatewayTable({ rows, loaded, nowMs }: { rows: GatewayRow[]; load
               </TableCell>
               <TableCell className="text-right tabular-nums" data-testid="ticks-per-s">
                 {formatRate(row.ticksPerS)}
+              </TableCell>
+              <TableCell>
+                <DropsCell drops={row.drops} at={row.dropsAt} />
               </TableCell>
               <TableCell className="text-right tabular-nums">{row.restarts}</TableCell>
               <TableCell>

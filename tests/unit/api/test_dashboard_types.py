@@ -141,6 +141,7 @@ WS_STRUCTS = [
     messages.RestartEvent,
     messages.LogRecord,
     messages.AccountChanged,
+    messages.PublisherStats,
 ]
 
 
@@ -167,6 +168,7 @@ def schemas(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Schema]:
 # types.ts interface -> the schema of what the api sends as it.
 INTERFACES = {
     **{struct.__name__: struct.__name__ for struct in WS_STRUCTS},
+    "TickDrops": "TickDrops",  # PublisherStats.sources' values; GatewayView.drops
     "GatewayView": "GatewayView",  # GET /api/gateways, and the /ws snapshot's gateways
     "Account": "AccountOut",
     "CtpOut": "CtpOut",
@@ -217,6 +219,8 @@ def _ts_kind(member: str) -> str:
         return "array"
     if member in ("string", "number", "boolean", "null"):
         return member
+    if member.startswith("Record<string, "):  # a dict of the api's
+        return "object"
     if member in TS.interfaces:
         return "object"
     raise AssertionError(f"types.ts: a type this test cannot read: {member}")

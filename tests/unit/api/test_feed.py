@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tickhub_api import wire
 from tickhub_api.feed import CLOSE_GOING_AWAY, CLOSE_TOO_SLOW, Feed
 from tickhub_api.live import LiveBoard
-from tickhub_contracts.messages import ContractRoute, LogRecord
+from tickhub_contracts import subjects
+from tickhub_contracts.messages import ContractRoute, LogRecord, PublisherStats, TickDrops
 
 NOW = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)
 
@@ -88,3 +89,25 @@ async def test_a_ping_that_finds_the_queue_full_drops_the_client() -> None:
     assert client.dropped.is_set() and client.close_code == CLOSE_TOO_SLOW
     feed.offer(client, "later")  # a dropped client is fed no more
     assert client.queue.qsize() == 10 and feed.dropped_too_slow == 1
+
+
+async def test_the_publishers_counts_go_out_when_they_change() -> None:
+    feed = Feed(LiveBoard(), queue_limit=10)
+    client = feed.join("a")
+
+    def said(seconds: int, stale: int) -> PublisherStats:
+        return PublisherStats(
+            at=NOW + timedelta(seconds=seconds),
+            started_at=NOW,
+            sources={"sim-a": TickDrops(stale=stale)},
+        )
+
+    for seconds, stale in [(0, 1), (2, 1), (4, 1), (6, 2)]:  # every 2 s, one change
+        await feed._on_publisher(subjects.PUBLISHER_STATS, said(seconds, stale))
+    told = [json.loads(client.queue.get_nowait()) for _ in range(client.queue.qsize())]
+    assert [(m["type"], m["data"]["sources"]["sim-a"]["stale"]) for m in told] == [
+        ("publisher", 1),
+        ("publisher", 2),
+    ]
+    held = feed.board.publisher
+    assert held is not None and held.at == NOW + timedelta(seconds=6)

@@ -1,5 +1,6 @@
 """GET /api/gateways' view of one account: the account joined with the manager's
-newest status and the routing table (pure logic)."""
+newest status, the health verdict, the routing table and the publisher's drop counts
+(pure logic)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 from tickhub_api.gateway_view import (
     NOT_JUDGED,
     AccountFacts,
+    DropCounts,
     gateway_view,
     health_stale_after_s,
+    publisher_stale_after_s,
     stale_after_s,
 )
-from tickhub_contracts.messages import GatewayStatus, SourceHealth
+from tickhub_contracts.messages import GatewayStatus, PublisherStats, SourceHealth, TickDrops
 
 NOW = datetime(2026, 11, 24, 1, 0, 10, tzinfo=UTC)
 STALE = stale_after_s(2.0)
@@ -186,3 +189,47 @@ def test_facts_of_a_row_read_the_library_from_its_settings() -> None:
     assert facts_of(row("ctp", {"md_library": "ctp"})).local_front is False
     assert facts_of(row("ctp", {})).local_front is False
     assert facts_of(row("sim", {"md_library": "local"})).local_front is False
+
+
+# --- the publisher's drop counts --------------------------------------------------------
+
+PUBLISHER_STALE = publisher_stale_after_s(2.0)
+
+
+def stats(
+    sources: dict[str, TickDrops], at: datetime = NOW - timedelta(seconds=1)
+) -> PublisherStats:
+    return PublisherStats(
+        at=at, started_at=NOW - timedelta(hours=1), forwarded=1000, sources=sources
+    )
+
+
+def test_the_publishers_counts_of_the_source_are_shown() -> None:
+    said = stats({"sim-a": TickDrops(duplicate=12, out_of_session=3, replay=40)})
+    view = gateway_view(account(), status(), ROUTES, NOW, STALE, publisher=said)
+    assert view.drops == DropCounts(duplicate=12, stale=0, future=0, out_of_session=3, replay=40)
+    assert view.drops_at == said.at
+
+
+def test_a_source_the_publisher_does_not_name_has_had_nothing_dropped() -> None:
+    said = stats({"sim-b": TickDrops(stale=5)})
+    view = gateway_view(account(), None, ROUTES, NOW, STALE, publisher=said)
+    assert view.drops == DropCounts(duplicate=0, stale=0, future=0, out_of_session=0, replay=0)
+
+
+def test_no_word_from_the_publisher_is_null() -> None:
+    view = gateway_view(account(), status(), ROUTES, NOW, STALE)
+    assert (view.drops, view.drops_at) == (None, None)
+
+
+def test_counts_the_publisher_stopped_repeating_are_withheld() -> None:
+    old = stats({"sim-a": TickDrops(stale=1)}, at=NOW - timedelta(seconds=PUBLISHER_STALE + 1))
+    view = gateway_view(
+        account(), status(), ROUTES, NOW, STALE, publisher=old, publisher_stale_s=PUBLISHER_STALE
+    )
+    # Null, and when the publisher was last heard of.
+    assert (view.drops, view.drops_at) == (None, old.at)
+
+
+def test_the_views_counts_are_the_publishers_reasons() -> None:
+    assert list(DropCounts.model_fields) == list(TickDrops.__struct_fields__)

@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tickhub_api.live import FORGET_AFTER, KEEP_SOURCES, LiveBoard
-from tickhub_contracts.messages import ContractRoute, GatewayStatus, LogRecord, SourceHealth
+from tickhub_contracts.messages import (
+    ContractRoute,
+    GatewayStatus,
+    LogRecord,
+    PublisherStats,
+    SourceHealth,
+    TickDrops,
+)
 
 NOW = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)
 
@@ -72,3 +79,38 @@ def test_the_rings_keep_the_newest_only() -> None:
         board.logs.append(LogRecord(at=NOW, level="INFO", service="x", message=str(number)))
     assert [record.message for record in board.logs] == ["7", "8", "9"]
     assert board.failovers.maxlen == 50 and board.restarts.maxlen == 50
+
+
+def stats(
+    at: datetime = NOW, started_at: datetime = NOW, sources: dict[str, TickDrops] | None = None
+) -> PublisherStats:
+    return PublisherStats(at=at, started_at=started_at, sources=sources or {})
+
+
+def test_the_publishers_counts_are_news_when_they_change() -> None:
+    board = LiveBoard()
+
+    def held() -> PublisherStats:
+        assert board.publisher is not None
+        return board.publisher
+
+    assert board.publisher is None
+    assert board.take_publisher(stats())  # the first word, even with nothing dropped
+    later = NOW + timedelta(seconds=2)
+    assert not board.take_publisher(stats(at=later))  # the same counts again: held, no news
+    assert held().at == later
+    one = {"a": TickDrops(stale=1)}
+    assert board.take_publisher(stats(at=NOW + timedelta(seconds=4), sources=one))
+    assert not board.take_publisher(stats(at=NOW + timedelta(seconds=1)))  # older: refused
+    assert held().sources == one
+    # A restarted publisher counts from zero again.
+    restarted = stats(at=NOW + timedelta(seconds=6), started_at=NOW + timedelta(seconds=5))
+    assert board.take_publisher(restarted)
+
+
+def test_the_same_counts_after_a_silence_are_news() -> None:
+    board = LiveBoard()
+    assert board.take_publisher(stats(), stale_s=8.0)
+    assert not board.take_publisher(stats(at=NOW + timedelta(seconds=8)), stale_s=8.0)
+    # Silent for longer than 8 s: the views withheld the counts, now they are back.
+    assert board.take_publisher(stats(at=NOW + timedelta(seconds=17)), stale_s=8.0)

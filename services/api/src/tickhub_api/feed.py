@@ -28,6 +28,7 @@ from tickhub_contracts.messages import (
     GatewayStatus,
     LogRecord,
     PoolStatus,
+    PublisherStats,
     RestartEvent,
     SourceHealth,
 )
@@ -58,10 +59,20 @@ class Subscriber:
 
 
 class Feed:
-    def __init__(self, board: LiveBoard, *, queue_limit: int, pool_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        board: LiveBoard,
+        *,
+        queue_limit: int,
+        pool_timeout_s: float = 2.0,
+        publisher_stale_s: float = float("inf"),
+    ) -> None:
         self.board = board
         self.queue_limit = queue_limit
         self.pool_timeout_s = pool_timeout_s
+        self.publisher_stale_s = publisher_stale_s
+        """After a silence this long the publisher's counts go out again, changed or not
+        (the views had withheld them)."""
         self._subscribers: set[Subscriber] = set()
         self._numbers = itertools.count(1)
         self._listeners: list[listen.Listener[Any]] = []
@@ -131,6 +142,7 @@ class Feed:
         add(await self._listen(nc, subjects.RESTART_ALL, RestartEvent, self._on_restart))
         add(await self._listen(nc, subjects.LOG_ALL, LogRecord, self._on_log))
         add(await self._listen(nc, subjects.ACCOUNTS_CHANGED, AccountChanged, self._on_accounts))
+        add(await self._listen(nc, subjects.PUBLISHER_STATS, PublisherStats, self._on_publisher))
         routing = kv.Mirror(
             nc,
             buckets.ROUTING,
@@ -205,6 +217,13 @@ class Feed:
 
     async def _on_accounts(self, subject: str, change: AccountChanged) -> None:
         await self.forward(wire.event("accounts", change))
+
+    async def _on_publisher(self, subject: str, stats: PublisherStats) -> None:
+        # Held every time (GET /api/gateways shows drops_at); sent on only when the
+        # counts changed: one message for every source, at most every
+        # TICKHUB_PUBLISHER_STATS_S, none while nothing is dropped.
+        if self.board.take_publisher(stats, self.publisher_stale_s):
+            await self.forward(wire.event("publisher", stats))
 
     # --- bucket changes (the mirrors call these on the event loop) ----------------------
 

@@ -6,7 +6,8 @@ truth for what the account *is* (type, priority, enabled); the status for what i
 worker *does*. A status the manager has not repeated for a while says nothing about
 now: the gateway service is gone or cut off, and the view says "unknown" rather than
 showing a worker as running. A verdict the health service has not repeated for a
-while is withheld the same way (``health`` null, ``health_reason`` saying why).
+while is withheld the same way (``health`` null, ``health_reason`` saying why), and so
+are the publisher's counts of the source's ticks it did not send (``drops`` null).
 """
 
 from __future__ import annotations
@@ -20,12 +21,47 @@ from pydantic import BaseModel, Field
 
 from tickhub_accounts.models import MarketDataAccount
 from tickhub_accounts.rules import GatewayTypeName
-from tickhub_contracts.messages import ConnectionState, GatewayStatus, HealthState, SourceHealth
+from tickhub_contracts.messages import (
+    ConnectionState,
+    GatewayStatus,
+    HealthState,
+    PublisherStats,
+    SourceHealth,
+    TickDrops,
+)
 
 ViewState = Literal["starting", "running", "stopping", "stopped", "exited", "hung", "unknown"]
 
 NOT_REPORTED = "the gateway manager has not reported this account (is the gateway service up?)"
 NOT_JUDGED = "the health service has not judged this source (is the health service up?)"
+
+
+class DropCounts(BaseModel):
+    """One source's ticks the publisher did not send to clients, by reason: totals since
+    the publisher started (``TickDrops``; docs/market-data.md states each rule)."""
+
+    duplicate: int = Field(
+        description="The same exchange tick as one already sent (another source's copy, a resend)."
+    )
+    stale: int = Field(
+        description="Older than what was sent: an earlier time, or less cumulative volume "
+        "within the trading day."
+    )
+    future: int = Field(
+        description="Dated ahead of the publisher's clock by more than TICKHUB_FUTURE_TICK_S."
+    )
+    out_of_session: int = Field(description="Stamped outside every trading session of the product.")
+    replay: int = Field(description="A snapshot replayed at login or subscription.")
+
+    @classmethod
+    def of(cls, drops: TickDrops) -> DropCounts:
+        return cls(
+            duplicate=drops.duplicate,
+            stale=drops.stale,
+            future=drops.future,
+            out_of_session=drops.out_of_session,
+            replay=drops.replay,
+        )
 
 
 class GatewayView(BaseModel):
@@ -83,6 +119,15 @@ class GatewayView(BaseModel):
         description="A ctp account on tickhub's stand-in CTP library and a local "
         "`tickhub ctp-front` (md_library local): a rehearsal, not a broker's feed.",
     )
+    drops: DropCounts | None = Field(
+        description="Of this source's ticks, those the publisher did not send to clients, "
+        "by reason (totals since the publisher started; all zero when it has dropped none). "
+        "Null: no word from the publisher, ever or lately (see drops_at)."
+    )
+    drops_at: dt.datetime | None = Field(
+        description="When the publisher last gave its counts (null: not since the api "
+        "started). Set while drops is null: the publisher has been silent since then."
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -111,6 +156,14 @@ class GatewayView(BaseModel):
                     "health_since": "2026-11-24T01:02:09.120000Z",
                     "needs_operator": False,
                     "local_front": False,
+                    "drops": {
+                        "duplicate": 902113,
+                        "stale": 12,
+                        "future": 0,
+                        "out_of_session": 3,
+                        "replay": 40,
+                    },
+                    "drops_at": "2026-11-24T01:12:02.500000Z",
                 }
             ]
         }
@@ -182,6 +235,24 @@ def health_fields(
     }
 
 
+publisher_stale_after_s = stale_after_s
+"""How old the publisher's counts may get, from ``publisher_stats_s``: the same rule."""
+
+
+def drops_fields(
+    stats: PublisherStats | None, source: str, now: dt.datetime, stale_s: float
+) -> dict[str, object]:
+    """The view's drop columns from the publisher's newest counts. A source the
+    publisher does not name has had nothing dropped (it lists the sources it has
+    seen ticks from)."""
+    if stats is None:
+        return {"drops": None, "drops_at": None}
+    if (now - stats.at).total_seconds() > stale_s:
+        return {"drops": None, "drops_at": stats.at}
+    drops = stats.sources.get(source, TickDrops())
+    return {"drops": DropCounts.of(drops), "drops_at": stats.at}
+
+
 def gateway_view(
     account: AccountFacts,
     status: GatewayStatus | None,
@@ -191,6 +262,8 @@ def gateway_view(
     *,
     health: SourceHealth | None = None,
     health_stale_s: float = health_stale_after_s(2.0),
+    publisher: PublisherStats | None = None,
+    publisher_stale_s: float = publisher_stale_after_s(2.0),
 ) -> GatewayView:
     active = sorted(vt for vt, source in active_sources.items() if source == account.name)
     base = {
@@ -203,6 +276,7 @@ def gateway_view(
         "local_front": account.local_front,
         "active_symbols": active,
         **health_fields(health, now, health_stale_s),
+        **drops_fields(publisher, account.name, now, publisher_stale_s),
     }
     if status is None:
         return GatewayView(

@@ -5,6 +5,8 @@
   read whole after every reconnect, and its subject, which repeats the verdict);
 * the routing table (contract -> :class:`ContractRoute`) of the ``tickhub_routing``
   bucket;
+* the publisher's newest :class:`PublisherStats` (what of each source's ticks it did
+  not send, and why);
 * the latest failover and restart events and log records, in bounded rings, for the
   snapshot a new ``/ws`` client starts from.
 
@@ -25,6 +27,7 @@ from tickhub_contracts.messages import (
     FailoverEvent,
     GatewayStatus,
     LogRecord,
+    PublisherStats,
     RestartEvent,
     SourceHealth,
 )
@@ -74,6 +77,7 @@ class LiveBoard:
         self._statuses: dict[str, GatewayStatus] = {}
         self._health: dict[str, SourceHealth] = {}
         self._routing: dict[str, ContractRoute] = {}
+        self._publisher: PublisherStats | None = None
         self.failovers: deque[FailoverEvent] = deque(maxlen=recent_events)
         self.restarts: deque[RestartEvent] = deque(maxlen=recent_events)
         self.logs: deque[LogRecord] = deque(maxlen=recent_logs)
@@ -129,3 +133,27 @@ class LiveBoard:
 
     def active_symbols(self, source: str) -> list[str]:
         return sorted(vt for vt, route in self._routing.items() if route.source == source)
+
+    # --- the publisher's counts ---------------------------------------------------------
+
+    @property
+    def publisher(self) -> PublisherStats | None:
+        """The publisher's newest counts; None: it has said nothing since the api started."""
+        return self._publisher
+
+    def take_publisher(self, stats: PublisherStats, stale_s: float = float("inf")) -> bool:
+        """Keep ``stats`` unless a newer one is held. True when what a client is shown
+        changed: the first word, other drop counts, a restarted publisher (its counts
+        start again), or the first word after a silence longer than ``stale_s`` (the
+        views withheld the counts meanwhile). The same counts again, every few seconds,
+        are no news."""
+        held = self._publisher
+        if not _newer(held, stats):
+            return False
+        self._publisher = stats
+        return (
+            held is None
+            or held.sources != stats.sources
+            or held.started_at != stats.started_at
+            or (stats.at - held.at).total_seconds() > stale_s
+        )

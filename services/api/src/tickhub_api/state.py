@@ -17,6 +17,7 @@ from tickhub_runtime.settings import Settings
 
 from .errors import ApiError
 from .feed import Feed
+from .gateway_view import publisher_stale_after_s
 from .live import LiveBoard
 
 log = get_logger(__name__)
@@ -42,6 +43,7 @@ class NatsLink:
             self.board,
             queue_limit=self.settings.ws_queue_limit,
             pool_timeout_s=min(2.0, self.settings.command_timeout_s),
+            publisher_stale_s=publisher_stale_after_s(self.settings.publisher_stats_s),
         )
 
     def start(self) -> None:

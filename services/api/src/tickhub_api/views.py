@@ -15,6 +15,7 @@ from .gateway_view import (
     facts_of,
     gateway_view,
     health_stale_after_s,
+    publisher_stale_after_s,
     stale_after_s,
 )
 from .live import LiveBoard
@@ -37,6 +38,8 @@ def view_of(
         stale_after_s(settings.status_interval_s),
         health=board.health(account.name),
         health_stale_s=health_stale_after_s(settings.health_publish_s),
+        publisher=board.publisher,
+        publisher_stale_s=publisher_stale_after_s(settings.publisher_stats_s),
     )
 
 

@@ -18,15 +18,24 @@ from tickhub_contracts.messages import (
     FailoverEvent,
     GatewayStatus,
     LogRecord,
+    PublisherStats,
     RestartEvent,
     SourceHealth,
 )
 
 from .gateway_view import GatewayView
 
-EventType = Literal["status", "health", "failover", "restart", "log", "accounts"]
+EventType = Literal["status", "health", "failover", "restart", "log", "accounts", "publisher"]
 
-EventData = GatewayStatus | SourceHealth | FailoverEvent | RestartEvent | LogRecord | AccountChanged
+EventData = (
+    GatewayStatus
+    | SourceHealth
+    | FailoverEvent
+    | RestartEvent
+    | LogRecord
+    | AccountChanged
+    | PublisherStats
+)
 
 _encoder = msgspec.json.Encoder()
 

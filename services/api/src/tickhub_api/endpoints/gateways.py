@@ -30,10 +30,11 @@ router = APIRouter(prefix="/gateways", tags=["gateways"])
 async def list_gateways(request: Request) -> list[GatewayView]:
     """Every account, preferred first, with its gateway worker as the GatewayManager
     last reported it (``tickhub.status.*``), the health service's verdict on it
-    (``tickhub_health``) and the contracts it serves now (the routing table). An
+    (``tickhub_health``), the contracts it serves now (the routing table) and its ticks
+    the publisher did not send, by reason (``drops``, ``tickhub.publisher.stats``). An
     account without a worker says why in ``reason``: disabled, stopped by an operator,
     login failed, exited, ... ``state`` is ``unknown`` when the manager has not
     reported the account lately (the gateway service is down); ``health`` is null when
-    the health service has not judged it lately. The same objects open the ``/ws``
-    snapshot."""
+    the health service has not judged it lately, ``drops`` when the publisher has not
+    given its counts lately. The same objects open the ``/ws`` snapshot."""
     return await all_views(nats_of(request).board, request.app.state.settings)
