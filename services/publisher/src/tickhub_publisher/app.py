@@ -87,6 +87,7 @@ class Publisher:
                 "routing bucket not read yet; nothing goes out until it is "
                 "(does the failover service run?)"
             )
+        bridge.limit.start()
         self._stats_task = asyncio.create_task(self._log_stats(), name="publisher-stats")
         self._publish_task = asyncio.create_task(self._publish_stats(), name="publisher-drops")
         log.info("publishing ticks on %s (sndhwm %d)", self.endpoint, settings.zmq_sndhwm)
@@ -126,7 +127,7 @@ class Publisher:
                     await task
         self._stats_task = self._publish_task = None
         if self.bridge is not None:
-            self.bridge.stop_clock()
+            self.bridge.limit.stop()
         if self.routing is not None:
             await self.routing.close()
             self.routing = None

@@ -23,8 +23,6 @@ Everything runs on the event loop thread; ZeroMQ sockets are not thread-safe.
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import time
 from collections.abc import Callable
 
@@ -36,12 +34,13 @@ from nats.errors import SlowConsumerError
 
 from tickhub_contracts import codec, subjects, zeromq
 from tickhub_contracts.messages import TickDrops
-from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime.logs import RateLimitedLog, get_logger
 
 from . import routing
 from .arbiter import DUPLICATE, FUTURE, NOT_LIVE, OUT_OF_SESSION, STALE, Arbiter, Lane
+from .clock import FutureLimit
 from .counters import Counters
+from .moves import MoveLog
 from .routing import Eligible, InvalidRoute
 
 log = get_logger(__name__)
@@ -53,12 +52,6 @@ past this the cache starts over rather than letting foreign subjects grow it."""
 HELD_FRESH_S = 5.0
 """How recent a source's latest tick must be to be offered when it becomes eligible."""
 
-LOG_SHOWN = 5
-"""Contracts named in one routing log line; the rest are counted."""
-
-CLOCK_REFRESH_S = 0.1
-"""How often the future-tick limit follows the clock: reading the clock per tick
-would cost more than the check itself."""
 
 _SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
 _NOBLOCK = zmq.NOBLOCK
@@ -96,10 +89,6 @@ class SourceFeed:
         self.held_at = 0.0
 
 
-Move = tuple[tuple[str, ...], tuple[str, ...]]
-"""(eligible before, eligible now) of one contract, best first; () = not routed."""
-
-
 class Bridge:
     """Forwards the first copy of each tick from an eligible source to a PUB socket."""
 
@@ -116,12 +105,8 @@ class Bridge:
         self.counters = counters or Counters()
         self.drops: dict[str, TickDrops] = {}
         """Source -> its ticks not sent, by reason (what :class:`PublisherStats` carries)."""
-        self.future_tick_s = future_tick_s
-        self.clock = clock
-        self.not_after = dt.datetime.max.replace(tzinfo=CHINA_TZ)
-        """A tick dated after this is a future one (clock + ``future_tick_s``)."""
-        self.follow_clock()
-        self._clock_timer: asyncio.TimerHandle | None = None
+        self.limit = FutureLimit(future_tick_s, clock)
+        """Ticks dated past ``limit.not_after`` are from the future."""
         self.arbiter = Arbiter()
         self.table: dict[str, Eligible] = {}
         """vt_symbol -> its eligible sources (what the routing bucket says now)."""
@@ -132,8 +117,7 @@ class Bridge:
         self._send = socket.send
         self._bad = RateLimitedLog(log, bad_input_log_interval_s)
         self._subs: list[Subscription] = []
-        self._moves: dict[str, Move] = {}
-        self._moves_logging = False
+        self._moves = MoveLog(self.table)
 
     # --- the tick path ---------------------------------------------------------
 
@@ -191,10 +175,9 @@ class Bridge:
         lane = feed.lane
         if lane is None:
             lane = feed.lane = self.arbiter.lane(feed.vt_symbol)
-        not_after = self.not_after
+        not_after = self.limit.not_after
         if not_after.tzinfo is not tick.datetime.tzinfo:
-            # The decoder gives every +08:00 tick one shared tzinfo: this runs once.
-            not_after = self.not_after = not_after.astimezone(tick.datetime.tzinfo)
+            not_after = self.limit.in_zone(tick.datetime.tzinfo)
         verdict = lane.offer(tick, not_after)
         if verdict > 0:
             buffer = self._buffer
@@ -231,31 +214,11 @@ class Bridge:
                 "future",
                 "dropped a tick dated %s, more than %.1f s ahead of the clock",
                 tick.datetime.isoformat(),
-                self.future_tick_s,
+                self.limit.tolerance_s,
                 source=feed.source,
                 symbol=feed.vt_symbol,
             )
         return False
-
-    # --- the clock ------------------------------------------------------------------
-
-    def follow_clock(self) -> None:
-        """Set the future-tick limit from the clock now; under a running loop, again
-        every :data:`CLOCK_REFRESH_S` until :meth:`stop_clock`."""
-        # In the ticks' own tzinfo (see _forward): a datetime compares with one of the
-        # same tzinfo without asking either for its offset, most of the check's cost.
-        tz = self.not_after.tzinfo
-        self.not_after = dt.datetime.fromtimestamp(self.clock() + self.future_tick_s, tz)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no loop (a unit test): the caller calls again
-            return
-        self._clock_timer = loop.call_later(CLOCK_REFRESH_S, self.follow_clock)
-
-    def stop_clock(self) -> None:
-        if self._clock_timer is not None:
-            self._clock_timer.cancel()
-            self._clock_timer = None
 
     def _new_feed(self, subject: str) -> SourceFeed | None:
         parsed = subjects.parse_tick(subject)
@@ -320,7 +283,7 @@ class Bridge:
                 return
             self.table[vt_symbol] = eligible
         sources = eligible.sources if eligible is not None else frozenset()
-        self._note_move(vt_symbol, old, eligible)
+        self._moves.note(vt_symbol, old, eligible)
         now = time.monotonic()
         for feed in self._by_contract.get(vt_symbol, ()):
             was = feed.eligible
@@ -330,49 +293,6 @@ class Bridge:
             held, feed.held = feed.held, None
             if now - feed.held_at <= HELD_FRESH_S and self._forward(feed, held):
                 self.counters.replayed += 1
-
-    def _note_move(self, vt_symbol: str, old: Eligible | None, new: Eligible | None) -> None:
-        """Log routing changes once per burst (a full re-read can touch thousands of
-        contracts at once), grouped by what changed."""
-        before = old.order if old is not None else ()
-        previous = self._moves.get(vt_symbol)
-        if previous is not None:
-            before = previous[0]
-        self._moves[vt_symbol] = (before, new.order if new is not None else ())
-        if not self._moves_logging:
-            self._moves_logging = True
-            try:
-                asyncio.get_running_loop().call_soon(self._log_moves)
-            except RuntimeError:  # no loop (a unit test): log now
-                self._log_moves()
-
-    def _log_moves(self) -> None:
-        moves, self._moves = self._moves, {}
-        self._moves_logging = False
-        grouped: dict[Move, list[str]] = {}
-        for vt_symbol, move in sorted(moves.items()):
-            if move[0] != move[1]:
-                grouped.setdefault(move, []).append(vt_symbol)
-        for (before, now), vt_symbols in grouped.items():
-            shown = ", ".join(vt_symbols[:LOG_SHOWN])
-            if len(vt_symbols) > LOG_SHOWN:
-                shown += f" and {len(vt_symbols) - LOG_SHOWN} more"
-            entry = self.table.get(vt_symbols[0])
-            how = f" (active {entry.active}, {entry.mode}" if entry is not None else ""
-            if entry is not None:
-                how += ", degraded)" if entry.degraded else ")"
-            log.info(
-                "eligible now %s for %d contract(s)%s, was %s: %s",
-                ",".join(now) or "nothing",
-                len(vt_symbols),
-                how,
-                ",".join(before) or "nothing",
-                shown,
-                extra={
-                    "source": entry.active if entry is not None else None,
-                    "symbol": vt_symbols[0] if len(vt_symbols) == 1 else None,
-                },
-            )
 
     # --- NATS wiring ----------------------------------------------------------------
 
