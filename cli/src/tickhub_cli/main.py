@@ -140,6 +140,7 @@ def _ctp_front(args: argparse.Namespace, settings: Settings) -> int:
             replay=args.replay,
             speed=args.speed,
             restamp=args.restamp,
+            start_at=args.start_at,
             seed=args.seed,
             delay_ms=args.delay_ms,
             contracts=args.contracts,
@@ -259,13 +260,21 @@ def _add_ctp_front(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         default=True,
         help="replayed records carry the time they are sent (default); --no-restamp: as recorded",
     )
+    p.add_argument(
+        "--start-at",
+        metavar="WHEN",
+        help="start the replay at this moment, not the next whole second: seconds since the "
+        "epoch or an ISO datetime (China time without an offset); two fronts given the same "
+        "file, speed and moment replay in lockstep. Past already: what is due goes out at once",
+    )
     p.add_argument("--seed", type=int, default=0, help="the sim's seed (0, the sim source's)")
     p.add_argument(
         "--delay-ms",
         type=float,
         default=0.0,
-        help="send each of the sim's slots this much late (0): a front farther away, so "
-        "two fronts on one seed race as two brokers' fronts do",
+        help="send each of the sim's slots, or each replayed record, this much late (0): a "
+        "front farther away, so two fronts on one seed (or one replay and --start-at) race "
+        "as two brokers' fronts do",
     )
     p.add_argument(
         "--contracts",

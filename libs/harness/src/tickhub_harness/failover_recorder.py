@@ -98,6 +98,8 @@ class Recorder:
                             source=tick.source,
                             arrived_ns=now,
                             live=tick.live,
+                            bid_volume_1=tick.bid_volume_1,
+                            ask_volume_1=tick.ask_volume_1,
                         )
                     )
         finally:

@@ -44,6 +44,9 @@ class Arrival:
     arrived_ns: int
     """The client's wall clock at receipt (same machine as the sims)."""
     live: bool = True
+    bid_volume_1: float = 0.0
+    ask_volume_1: float = 0.0
+    """With volume: what tells apart two ticks of one whole second (CZCE)."""
 
     @property
     def key(self) -> tuple[int, float]:

@@ -8,14 +8,15 @@ each exchange tick to arrive, from whichever source, goes out. Per tick, in orde
 2. dated past ``not_after`` (the publisher's clock plus a small tolerance): dropped
    and counted, and the lane is left as it was, so a bad clock on one front cannot
    hold back the contract's later ticks;
-3. older than the last tick sent (exchange time), or with less cumulative volume
-   within the same trading day (volume never goes back within a day): stale;
-4. at the same exchange time as the last tick sent: a copy of one of the ticks sent
+3. at the same exchange time as the last tick sent: a copy of one of the ticks sent
    with that time (:func:`~tickhub_publisher.identity.same_tick`) is a duplicate;
-   anything else is a new tick (a quote-only update, a second trade in a whole
-   second) and gets a time of its own (:func:`~tickhub_publisher.identity.time_apart`:
-   spread over the second where the contract's ticks come in whole seconds);
-5. sent: stamped with the contract's next ``seq`` (1, 2, 3 ... with no holes), so a
+4. older than the last tick sent (exchange time), or with less cumulative volume
+   within the same trading day (volume never goes back within a day): stale;
+5. at the same exchange time, anything else is a new tick (a quote-only update, a
+   second trade in a whole second) and gets a time of its own
+   (:func:`~tickhub_publisher.identity.time_apart`: spread over the second where the
+   contract's ticks come in whole seconds);
+6. sent: stamped with the contract's next ``seq`` (1, 2, 3 ... with no holes), so a
    client that sees a hole knows it missed a message on the ZeroMQ side, not that the
    exchange skipped one.
 
@@ -86,12 +87,14 @@ class Lane:
         if last is not None:
             if at < last:
                 return STALE
-            if volume < self.last_volume and (at == last or _same_day(at, last)):
-                return STALE
             if at == last:
+                # A copy first: one of the second's earlier ticks, resent after a later
+                # one went out, is a duplicate, not news gone stale.
                 for sent in same_time:
                     if same_tick(tick, sent):
                         return DUPLICATE
+                if volume < self.last_volume:
+                    return STALE
                 k = len(same_time)
                 if k < SAME_TIME_LIMIT:
                     same_time.append(tick)
@@ -99,6 +102,8 @@ class Lane:
                 # is what a later copy is compared with.
                 tick.datetime = time_apart(at, k, not self.milliseconds)
             else:
+                if volume < self.last_volume and _same_day(at, last):
+                    return STALE
                 same_time.clear()
                 same_time.append(tick)
         else:

@@ -3,6 +3,7 @@ trading day, and recorded tick files (parsing, timing, restamping)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 from collections.abc import Iterator
@@ -12,7 +13,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tickhub_cli import main
 from tickhub_contracts.timezone import CHINA_TZ
+from tickhub_gateway.localctp.front import cli as front_cli
 from tickhub_gateway.localctp.front import days
 from tickhub_gateway.localctp.front.feed import (
     SLOT_NS,
@@ -23,6 +26,7 @@ from tickhub_gateway.localctp.front.feed import (
 from tickhub_gateway.localctp.front.replay import (
     ReplayError,
     ReplayFeed,
+    ReplayRecord,
     from_ns,
     load,
     parse,
@@ -30,7 +34,8 @@ from tickhub_gateway.localctp.front.replay import (
     schedule,
     to_ns,
 )
-from tickhub_gateway.localctp.front.settings import FrontSettings
+from tickhub_gateway.localctp.front.server import make_feed
+from tickhub_gateway.localctp.front.settings import FrontSettings, parse_start_at
 from tickhub_gateway.localctp.protocol import DBL_MAX, DepthMarketData
 from tickhub_gateway.sources.sim.feed import SimFeed
 
@@ -383,6 +388,109 @@ async def test_a_replay_without_restamp_sends_the_recorded_records():
     assert bursts[0].records(["m2605"]) == [rows[1].record]
 
 
+class SleepyClock:
+    """A clock that the feed's sleeps move on, each sleep written down."""
+
+    def __init__(self, ns: int) -> None:
+        self.ns = ns
+        self.waits: list[float] = []
+
+    def __call__(self) -> int:
+        return self.ns
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.ns += round(seconds * NS)
+
+
+async def _replayed(
+    rows: list[ReplayRecord],
+    start: int,
+    clock: SleepyClock,
+    monkeypatch: pytest.MonkeyPatch,
+    delay_ms: float = 0.0,
+) -> list[DepthMarketData]:
+    feed = ReplayFeed(rows, start_ns=start, delay_ms=delay_ms, name="sample", clock=clock)
+    with monkeypatch.context() as patched:
+        patched.setattr(asyncio, "sleep", clock.sleep)
+        got = [record async for burst in feed.bursts() for record in burst.records(["rb2605"])]
+    assert feed.finished
+    return got
+
+
+async def test_a_replay_given_a_start_runs_from_it_and_two_fronts_agree_on_every_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = load(SAMPLE)  # a record every 500 ms for 6 s
+    start = to_ns(china(2026, 12, 1, 14, 0, 0))  # a Tuesday afternoon
+    early = SleepyClock(start - 2 * NS - NS // 5)  # 2.2 s before: waits for it, not rounded
+    late = SleepyClock(start + NS + NS // 5)  # 1.2 s after
+    first = await _replayed(rows, start, early, monkeypatch)
+    second = await _replayed(rows, start, late, monkeypatch)
+    assert early.waits == pytest.approx([2.2] + [0.5] * 11)
+    # Late: what was due (0, 0.5, 1 s) at once, back to back, then the schedule.
+    assert late.waits == pytest.approx([0.0, 0.0, 0.0, 0.3] + [0.5] * 8)
+    # Both on one schedule: the same records, restamped alike, from the given start.
+    assert first == second
+    assert [(r.UpdateTime, r.UpdateMillisec) for r in first[:3]] == [
+        ("14:00:00", 0),
+        ("14:00:00", 500),
+        ("14:00:01", 0),
+    ]
+    assert (first[-1].UpdateTime, first[-1].UpdateMillisec) == ("14:00:05", 500)
+    assert first[0].LastPrice == rows[0].record.LastPrice
+    # A front farther away: the same records, each 20 ms later.
+    far = SleepyClock(start - 2 * NS - NS // 5)
+    assert await _replayed(rows, start, far, monkeypatch, delay_ms=20) == first
+    assert far.waits == pytest.approx([2.22] + [0.5] * 11)
+
+
+def test_the_schedule_from_a_start_at_a_fraction_keeps_the_fraction():
+    rows = parse(lines("InstrumentID,UpdateTime,UpdateMillisec,ActionDay",
+                       "a,09:00:00,500,20260310", "a,09:00:02,0,20260310"))  # fmt: skip
+    start = 1_000 * NS + NS // 4
+    assert [t - start for t, _ in schedule(rows, start, 0.5)] == [NS, 4 * NS]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1796104800", 1796104800 * NS),
+        (" 1796104800.25 ", 1796104800 * NS + NS // 4),
+        ("2026-12-01T14:00:00+08:00", to_ns(china(2026, 12, 1, 14))),
+        ("2026-12-01T14:00:00", to_ns(china(2026, 12, 1, 14))),  # China time
+        ("2026-12-01T06:00:00.5Z", to_ns(china(2026, 12, 1, 14, 0, 0, 500_000))),
+    ],
+)
+def test_a_start_is_seconds_since_the_epoch_or_an_iso_datetime(text, expected):
+    assert parse_start_at(text) == expected
+
+
+@pytest.mark.parametrize("text", ["soon", "", "nan", "inf", "-1", "1969-12-31T00:00:00Z"])
+def test_a_start_that_is_no_moment_is_refused(text):
+    with pytest.raises(ValueError, match="start"):
+        parse_start_at(text)
+
+
+def test_the_command_line_start_reaches_the_replay():
+    args = main.build_parser().parse_args(
+        ["ctp-front", "--replay", str(SAMPLE), "--speed", "0.5",
+         "--start-at", "2026-12-01T14:00:00", "--contracts", "rb2605.SHFE"]
+    )  # fmt: skip
+    settings = front_cli.front_settings(
+        host=args.host, port=args.port, control_port=args.control_port, broker=args.broker,
+        user=args.user, password=args.password, replay=args.replay, speed=args.speed,
+        restamp=args.restamp, start_at=args.start_at, seed=args.seed, delay_ms=args.delay_ms,
+        contracts=args.contracts, heartbeat_s=args.heartbeat_s, timeout_s=args.timeout_s,
+        sim_contracts=[], canary="rb2605.SHFE", environ={},
+    )  # fmt: skip
+    assert settings.start_at_ns == to_ns(china(2026, 12, 1, 14))
+    feed = make_feed(settings)
+    assert isinstance(feed, ReplayFeed) and feed.start_ns == settings.start_at_ns
+    assert "starting 2026-12-01T14:00:00+08:00" in feed.describe()
+    assert main.build_parser().parse_args(["ctp-front"]).start_at is None
+
+
 def test_settings_refuse_what_cannot_work():
     assert FrontSettings().instruments == {
         "rb2605": "SHFE",
@@ -404,6 +512,8 @@ def test_settings_refuse_what_cannot_work():
         {"port": 70000},
         {"port": 41205, "control_port": 41205},
         {"user_id": ""},
+        {"start_at_ns": NS},  # a start without a replay
+        {"replay": SAMPLE, "start_at_ns": -1},
     ):
         with pytest.raises(ValueError):
             FrontSettings(**bad)

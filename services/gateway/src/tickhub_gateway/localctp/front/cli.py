@@ -28,6 +28,7 @@ from .settings import (
     control_port_for,
     default_contracts,
     parse_contracts,
+    parse_start_at,
 )
 
 __all__ = ["ControlError", "fault", "front_settings", "serve"]
@@ -46,6 +47,7 @@ def front_settings(
     replay: Path | None,
     speed: float,
     restamp: bool,
+    start_at: str | None = None,
     seed: int,
     contracts: str | None,
     delay_ms: float = 0.0,
@@ -56,7 +58,8 @@ def front_settings(
     environ: Mapping[str, str] = os.environ,
 ) -> FrontSettings:
     """The front's settings from the command line; the password from the option, else
-    ``TICKHUB_CTP_FRONT_PASSWORD``, else the rehearsal default. ValueError if bad."""
+    ``TICKHUB_CTP_FRONT_PASSWORD``, else the rehearsal default; ``start_at`` as
+    ``--start-at`` takes it (:func:`.settings.parse_start_at`). ValueError if bad."""
     chosen = parse_contracts(contracts) if contracts else default_contracts(sim_contracts, canary)
     if not chosen:
         raise ValueError("--contracts names no contract")
@@ -70,6 +73,7 @@ def front_settings(
         replay=replay,
         speed=speed,
         restamp=restamp,
+        start_at_ns=parse_start_at(start_at) if start_at is not None else None,
         seed=seed,
         delay_ms=delay_ms,
         contracts=chosen,

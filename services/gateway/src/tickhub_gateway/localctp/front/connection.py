@@ -54,8 +54,11 @@ class Counters:
     logins_rejected: int = 0
     records_sent: int = 0
     snapshots_replayed: int = 0
-    replays: deque[tuple[str, str, int]] = field(default_factory=lambda: deque(maxlen=REPLAYS_KEPT))
-    """(InstrumentID, UpdateTime, UpdateMillisec) of the newest snapshots replayed on a
+    replays: deque[tuple[str, str, int, int, int, int]] = field(
+        default_factory=lambda: deque(maxlen=REPLAYS_KEPT)
+    )
+    """(InstrumentID, UpdateTime, UpdateMillisec, Volume, BidVolume1, AskVolume1) of the
+    newest snapshots replayed on a
     subscription: what a test checks never reaches a client as live."""
 
 
@@ -341,5 +344,6 @@ class Connection:
                     counters.records_sent += 1
                     counters.snapshots_replayed += 1
                     counters.replays.append(
-                        (snapshot.InstrumentID, snapshot.UpdateTime, snapshot.UpdateMillisec)
-                    )
+                        (snapshot.InstrumentID, snapshot.UpdateTime, snapshot.UpdateMillisec,
+                         snapshot.Volume, snapshot.BidVolume1, snapshot.AskVolume1)
+                    )  # fmt: skip

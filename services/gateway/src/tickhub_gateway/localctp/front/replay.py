@@ -32,6 +32,21 @@ clock when the feed starts, so at ``--speed 1`` a record stamped ``.500`` goes o
 at ``.500`` and the spacing is the recorded one. Records due at the same moment
 go out together as one burst; only subscribed instruments are sent.
 
+``--start-at WHEN`` makes ``start`` that moment instead (seconds since the epoch,
+``1773104400``, or an ISO datetime, ``2026-03-10T09:00:00+08:00``; without an offset
+China time): two fronts given the same file, speed and start send the same records
+at the same moments, restamped alike, as two brokers' fronts do for one exchange
+(start them a few seconds before it; a whole second keeps the recorded
+milliseconds). If the moment has already passed when the feed starts, the replay
+still runs on that schedule: the records already due go out at once, back to back,
+each stamped with its scheduled moment (so the two fronts still agree on every
+record), and the rest at their times. A start long past sends the whole file at
+once; the front logs how late it started.
+
+``--delay-ms D`` sends every record D ms after its moment, stamped with the moment
+all the same: a front farther away. Two fronts on one start, one of them delayed,
+race as two accounts do, the nearer one's copies first.
+
 * ``--restamp`` (the default): each record's time becomes the moment it is sent
   (``UpdateTime``, ``UpdateMillisec`` (0 for CZCE), ``TradingDay``, ``ActionDay`` with
   DCE's night habit), so the hub sees a live market.
@@ -259,14 +274,23 @@ class ReplayFeed:
         *,
         speed: float = 1.0,
         restamp: bool = True,
+        start_ns: int | None = None,
+        delay_ms: float = 0.0,
         name: str = "",
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be > 0, got {speed}")
+        if delay_ms < 0:
+            raise ValueError(f"delay_ms must be >= 0, got {delay_ms}")
         self.rows = rows
         self.speed = speed
         self.restamp = restamp
+        self.start_ns = start_ns
+        """When the first second of the file is sent (ns since the epoch); None: the
+        next whole second of the clock when :meth:`bursts` starts."""
+        self.delay_ns = round(delay_ms * 1_000_000)
+        """Each record goes out this much after its (restamped) moment."""
         self.name = name
         self.clock = clock
         self.instruments = frozenset(row.record.InstrumentID for row in rows)
@@ -276,9 +300,11 @@ class ReplayFeed:
 
     def describe(self) -> str:
         times = "restamped to now" if self.restamp else "recorded times"
+        start = "" if self.start_ns is None else f", starting {from_ns(self.start_ns).isoformat()}"
+        delay = f", {self.delay_ns / 1e6:g} ms late" if self.delay_ns else ""
         return (
             f"replay of {self.name or 'a tick file'} ({len(self.rows)} records, "
-            f"{len(self.instruments)} instruments, speed {self.speed:g}, {times})"
+            f"{len(self.instruments)} instruments, speed {self.speed:g}, {times}{start}{delay})"
         )
 
     def knows(self, instrument: str) -> bool:
@@ -289,10 +315,20 @@ class ReplayFeed:
 
     async def bursts(self) -> AsyncGenerator[Burst, None]:
         now = self.clock()
-        start = now - now % NS + (NS if now % NS else 0)
+        if self.start_ns is None:
+            start = now - now % NS + (NS if now % NS else 0)
+        else:
+            start = self.start_ns
+            if start < now:
+                log.warning(
+                    "replay started %.3f s after its start %s: the records due by now go "
+                    "out at once, with their scheduled times",
+                    (now - start) / NS,
+                    from_ns(start).isoformat(),
+                )
         timed = schedule(self.rows, start, self.speed)
         for send_ns, group in itertools.groupby(timed, key=lambda item: item[0]):
-            wait_s = (send_ns - self.clock()) / NS
+            wait_s = (send_ns + self.delay_ns - self.clock()) / NS
             # Never a burst without a pause: a fast replay must not starve the loop.
             await asyncio.sleep(max(0.0, wait_s))
             at = from_ns(send_ns)

@@ -42,7 +42,12 @@ def make_feed(settings: FrontSettings) -> Feed:
     if settings.replay is not None:
         rows = load(settings.replay, settings.instruments)
         return ReplayFeed(
-            rows, speed=settings.speed, restamp=settings.restamp, name=str(settings.replay)
+            rows,
+            speed=settings.speed,
+            restamp=settings.restamp,
+            start_ns=settings.start_at_ns,
+            delay_ms=settings.delay_ms,
+            name=str(settings.replay),
         )
     return SimRecordFeed(SimMarket(settings.contracts, settings.seed), delay_ms=settings.delay_ms)
 

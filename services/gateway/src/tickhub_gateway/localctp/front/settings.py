@@ -10,8 +10,11 @@ appear on a command line).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime.settings import DEFAULT_CANARY, DEFAULT_SIM_CONTRACTS
 
 DEFAULT_HOST = "127.0.0.1"
@@ -23,6 +26,8 @@ DEFAULT_BROKER = "9999"
 DEFAULT_USER = "rehearsal"
 DEFAULT_PASSWORD = "rehearsal"
 PASSWORD_ENV = "TICKHUB_CTP_FRONT_PASSWORD"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 CTP_EXCHANGES = ("SHFE", "INE", "DCE", "CZCE", "CFFEX", "GFEX")
 
@@ -38,6 +43,32 @@ def default_contracts(sim_contracts: list[str], canary: str) -> tuple[str, ...]:
 def parse_contracts(text: str) -> tuple[str, ...]:
     """``"rb2605.SHFE, m2605.DCE"`` -> ``("rb2605.SHFE", "m2605.DCE")``."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def parse_start_at(text: str) -> int:
+    """``--start-at``: seconds since the epoch (``1773104400``, ``1773104400.5``) or an
+    ISO datetime (``2026-03-10T09:00:00+08:00``; without an offset, China time), as
+    ns since the epoch. ValueError if it is neither."""
+    text = text.strip()
+    try:
+        seconds = Decimal(text)
+    except InvalidOperation:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"start {text!r} is neither seconds since the epoch nor an ISO datetime"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=CHINA_TZ)
+        ns = (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+    else:
+        if not seconds.is_finite():
+            raise ValueError(f"start {text!r} is not a moment")
+        ns = int(seconds * 1_000_000_000)
+    if ns < 0:
+        raise ValueError(f"start {text!r} is before 1970")
+    return ns
 
 
 def control_port_for(port: int) -> int:
@@ -63,9 +94,15 @@ class FrontSettings:
     """A recorded tick file (:mod:`.replay`) instead of the sim feed."""
     speed: float = 1.0
     restamp: bool = True
+    start_at_ns: int | None = None
+    """The replay's start (ns since the epoch): record ``k`` goes out at
+    ``start + (t_k - t_0) / speed``. None: the next whole second when the feed starts.
+    Two fronts given the same start and file send the same records at the same
+    moments (:mod:`.replay`)."""
     seed: int = 0
     delay_ms: float = 0.0
-    """The sim feed sends each slot this much late (a front farther away)."""
+    """The feed sends each slot (the sim) or record (a replay) this much late, stamped
+    with its moment all the same (a front farther away)."""
     contracts: tuple[str, ...] = DEFAULT_CONTRACTS
     """vt_symbols (``rb2605.SHFE``): the sim's instruments, and the exchange of a
     replayed instrument whose file has no ExchangeID."""
@@ -88,6 +125,11 @@ class FrontSettings:
             raise ValueError(f"delay_ms must be 0 to 60000, got {self.delay_ms}")
         if not self.speed > 0:
             raise ValueError(f"speed must be > 0, got {self.speed}")
+        if self.start_at_ns is not None:
+            if self.replay is None:
+                raise ValueError("a start moment (--start-at) is for a replay (--replay FILE)")
+            if self.start_at_ns < 0:
+                raise ValueError(f"the start must be after 1970, got {self.start_at_ns} ns")
         for name, value in (("broker", self.broker_id), ("user", self.user_id)):
             if not value or any(c in value for c in "\t\r\n"):
                 raise ValueError(f"{name} id {value!r} must be non-empty text on one line")
