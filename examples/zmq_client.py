@@ -64,6 +64,7 @@ class Tick(msgspec.Struct, kw_only=True):
     source: str = ""  # the data source (account) it came through
     received_ns: int = 0  # when the gateway took it, ns since the epoch
     live: bool = True  # always True on this socket
+    in_session: bool = True  # always True on this socket
     seq: int | None = None  # per contract 1, 2, 3 ... from the publisher
 
 
