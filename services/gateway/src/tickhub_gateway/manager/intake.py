@@ -66,6 +66,11 @@ class Intake:
         ]
         # The pool query has an empty body: nothing to decode.
         self._pool = await nc.subscribe(subjects.POOL, cb=self._spawn_pool_reply)
+        # Once start returns the server knows every subscription: a command sent at once
+        # (by another connection) finds its responder instead of "no responders".
+        # Bounded: with the server away the subscriptions are replayed on reconnect.
+        with contextlib.suppress(Exception):
+            await nc.flush(timeout=NATS_STEP_TIMEOUT_S)
 
     async def close(self) -> None:
         """Stop listening, each step bounded: the server may hang."""
