@@ -70,7 +70,7 @@ class Intake:
         # (by another connection) finds its responder instead of "no responders".
         # Bounded: with the server away the subscriptions are replayed on reconnect.
         with contextlib.suppress(Exception):
-            await nc.flush(timeout=NATS_STEP_TIMEOUT_S)
+            await asyncio.wait_for(nc.flush(), NATS_STEP_TIMEOUT_S)
 
     async def close(self) -> None:
         """Stop listening, each step bounded: the server may hang."""
