@@ -9,6 +9,10 @@ PYTHON ?= python3
 export PYTHON
 # The uv on PATH when it is new enough, else the repository's own under .bin/.
 UV := $(shell scripts/uv-path.sh .bin)
+# pytest's workers (pytest-xdist), one file each at a time: the integration tests mostly
+# wait on servers and timers (a run uses about half a core), and each has its own
+# nats-server, ports, data dir and database schema, so two run side by side.
+PYTEST_WORKERS ?= 2
 # "Setup if needed": redone whenever the lock or any package's pyproject changes.
 STAMP := .venv/.tickhub-setup
 SETUP_INPUTS := uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml) \
@@ -83,7 +87,7 @@ test: $(STAMP) $(DASHBOARD) $(STANDIN) ## lint, types, pytest, the dashboard's t
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory test-frontend test-e2e
 
 test-frontend: $(STAMP) ## the dashboard's unit tests (vitest), lint and type check
