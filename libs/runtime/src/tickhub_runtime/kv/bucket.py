@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from nats.aio.client import Client
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -39,6 +40,31 @@ async def open_bucket(
     return await js.create_key_value(bucket=name, history=1, description=description)
 
 
+T = TypeVar("T")
+
+
+async def bounded(step: Awaitable[T], timeout_s: float) -> T:
+    """``await step``, at most ``timeout_s``: then TimeoutError.
+
+    Unlike ``asyncio.wait_for``, which after its timeout waits for the cancelled call
+    to finish, this leaves the call behind once cancelled: nats-py can swallow a
+    cancellation inside a request (a frozen server), and a bound that waits for it is
+    no bound.
+    """
+    task = asyncio.ensure_future(step)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        # Whatever it ends with later is no one's business: do not log it as lost.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        raise TimeoutError(f"no answer within {timeout_s} s")
+    return task.result()
+
+
 async def snapshot(bucket: KeyValue, step_s: float = JS_TIMEOUT_S) -> dict[str, bytes]:
     """Every key of ``bucket`` with its value, each wait bounded by ``step_s``.
 
@@ -46,12 +72,12 @@ async def snapshot(bucket: KeyValue, step_s: float = JS_TIMEOUT_S) -> dict[str, 
     end-of-snapshot marker (a cancellation swallowed inside the client, a server
     going away) would hang its caller for good. Raises TimeoutError instead.
     """
-    watcher = await bucket.watchall()
+    watcher = await bounded(bucket.watchall(), step_s)
     try:
         return await initial(watcher, step_s)
     finally:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(watcher.stop(), step_s)  # type: ignore[no-untyped-call]
+            await bounded(watcher.stop(), step_s)  # type: ignore[no-untyped-call]
 
 
 async def initial(watcher: Any, step_s: float) -> dict[str, bytes]:

@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 from nats.aio.client import Client
 from nats.errors import TimeoutError as NatsTimeoutError
 
-from .bucket import JS_TIMEOUT_S, KV_DELETES, initial, open_bucket
+from .bucket import JS_TIMEOUT_S, KV_DELETES, bounded, initial, open_bucket
 
 _log = logging.getLogger("tickhub.kv")
 
@@ -91,7 +91,7 @@ class Mirror(Generic[T]):
         bucket = await open_bucket(
             self.nc, self.bucket, create=self.create, description=self.description
         )
-        watcher = await bucket.watchall()
+        watcher = await bounded(bucket.watchall(), JS_TIMEOUT_S)
         try:
             self._replace(await initial(watcher, JS_TIMEOUT_S))
             if self._failing:
@@ -115,7 +115,7 @@ class Mirror(Generic[T]):
                     self._set(entry.key, entry.value or b"")
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(watcher.stop(), JS_TIMEOUT_S)  # type: ignore[no-untyped-call]
+                await bounded(watcher.stop(), JS_TIMEOUT_S)  # type: ignore[no-untyped-call]
 
     def _replace(self, fresh: dict[str, bytes]) -> None:
         for key in sorted(self._raw.keys() - fresh.keys()):

@@ -14,7 +14,7 @@ from nats.aio.client import Client
 from nats.js.errors import InvalidKeyError
 from nats.js.kv import KeyValue
 
-from .bucket import JS_TIMEOUT_S, open_bucket, snapshot
+from .bucket import JS_TIMEOUT_S, bounded, open_bucket, snapshot
 
 _log = logging.getLogger("tickhub.kv")
 
@@ -243,7 +243,7 @@ class BucketWriter:
     async def _bucket(self) -> KeyValue:
         if self._kv is None:
             self._doing = ("open", None)
-            self._kv = await asyncio.wait_for(
+            self._kv = await bounded(
                 open_bucket(
                     self.nc,
                     self.bucket,
@@ -267,9 +267,9 @@ class BucketWriter:
             self._doing = ("delete" if value is None else "write", key)
             try:
                 if value is None:
-                    await asyncio.wait_for(bucket.delete(key), self.step_s)
+                    await bounded(bucket.delete(key), self.step_s)
                 else:
-                    await asyncio.wait_for(bucket.put(key, value), self.step_s)
+                    await bounded(bucket.put(key, value), self.step_s)
             except InvalidKeyError:
                 self._drop([key], "nats refuses it as a key")
                 continue
