@@ -7,11 +7,9 @@ its front as ``disconnected`` with a reason code, and stay responsive meanwhile.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 import pytest
 from nats.aio.client import Client
@@ -28,6 +26,7 @@ from tickhub_contracts.messages import (
 from tickhub_gateway.manager import GatewayManager
 from tickhub_gateway.manager.process import worker_dir
 from tickhub_gateway.sources.ctp.codes import NO_FRONT_ANSWER
+from tickhub_harness.bare_fronts import Listener, closed_port
 from tickhub_runtime.settings import Settings
 
 from ...conftest import START_TIMEOUT, Inbox, Workers, inbox, pool
@@ -55,41 +54,13 @@ def ctp(name: str, md_fronts: list[str]) -> SourceConfig:
     )
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class DroppingListener:
-    """An asyncio TCP server on 127.0.0.1 that closes every connection it accepts."""
-
-    def __init__(self) -> None:
-        self.accepted = 0
-        self.server: asyncio.Server | None = None
-
-    async def start(self) -> str:
-        self.server = await asyncio.start_server(self._drop, "127.0.0.1", 0)
-        port = self.server.sockets[0].getsockname()[1]
-        return f"tcp://127.0.0.1:{port}"
-
-    async def _drop(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.accepted += 1
-        writer.close()
-        with contextlib.suppress(ConnectionError):
-            await writer.wait_closed()
-
-    async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-
-
 @pytest.fixture
-async def dropping() -> AsyncIterator[DroppingListener]:
-    listener = DroppingListener()
+def dropping() -> Iterator[Listener]:
+    """A front that accepts and at once closes (on a thread of its own: its close is
+    bounded whatever the CTP workers still dialling it do)."""
+    listener = Listener()
     yield listener
-    await listener.close()
+    listener.close()
 
 
 async def watch(nc: Client, source: str) -> tuple[Inbox[Connection], Inbox[Heartbeat]]:
@@ -138,9 +109,9 @@ async def test_ctp_worker_against_a_closed_port_reports_disconnected(
 
 
 async def test_ctp_worker_against_a_dropping_listener_reports_ctps_code(
-    nc: Client, workers: Workers, dropping: DroppingListener
+    nc: Client, workers: Workers, dropping: Listener
 ):
-    address = await dropping.start()
+    address = dropping.address
     conns, beats = await watch(nc, "ctp-b")
     proc = await workers.start(ctp("ctp-b", [address]))
 
@@ -160,10 +131,10 @@ async def test_ctp_worker_against_a_dropping_listener_reports_ctps_code(
 
 
 async def test_manager_shows_ctp_sources_disconnected_and_stays_responsive(
-    nc: Client, manager: GatewayManager, dropping: DroppingListener
+    nc: Client, manager: GatewayManager, dropping: Listener
 ):
     statuses = await inbox(nc, subjects.STATUS_ALL, GatewayStatus)
-    address = await dropping.start()
+    address = dropping.address
     closed = f"tcp://127.0.0.1:{closed_port()}"
     await manager.apply([ctp("ctp-closed", [closed]), ctp("ctp-drop", [address])])
 
