@@ -42,6 +42,8 @@ from typing import Any
 
 from tickhub_contracts.timezone import CHINA_TZ
 
+from .calendar import next_weekday
+
 Span = tuple[dt.time, dt.time]
 
 NIGHT_START = dt.time(21, 0)
@@ -232,11 +234,6 @@ def is_trading_day(day: dt.date, holidays: frozenset[dt.date] = frozenset()) -> 
     return day.weekday() < 5 and day not in holidays
 
 
-def _next_weekday(day: dt.date) -> dt.date:
-    step = 3 if day.weekday() == 4 else 2 if day.weekday() == 5 else 1
-    return day + dt.timedelta(days=step)
-
-
 def _local(at: dt.datetime) -> dt.datetime:
     if at.tzinfo is None:
         return at.replace(tzinfo=CHINA_TZ)
@@ -256,7 +253,7 @@ def _spans_of_date(
         return
     for start, end in sessions.day:
         yield _at(day, start), _at(day, end)
-    if sessions.night_end is not None and _next_weekday(day) not in holidays:
+    if sessions.night_end is not None and next_weekday(day) not in holidays:
         end_day = day + dt.timedelta(days=1) if sessions.night_end <= NIGHT_START else day
         yield _at(day, NIGHT_START), _at(end_day, sessions.night_end)
 

@@ -14,6 +14,8 @@ from datetime import date, datetime, time, timedelta
 
 from tickhub_contracts.timezone import CHINA_TZ
 
+from .calendar import next_weekday
+
 NIGHT_STARTS = time(17, 0)
 """From here on the session belongs to the next trading day."""
 
@@ -23,10 +25,9 @@ NIGHT_ENDS = time(3, 0)
 _DAY = timedelta(days=1)
 
 
-def _next_weekday(day: date) -> date:
-    while day.weekday() >= 5:
-        day += _DAY
-    return day
+def _weekday_from(day: date) -> date:
+    """``day`` itself on Monday to Friday, else the Monday after."""
+    return day if day.weekday() < 5 else next_weekday(day)
 
 
 def trading_day(at: datetime) -> date:
@@ -37,7 +38,7 @@ def trading_day(at: datetime) -> date:
     day = local.date()
     if local.time() >= NIGHT_STARTS:
         day += _DAY
-    return _next_weekday(day)
+    return _weekday_from(day)
 
 
 def calendar_day_of(trading: date, clock: time) -> date:

@@ -216,18 +216,19 @@ def _at(day: int, hour: int, minute: int, second: int = 0) -> datetime:
 def test_the_session_window_covers_auction_and_close_and_nothing_else(
     vt_symbol: str, at: datetime, covered: bool
 ) -> None:
-    assert SessionWindow().covers(vt_symbol, at) is covered
+    symbol, exchange = vt_symbol.split(".")
+    assert SessionWindow().covers(symbol, exchange, at) is covered
 
 
 def test_the_session_window_knows_the_holidays_it_is_given() -> None:
     monday = date(2026, 11, 23)
-    assert SessionWindow().covers("rb2605.SHFE", _at(23, 10, 0))
-    assert not SessionWindow(frozenset({monday})).covers("rb2605.SHFE", _at(23, 10, 0))
+    assert SessionWindow().covers("rb2605", "SHFE", _at(23, 10, 0))
+    assert not SessionWindow(frozenset({monday})).covers("rb2605", "SHFE", _at(23, 10, 0))
 
 
 def test_the_session_window_keeps_the_current_window_and_leaves_it() -> None:
     window = SessionWindow()
-    assert window.covers("rb2605.SHFE", _at(24, 9, 30))
-    assert window.covers("rb2605.SHFE", _at(24, 9, 31))  # from the kept window
-    assert not window.covers("rb2605.SHFE", _at(24, 10, 20))  # the 10:15 break
-    assert window.covers("rb2605.SHFE", _at(24, 10, 30))
+    assert window.covers("rb2605", "SHFE", _at(24, 9, 30))
+    assert window.covers("rb2605", "SHFE", _at(24, 9, 31))  # from the kept window
+    assert not window.covers("rb2605", "SHFE", _at(24, 10, 20))  # the 10:15 break
+    assert window.covers("rb2605", "SHFE", _at(24, 10, 30))

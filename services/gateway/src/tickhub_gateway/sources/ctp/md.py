@@ -301,7 +301,7 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
         if reference is not None and is_replay(at, reference):
             live = False
         window = self.source.sessions
-        in_session = window is None or window.covers(f"{symbol}.{exchange.value}", at)
+        in_session = window is None or window.covers(symbol, exchange.value, at)
 
         contract = symbol_contract_map.get(symbol)
         # Built as a dict: prices may be None, which vnpy's float annotations do not allow.

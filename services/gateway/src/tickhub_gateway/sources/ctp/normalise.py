@@ -162,15 +162,18 @@ class SessionWindow:
         self.holidays = holidays
         self._windows: dict[str, tuple[datetime, datetime]] = {}
 
-    def covers(self, vt_symbol: str, at: datetime) -> bool:
-        window = self._windows.get(vt_symbol)
+    def covers(self, symbol: str, exchange: str, at: datetime) -> bool:
+        """Whether ``at`` lies in a session window of ``symbol`` on ``exchange`` (the
+        window is kept by symbol, as CTP names instruments: the hit builds nothing)."""
+        window = self._windows.get(symbol)
         if window is not None and window[0] <= at < window[1]:
             return True
+        vt_symbol = f"{symbol}.{exchange}"
         for probe in (at, at + self.BEFORE, at - self.AFTER):
             span = sessions.current_session(vt_symbol, probe, self.holidays)
             if span is not None:
                 window = (span[0] - self.BEFORE, span[1] + self.AFTER)
                 if window[0] <= at < window[1]:
-                    self._windows[vt_symbol] = window
+                    self._windows[symbol] = window
                     return True
         return False
