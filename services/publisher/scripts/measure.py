@@ -30,6 +30,7 @@ from bench.common import paced, receiver_result, spawn_receiver, symbols, templa
 from bench.routing import write_routes
 from tickhub_cli.natsserver import NatsServer
 from tickhub_contracts import codec, subjects
+from tickhub_contracts.messages import TickBatch
 from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
@@ -37,7 +38,7 @@ from tickhub_runtime.settings import Settings
 async def feed(settings: Settings, rate: float, total: int, contracts: list[str]) -> None:
     nc = await bus.connect(settings, "measure")
     ticks = [template(vt) for vt in contracts]
-    subjects_ = [subjects.tick("bench", t.exchange, t.symbol) for t in ticks]
+    subject = subjects.ticks("bench", ticks[0].exchange)
     start = ticks[0].datetime
     encode = codec.encode
     publish = nc.publish
@@ -50,7 +51,7 @@ async def feed(settings: Settings, rate: float, total: int, contracts: list[str]
             tick.datetime = start + timedelta(milliseconds=i)
             tick.volume += 1
             tick.received_ns = time.time_ns()
-            await publish(subjects_[k], encode(tick))
+            await publish(subject, encode(TickBatch(ticks=[tick])))
             i += 1
         await asyncio.sleep(0)
     await nc.flush()

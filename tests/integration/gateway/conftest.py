@@ -26,6 +26,7 @@ from tickhub_contracts.messages import (
     Reply,
     SimSettings,
     SourceConfig,
+    Tick,
     WorkerCommand,
 )
 from tickhub_gateway.manager import GatewayManager, process
@@ -117,6 +118,30 @@ class Inbox(Generic[T]):
         except TimeoutError:
             got = len(hits())
             raise AssertionError(f"{got} of {count} {self.type_.__name__} in {within} s") from None
+
+
+@dataclass
+class TickInbox(Inbox[Tick]):
+    """The ticks of batches (:class:`TickBatch`), one item per tick, each with its
+    batch's subject; ``vt_symbol`` keeps one contract's only."""
+
+    vt_symbol: str | None = None
+
+    async def on_msg(self, msg: Msg) -> None:
+        batch = codec.tick_batch_decoder.decode(msg.data)
+        async with self._changed:
+            for tick in batch.ticks:
+                if self.vt_symbol is None or tick.vt_symbol == self.vt_symbol:
+                    self.items.append((msg.subject, tick))
+            self._changed.notify_all()
+
+
+async def tick_inbox(nc: Client, subject: str, vt_symbol: str | None = None) -> TickInbox:
+    """Every tick in the batches on ``subject`` (``tickhub.ticks.sim-a.>``)."""
+    box = TickInbox(Tick, vt_symbol=vt_symbol)
+    await nc.subscribe(subject, cb=box.on_msg)
+    await nc.flush()
+    return box
 
 
 async def inbox(nc: Client, subject: str, type_: type[T]) -> Inbox[T]:

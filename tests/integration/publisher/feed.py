@@ -17,7 +17,13 @@ from nats.aio.client import Client
 from nats.js.kv import KeyValue
 
 from tickhub_contracts import buckets, codec, subjects, zeromq
-from tickhub_contracts.messages import ConnectionState, ContractRoute, GatewayStatus, Tick
+from tickhub_contracts.messages import (
+    ConnectionState,
+    ContractRoute,
+    GatewayStatus,
+    Tick,
+    TickBatch,
+)
 from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime import kv
 
@@ -96,8 +102,18 @@ class Routing:
         await self.bucket.delete(buckets.routing_key(vt_symbol))
 
 
+def batch(*ticks: Tick) -> bytes:
+    """Ticks as a worker sends them: one :class:`TickBatch` (one source, one exchange)."""
+    return codec.encode(TickBatch(ticks=list(ticks)))
+
+
+def subject_of(t: Tick) -> str:
+    return subjects.ticks(t.source, t.exchange)
+
+
 async def send_tick(nc: Client, t: Tick) -> None:
-    await nc.publish(subjects.tick(t.source, t.exchange, t.symbol), codec.encode(t))
+    """One tick as a batch of its own."""
+    await nc.publish(subject_of(t), batch(t))
 
 
 async def until(condition: Callable[[], bool], limit_s: float = 10.0, what: str = "") -> None:

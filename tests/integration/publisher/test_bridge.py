@@ -22,7 +22,7 @@ from tickhub_publisher import app as app_module
 from tickhub_publisher.app import Publisher
 from tickhub_runtime.settings import Settings
 
-from .feed import RB, Routing, ZmqClient, send_tick, status, tick, until
+from .feed import RB, Routing, ZmqClient, batch, send_tick, status, tick, until
 
 AU = "au2602.SHFE"
 NOW = dt.datetime.now(dt.UTC)
@@ -215,17 +215,19 @@ async def test_malformed_and_foreign_messages_are_dropped_and_forwarding_goes_on
     await client.join(nc)
     await routing.put(RB, "sim-a")
     await routed(publisher, RB, "sim-a")
-    rb_subject = subjects.tick("sim-a", "SHFE", "rb2605")
+    shfe = subjects.ticks("sim-a", "SHFE")
     bad: list[tuple[str, bytes]] = [
-        (rb_subject, b"\x00\xffgarbage"),
-        (rb_subject, b""),
-        (rb_subject, b'{"symbol": 5}'),
-        (rb_subject, codec.encode(status("sim-a", 1, [RB]))),  # valid JSON, another type
-        (rb_subject, codec.encode(tick("sim-b", 1))),  # source disagrees with the subject
-        (rb_subject, codec.encode(tick("sim-a", 1, AU))),  # contract disagrees
-        (rb_subject, codec.encode(tick("sim-a", 1)).replace(b"+08:00", b"")),  # no timezone
-        ("tickhub.tick.sim-a", codec.encode(tick("sim-a", 1))),  # not a tick subject
-        ("tickhub.tick.sim-a.SHFE.rb2605.x", codec.encode(tick("sim-a", 1))),
+        (shfe, b"\x00\xffgarbage"),
+        (shfe, b""),
+        (shfe, b'{"ticks": [{"symbol": 5}]}'),
+        (shfe, codec.encode(status("sim-a", 1, [RB]))),  # valid JSON, another type
+        (shfe, codec.encode(tick("sim-a", 1))),  # a tick, not a batch
+        (shfe, batch(tick("sim-b", 1))),  # source disagrees with the subject
+        (subjects.ticks("sim-a", "DCE"), batch(tick("sim-a", 1))),  # exchange disagrees
+        (shfe, batch(tick("sim-a", 1)).replace(b"+08:00", b"")),  # no timezone
+        (shfe, batch(tick("sim-a", 1, "rb*.SHFE"))),  # a symbol that is no token
+        ("tickhub.ticks.sim-a", batch(tick("sim-a", 1))),  # not a ticks subject
+        ("tickhub.ticks.sim-a.SHFE.rb2605", batch(tick("sim-a", 1))),
     ]
     for subject, payload in bad:
         await nc.publish(subject, payload)
@@ -246,11 +248,11 @@ async def test_malformed_and_foreign_messages_are_dropped_and_forwarding_goes_on
     await until(lambda: "SHFE.cu2605" in mirror.values, what="the bad entries read")
     assert set(publisher.bridge.table) == {RB, "probe0.PROBE"}
     text = caplog.text
-    assert "tickhub.tick.sim-a.SHFE.rb2605" in text
-    assert "foreign subject tickhub.tick.sim-a" in text
+    assert "disagrees with its subject" in text
+    assert "foreign subject tickhub.ticks.sim-a" in text
     assert "routing entry SHFE.au2602 ignored" in text
     # Rate-limited: one line per kind, not one per message.
-    assert len([r for r in caplog.records if "is not a tick" in r.getMessage()]) == 1
+    assert len([r for r in caplog.records if "not a batch of ticks" in r.getMessage()]) == 1
 
 
 async def test_a_flood_of_garbage_is_logged_a_few_times_not_once_per_message(
@@ -265,7 +267,7 @@ async def test_a_flood_of_garbage_is_logged_a_few_times_not_once_per_message(
     await routing.put(RB, "sim-a")
     await routed(publisher, RB, "sim-a")
     for _ in range(2000):
-        await nc.publish(subjects.tick("sim-a", "SHFE", "rb2605"), b"}{")
+        await nc.publish(subjects.ticks("sim-a", "SHFE"), b"}{")
     await send_tick(nc, tick("sim-a", 1))
     assert slots_of(await client.ticks(1)) == [1]
     assert publisher.bridge is not None
@@ -346,8 +348,8 @@ async def test_slow_consumer_drops_are_counted_and_forwarding_goes_on(
         counters = publisher.bridge.counters
         received0, forwarded0 = counters.received, counters.forwarded
         burst = 3000
-        payloads = [codec.encode(tick("sim-a", slot)) for slot in range(1, burst + 1)]
-        subject = subjects.tick("sim-a", "SHFE", "rb2605")
+        payloads = [batch(tick("sim-a", slot)) for slot in range(1, burst + 1)]
+        subject = subjects.ticks("sim-a", "SHFE")
         for payload in payloads:  # one burst: nats-py reads many per read, 5 fit
             await nc.publish(subject, payload)
         await nc.flush()

@@ -114,3 +114,41 @@ def test_the_same_counts_after_a_silence_are_news() -> None:
     assert not board.take_publisher(stats(at=NOW + timedelta(seconds=8)), stale_s=8.0)
     # Silent for longer than 8 s: the views withheld the counts, now they are back.
     assert board.take_publisher(stats(at=NOW + timedelta(seconds=17)), stale_s=8.0)
+
+
+def test_a_publisher_split_by_exchange_is_shown_as_one() -> None:
+    board = LiveBoard()
+    shfe = PublisherStats(
+        at=NOW + timedelta(seconds=2), started_at=NOW, exchanges=["SHFE"], forwarded=10,
+        sources={"a": TickDrops(duplicate=3), "b": TickDrops(stale=1)},
+    )  # fmt: skip
+    dce = PublisherStats(
+        at=NOW + timedelta(seconds=1), started_at=NOW, exchanges=["DCE"], forwarded=5,
+        sources={"a": TickDrops(duplicate=4, future=1)},
+    )  # fmt: skip
+    assert board.take_publisher(shfe)
+    assert board.take_publisher(dce)  # another shard, though older: not refused
+    total = board.publisher
+    assert total is not None
+    assert (total.forwarded, total.exchanges) == (15, ["DCE", "SHFE"])
+    assert total.sources == {"a": TickDrops(duplicate=7, future=1), "b": TickDrops(stale=1)}
+    assert total.at == NOW + timedelta(seconds=1)  # as fresh as its stalest shard
+    # Each shard is replaced by its own next word only.
+    assert not board.take_publisher(dce)
+    later = PublisherStats(
+        at=NOW + timedelta(seconds=3), started_at=NOW, exchanges=["DCE"], forwarded=6,
+        sources={"a": TickDrops(duplicate=5, future=1)},
+    )  # fmt: skip
+    assert board.take_publisher(later)
+    total = board.publisher
+    assert total is not None and total.forwarded == 16
+    assert total.sources["a"] == TickDrops(duplicate=8, future=1)
+
+
+def test_a_shard_silent_for_long_is_left_out_of_the_sum() -> None:
+    board = LiveBoard()
+    gone = PublisherStats(at=NOW, started_at=NOW, exchanges=["DCE"], forwarded=5)
+    board.take_publisher(gone)
+    much_later = NOW + timedelta(minutes=11)
+    board.take_publisher(PublisherStats(at=much_later, started_at=NOW, forwarded=7))
+    assert board.publisher == PublisherStats(at=much_later, started_at=NOW, forwarded=7)

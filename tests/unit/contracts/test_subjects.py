@@ -2,33 +2,37 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tickhub_contracts import subjects, zeromq
+from tickhub_contracts import subjects
 
 
-def test_tick_subject_keeps_source_exchange_and_symbol_as_tokens() -> None:
-    subject = subjects.tick("sim-a", "SHFE", "rb2605")
-    assert subject == "tickhub.tick.sim-a.SHFE.rb2605"
-    assert subjects.tick_source(subject) == "sim-a"
-
-
-def test_a_tick_subject_parses_into_source_and_contract() -> None:
-    parsed = subjects.parse_tick("tickhub.tick.sim-a.SHFE.rb2605")
+def test_a_ticks_subject_keeps_source_and_exchange_as_tokens() -> None:
+    subject = subjects.ticks("sim-a", "SHFE")
+    assert subject == "tickhub.ticks.sim-a.SHFE"
+    parsed = subjects.parse_ticks(subject)
     assert parsed is not None
-    assert (parsed.source, parsed.exchange, parsed.symbol) == ("sim-a", "SHFE", "rb2605")
-    assert parsed.vt_symbol == "rb2605.SHFE"
-    assert zeromq.topic(parsed.vt_symbol) == b"rb2605.SHFE"
-    assert subjects.tick(*parsed) == "tickhub.tick.sim-a.SHFE.rb2605"
+    assert (parsed.source, parsed.exchange) == ("sim-a", "SHFE")
+    assert subjects.ticks(*parsed) == subject
 
 
-def test_anything_else_under_tick_is_foreign() -> None:
+def test_a_publisher_shard_subscribes_every_source_of_its_exchange() -> None:
+    assert subjects.ticks_of_exchange("SHFE") == "tickhub.ticks.*.SHFE"
+
+
+def test_anything_else_under_ticks_is_foreign() -> None:
     for subject in (
-        "tickhub.tick.sim-a",
+        "tickhub.ticks.sim-a",
+        "tickhub.ticks.sim-a.SHFE.rb2605",
         "tickhub.tick.sim-a.SHFE",
-        "tickhub.tick.sim-a.SHFE.rb2605.extra",
-        "tickhub.status.sim-a.SHFE.rb2605",
-        "other.tick.sim-a.SHFE.rb2605",
+        "tickhub.status.sim-a.SHFE",
+        "other.ticks.sim-a.SHFE",
     ):
-        assert subjects.parse_tick(subject) is None, subject
+        assert subjects.parse_ticks(subject) is None, subject
+
+
+def test_a_canary_subject_names_its_source() -> None:
+    subject = subjects.canary("sim-a")
+    assert subject == "tickhub.canary.sim-a"
+    assert subjects.canary_source(subject) == "sim-a"
 
 
 def test_split_vt_symbol() -> None:
@@ -49,4 +53,5 @@ def test_a_valid_token_never_splits_or_widens_a_subject(value: str) -> None:
     except subjects.InvalidToken:
         return
     assert not set(value) & set(". *>\t\r\n")
-    assert len(subjects.tick(value, "SHFE", "rb2605").split(".")) == 5
+    assert len(subjects.ticks(value, "SHFE").split(".")) == 4
+    assert len(subjects.ticks("sim-a", value).split(".")) == 4

@@ -50,8 +50,8 @@ def _constants() -> dict[str, str]:
 
 def test_the_module_has_what_this_test_expects() -> None:
     # Guards the introspection above: if it found nothing, the tests below prove nothing.
-    assert {"tick", "heartbeat", "status", "control", "log"} <= set(_subject_functions())
-    assert {"TICK_ALL", "POOL", "LOG_ALL", "PREFIX"} <= set(_constants())
+    assert {"ticks", "canary", "heartbeat", "status", "control", "log"} <= set(_subject_functions())
+    assert {"TICKS_ALL", "CANARY_ALL", "POOL", "LOG_ALL", "PREFIX"} <= set(_constants())
 
 
 @pytest.mark.parametrize(("name", "pattern"), sorted(_subject_functions().items()))

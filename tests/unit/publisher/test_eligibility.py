@@ -1,7 +1,7 @@
 """The bridge's tick path under routing: which sources' ticks go out, and that every
 tick goes out once, the first copy to arrive from any eligible source.
 
-The bridge is fed directly (``on_tick``, as its NATS callback does) and writes to a
+The bridge is fed directly (``on_batch``, as its NATS callback does) and writes to a
 real ZeroMQ socket: an inproc PAIR, so every frame it sends is read back here, in
 order, with nothing lost to a subscription that has not arrived yet.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import time
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -19,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tickhub_contracts import buckets, codec, subjects, zeromq
-from tickhub_contracts.messages import ContractRoute, Tick
+from tickhub_contracts.messages import ContractRoute, Tick, TickBatch
 from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_publisher import bridge as bridge_module
 from tickhub_publisher.bridge import Bridge
@@ -52,7 +51,7 @@ def key(t: Tick) -> Key:
 
 
 def subject(t: Tick) -> str:
-    return subjects.tick(t.source, t.exchange, t.symbol)
+    return subjects.ticks(t.source, t.exchange)
 
 
 def entry(vt_symbol: str, eligible: Sequence[str], mode: str = "hot") -> bytes:
@@ -86,8 +85,9 @@ class Wire:
         raw = entry(vt_symbol, eligible, mode) if eligible else None
         self.bridge.on_route_entry(buckets.routing_key(vt_symbol), raw)
 
-    def send(self, t: Tick) -> None:
-        self.bridge.on_tick(subject(t), codec.encode(t))
+    def send(self, *ticks: Tick) -> None:
+        """One batch, as one worker's wake-up sends it (one source, one exchange)."""
+        self.bridge.on_batch(subject(ticks[0]), codec.encode(TickBatch(ticks=list(ticks))))
 
     def out(self) -> list[Tick]:
         """Everything forwarded since the last call, in order."""
@@ -129,21 +129,17 @@ def test_nothing_goes_out_for_a_contract_without_a_route(wire: Wire) -> None:
     assert wire.bridge.counters.not_eligible == 3
 
 
-def test_only_eligible_sources_are_forwarded_and_others_are_not_even_decoded(
-    wire: Wire,
-) -> None:
+def test_only_eligible_sources_are_forwarded(wire: Wire) -> None:
     wire.route(RB, "sim-a", "sim-b")
     wire.send(tick("sim-a", 1))
-    wire.send(tick("sim-c", 2))  # not eligible, and newer
-    # Garbage from a non-eligible source is dropped before decoding: not malformed.
-    wire.bridge.on_tick(subjects.tick("sim-c", "SHFE", "rb2605"), b"}{ not json")
+    wire.send(tick("sim-c", 2))  # not eligible, and newer: held, not judged
     wire.send(tick("sim-b", 3))
     assert [(int(t.volume), t.source, t.seq) for t in wire.out()] == [
         (1, "sim-a", 1),
         (3, "sim-b", 2),
     ]
     counters = wire.bridge.counters
-    assert (counters.not_eligible, counters.malformed) == (2, 0)
+    assert (counters.not_eligible, counters.malformed) == (1, 0)
 
 
 def test_a_route_per_contract(wire: Wire) -> None:
@@ -155,9 +151,9 @@ def test_a_route_per_contract(wire: Wire) -> None:
     assert [(t.vt_symbol, t.source) for t in wire.out()] == [(RB, "sim-a"), (AU, "sim-b")]
 
 
-def test_a_subject_first_seen_after_its_route_is_eligible_at_once(wire: Wire) -> None:
+def test_a_feed_first_seen_after_its_route_is_eligible_at_once(wire: Wire) -> None:
     wire.route(RB, "sim-a", "sim-b")
-    wire.send(tick("sim-b", 1))  # the bridge has never seen this subject
+    wire.send(tick("sim-b", 1))  # the bridge has never seen this source and contract
     assert slots(wire.out()) == [1]
 
 
@@ -245,19 +241,35 @@ def test_an_unreadable_entry_routes_nothing_for_its_contract(wire: Wire) -> None
     assert RB not in wire.bridge.table
 
 
-def test_the_tick_path_stays_one_lookup_and_one_flag(wire: Wire) -> None:
-    """Rough guard, not a benchmark: a non-eligible tick costs about a dict lookup
-    (it used to be two lookups and a compare); thousands of routes change nothing."""
-    for i in range(2000):
-        wire.route(f"c{i}.SHFE", "sim-a", "sim-b")
-    data = codec.encode(tick("sim-c", 1))
-    name = subject(tick("sim-c", 1))
-    on_tick = wire.bridge.on_tick
-    started = time.perf_counter()
-    for _ in range(100_000):
-        on_tick(name, data)
-    per_tick_us = (time.perf_counter() - started) / 100_000 * 1e6
-    assert per_tick_us < 20, per_tick_us  # ~0.3 us on a quiet machine
+def test_a_batch_is_judged_tick_by_tick_in_its_order(wire: Wire) -> None:
+    """One batch carries many contracts; each tick goes by its own contract's route."""
+    wire.route(RB, "sim-a")
+    wire.send(
+        tick("sim-a", 1),
+        tick("sim-a", 1, AU),  # no route for au: held
+        tick("sim-a", 2),
+        tick("sim-a", 1),  # the first again, after a newer one: stale
+    )
+    assert [(t.vt_symbol, int(t.volume), t.seq) for t in wire.out()] == [(RB, 1, 1), (RB, 2, 2)]
+    counters = wire.bridge.counters
+    assert (counters.received, counters.not_eligible, counters.stale) == (4, 1, 1)
+    wire.route(AU, "sim-a")  # the held au tick is offered at once
+    assert [(t.vt_symbol, t.seq) for t in wire.out()] == [(AU, 1)]
+
+
+def test_garbage_costs_its_batch_and_a_bad_tick_only_itself(wire: Wire) -> None:
+    wire.route(RB, "sim-a")
+    wire.bridge.on_batch(subjects.ticks("sim-a", "SHFE"), b"}{ not json")
+    wire.bridge.on_batch("tickhub.ticks.sim-a", codec.encode(TickBatch(ticks=[tick("sim-a", 1)])))
+    assert wire.bridge.counters.malformed == 2
+    wrong = tick("sim-b", 1)  # another source's tick on sim-a's subject
+    bad_symbol = tick("sim-a", 2, "rb 2605.SHFE")
+    wire.bridge.on_batch(
+        subjects.ticks("sim-a", "SHFE"),
+        codec.encode(TickBatch(ticks=[wrong, bad_symbol, tick("sim-a", 3)])),
+    )
+    assert wire.bridge.counters.malformed == 4
+    assert slots(wire.out()) == [3]
 
 
 # --- arbitration --------------------------------------------------------------------

@@ -46,11 +46,11 @@ def test_held_lines_no_later_line_told_of_are_reported(caplog: pytest.LogCapture
         limited.warning("decode", "bad")
         limited.warning("decode", "bad")
         clock.now += 7.0
-        limited.report_held("Tick on tickhub.tick.>")
+        limited.report_held("Tick on tickhub.ticks.>")
         limited.report_held("again: nothing left")
     assert [r.getMessage() for r in caplog.records] == [
         "bad",
-        "Tick on tickhub.tick.>: 2 more decode line(s) in the last 7 s were not logged",
+        "Tick on tickhub.ticks.>: 2 more decode line(s) in the last 7 s were not logged",
     ]
 
 

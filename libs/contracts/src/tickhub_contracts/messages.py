@@ -87,6 +87,20 @@ GatewayType = Literal["ctp", "sim"]
 ConnectionState = Literal["connecting", "connected", "disconnected", "login_failed"]
 
 
+class TickBatch(msgspec.Struct, kw_only=True, gc=False):
+    """One source's ticks of one exchange, in the order its gateway delivered them
+    (:func:`~tickhub_contracts.subjects.ticks`). A worker sends what one wake-up of its
+    loop found queued, at most :data:`TICK_BATCH_MAX` ticks: in a CTP burst that is
+    hundreds, in a quiet market one."""
+
+    ticks: list[Tick]
+
+
+TICK_BATCH_MAX = 200
+"""Ticks per batch at most: ~170 kB of JSON, far inside NATS's 1 MB message limit,
+and small enough that the first tick of a batch does not wait long for the last."""
+
+
 class Connection(msgspec.Struct, kw_only=True):
     """The vnpy gateway's connection as its worker sees it (worker -> everyone)."""
 
@@ -517,10 +531,14 @@ class TickDrops(msgspec.Struct, kw_only=True):
 
 
 class PublisherStats(msgspec.Struct, kw_only=True):
-    """The publisher's counts (publisher -> api, dashboard), every few seconds."""
+    """The publisher's counts (publisher -> api, dashboard), every few seconds. A
+    publisher split by exchange sends one per shard; the api adds them up."""
 
     at: dt.datetime
     started_at: dt.datetime
+    exchanges: list[str] = []
+    """The exchanges this publisher forwards, when it is one shard of several
+    (``TICKHUB_PUBLISHER_EXCHANGES``); empty: every exchange."""
     forwarded: int = 0
     """Ticks sent on ZeroMQ since the start."""
     sources: dict[str, TickDrops] = {}

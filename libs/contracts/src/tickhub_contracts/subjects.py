@@ -1,10 +1,9 @@
 """Every NATS subject tickhub uses, in one place.
 
-Shape: ``tickhub.<kind>.<source>[.<exchange>.<symbol>]``. The source and the contract
-are separate tokens because a vt_symbol (``rb2601.SHFE``) contains a dot, and a dot
-splits NATS tokens; keeping exchange and symbol apart lets ``nats sub`` filter per
-source (``tickhub.tick.sim-a.>``), per exchange (``tickhub.tick.*.SHFE.>``) and per
-contract (``tickhub.tick.*.SHFE.rb2601``).
+Shape: ``tickhub.<kind>.<source>[.<exchange>]``, so that ``nats sub`` filters per
+source (``tickhub.status.sim-a``, ``tickhub.ticks.sim-a.>``) and per exchange
+(``tickhub.ticks.*.SHFE``). Ticks travel in batches per source and exchange, so a
+contract is not a subject token: ``tickhub tail`` (the ZeroMQ side) follows one.
 
 docs/subjects.md is the reader's guide to this module; keep the two in step.
 """
@@ -46,38 +45,50 @@ def split_vt_symbol(vt_symbol: str) -> tuple[str, str]:
 # --- ticks: worker -> publisher, health --------------------------------------------
 
 
-def tick(source: str, exchange: str, symbol: str) -> str:
-    """One tick (JSON :class:`~tickhub_contracts.messages.Tick`)."""
-    return f"{PREFIX}.tick.{source}.{exchange}.{symbol}"
+def ticks(source: str, exchange: str) -> str:
+    """One source's ticks of one exchange, as many as one wake-up of its worker had
+    (JSON :class:`~tickhub_contracts.messages.TickBatch`). Batches, not one message per
+    tick: a message costs nats-server and every client far more than a tick's bytes,
+    and CTP delivers its ticks in 500 ms bursts anyway."""
+    return f"{PREFIX}.ticks.{source}.{exchange}"
 
 
-TICK_ALL = f"{PREFIX}.tick.>"
+TICKS_ALL = f"{PREFIX}.ticks.>"
 
 
-def tick_source(subject: str) -> str:
-    """The source token of a tick subject (cheap: no full parse on the hot path)."""
-    return subject.split(".", 3)[2]
+def ticks_of_exchange(exchange: str) -> str:
+    """Every source's ticks of one exchange: what a publisher shard subscribes."""
+    return f"{PREFIX}.ticks.*.{exchange}"
 
 
-class TickSubject(NamedTuple):
-    """The tokens of a tick subject, ``tickhub.tick.<source>.<exchange>.<symbol>``."""
+class TicksSubject(NamedTuple):
+    """The tokens of a ticks subject, ``tickhub.ticks.<source>.<exchange>``."""
 
     source: str
     exchange: str
-    symbol: str
-
-    @property
-    def vt_symbol(self) -> str:
-        return f"{self.symbol}.{self.exchange}"
 
 
-def parse_tick(subject: str) -> TickSubject | None:
-    """``tickhub.tick.<source>.<exchange>.<symbol>`` -> its tokens, None when it is not one."""
+def parse_ticks(subject: str) -> TicksSubject | None:
+    """``tickhub.ticks.<source>.<exchange>`` -> its tokens, None when it is not one."""
     parts = subject.split(".")
-    if len(parts) != 5 or parts[0] != PREFIX or parts[1] != "tick":
+    if len(parts) != 4 or parts[0] != PREFIX or parts[1] != "ticks":
         return None
-    _, _, source, exchange, symbol = parts
-    return TickSubject(source, exchange, symbol)
+    return TicksSubject(parts[2], parts[3])
+
+
+def canary(source: str) -> str:
+    """A copy of each live tick of the source's canary contract (JSON :class:`Tick`),
+    one message per tick: what the health service times a source by, without taking
+    every batch of its exchange."""
+    return f"{PREFIX}.canary.{source}"
+
+
+CANARY_ALL = f"{PREFIX}.canary.*"
+
+
+def canary_source(subject: str) -> str:
+    """The source token of a canary subject."""
+    return subject[len(PREFIX) + 8 :]
 
 
 # --- worker -> manager, health ----------------------------------------------------

@@ -123,7 +123,7 @@ class BusWatch:
         for subject, feed in feeds:
             await nc.subscribe(subject, cb=self._taker(feed))
         if self.ticks_wanted:
-            await nc.subscribe(subjects.TICK_ALL, cb=self._on_tick)
+            await nc.subscribe(subjects.TICKS_ALL, cb=self._on_batch)
         await nc.flush()
         self._mirror = Mirror(
             nc, buckets.ROUTING, lambda raw: codec.decode(raw, ContractRoute),
@@ -145,10 +145,13 @@ class BusWatch:
 
         return take
 
-    async def _on_tick(self, msg: Msg) -> None:
-        tick = codec.tick_json_decoder.decode(msg.data)
-        self.ticks.append((now_ns(), subjects.tick_source(msg.subject), ns_of(tick.datetime),
-                           tick.volume))  # fmt: skip
+    async def _on_batch(self, msg: Msg) -> None:
+        parsed = subjects.parse_ticks(msg.subject)
+        if parsed is None:
+            return
+        arrived = now_ns()
+        for tick in codec.tick_batch_decoder.decode(msg.data).ticks:
+            self.ticks.append((arrived, parsed.source, ns_of(tick.datetime), tick.volume))
 
     def _on_route(self, key: str, route: ContractRoute | None) -> None:
         vt_symbol = buckets.routing_vt_symbol(key)

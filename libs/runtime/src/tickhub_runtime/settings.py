@@ -41,14 +41,20 @@ class Settings(BaseSettings):
     publisher_pending_msgs: int = Field(
         100_000,
         ge=1,
-        description="Ticks the publisher's NATS client may hold unprocessed before it drops "
-        "(counted as slow_consumer).",
+        description="Tick batches the publisher's NATS client may hold unprocessed before it "
+        "drops (counted as slow_consumer).",
     )
     publisher_pending_bytes: int = Field(
         64 * 1024 * 1024,
         ge=1,
         description="Bytes of ticks the publisher's NATS client may hold unprocessed before "
         "it drops (counted as slow_consumer).",
+    )
+    publisher_exchanges: list[str] = Field(
+        default_factory=list,
+        description="The exchanges this publisher forwards (JSON list, e.g. "
+        '["SHFE", "INE"]): one shard of a publisher split by exchange, each shard on its '
+        "own TICKHUB_ZMQ_PUB. Empty: every exchange.",
     )
     api_host: str = Field("127.0.0.1", description="Where the REST API listens.")
     api_port: int = Field(8000, ge=0, le=65535, description="Port of the REST API.")
@@ -250,6 +256,13 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @field_validator("publisher_exchanges")
+    @classmethod
+    def _exchanges(cls, value: list[str]) -> list[str]:
+        for exchange in value:
+            subjects.token(exchange, "exchange")
         return value
 
     @field_validator("sim_contracts")

@@ -6,7 +6,8 @@
 * the routing table (contract -> :class:`ContractRoute`) of the ``tickhub_routing``
   bucket;
 * the publisher's newest :class:`PublisherStats` (what of each source's ticks it did
-  not send, and why);
+  not send, and why), one per shard when the publisher is split by exchange, added
+  up;
 * the latest failover and restart events and log records, in bounded rings, for the
   snapshot a new ``/ws`` client starts from.
 
@@ -30,6 +31,7 @@ from tickhub_contracts.messages import (
     PublisherStats,
     RestartEvent,
     SourceHealth,
+    TickDrops,
 )
 
 FORGET_AFTER = timedelta(minutes=10)
@@ -46,6 +48,7 @@ class _Dated(Protocol):
 
 
 D = TypeVar("D", bound=_Dated)
+K = TypeVar("K")
 
 
 def _newer(held: D | None, new: D) -> bool:
@@ -55,7 +58,7 @@ def _newer(held: D | None, new: D) -> bool:
     return held is None or (new.at >= held.at and new != held)
 
 
-def _forget_silent(table: dict[str, D], now: datetime) -> None:
+def _forget_silent(table: dict[K, D], now: datetime) -> None:
     for name, old in list(table.items()):
         if now - old.at > FORGET_AFTER:
             del table[name]
@@ -77,7 +80,8 @@ class LiveBoard:
         self._statuses: dict[str, GatewayStatus] = {}
         self._health: dict[str, SourceHealth] = {}
         self._routing: dict[str, ContractRoute] = {}
-        self._publisher: PublisherStats | None = None
+        self._publishers: dict[tuple[str, ...], PublisherStats] = {}
+        """Shard (its exchanges; () for a publisher of every exchange) -> its newest."""
         self.failovers: deque[FailoverEvent] = deque(maxlen=recent_events)
         self.restarts: deque[RestartEvent] = deque(maxlen=recent_events)
         self.logs: deque[LogRecord] = deque(maxlen=recent_logs)
@@ -138,22 +142,46 @@ class LiveBoard:
 
     @property
     def publisher(self) -> PublisherStats | None:
-        """The publisher's newest counts; None: it has said nothing since the api started."""
-        return self._publisher
+        """The publisher's newest counts, every shard's added up; None: it has said
+        nothing since the api started."""
+        return add_shards(list(self._publishers.values()))
 
     def take_publisher(self, stats: PublisherStats, stale_s: float = float("inf")) -> bool:
-        """Keep ``stats`` unless a newer one is held. True when what a client is shown
-        changed: the first word, other drop counts, a restarted publisher (its counts
-        start again), or the first word after a silence longer than ``stale_s`` (the
-        views withheld the counts meanwhile). The same counts again, every few seconds,
-        are no news."""
-        held = self._publisher
+        """Keep ``stats`` unless a newer one of its shard is held. True when what a
+        client is shown changed: the first word, other drop counts, a restarted
+        publisher (its counts start again), or the first word after a silence longer
+        than ``stale_s`` (the views withheld the counts meanwhile). The same counts
+        again, every few seconds, are no news."""
+        shard = tuple(sorted(stats.exchanges))
+        held = self._publishers.get(shard)
         if not _newer(held, stats):
             return False
-        self._publisher = stats
+        self._publishers[shard] = stats
+        # A shard that went away (the split changed) must not hold the sum back.
+        _forget_silent(self._publishers, stats.at)
         return (
             held is None
             or held.sources != stats.sources
             or held.started_at != stats.started_at
             or (stats.at - held.at).total_seconds() > stale_s
         )
+
+
+def add_shards(shards: list[PublisherStats]) -> PublisherStats | None:
+    """Every shard's counts as one: drops and forwarded added up, dated by the oldest
+    shard's word (so a silent shard makes the sum stale rather than quietly short)."""
+    if len(shards) <= 1:
+        return shards[0] if shards else None
+    sources: dict[str, TickDrops] = {}
+    for stats in shards:
+        for source, drops in stats.sources.items():
+            total = sources.setdefault(source, TickDrops())
+            for name in drops.__struct_fields__:
+                setattr(total, name, getattr(total, name) + getattr(drops, name))
+    return PublisherStats(
+        at=min(s.at for s in shards),
+        started_at=max(s.started_at for s in shards),
+        exchanges=sorted({e for s in shards for e in s.exchanges}),
+        forwarded=sum(s.forwarded for s in shards),
+        sources=sources,
+    )

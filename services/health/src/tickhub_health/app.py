@@ -202,7 +202,7 @@ class HealthService:
                 machine.excuse_silence(now)
             self.sources.lag.reset()
         holidays = self._current_calendar(now).holidays
-        await self.sources.follow_canaries()
+        self.sources.follow_canaries()
         stale = False
         for name, machine in list(self.machines.items()):
             machine.on_lag(self.sources.lag.lag_ms(name, now_s))

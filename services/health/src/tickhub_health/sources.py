@@ -52,7 +52,8 @@ class Sources:
         """Sources dropped from the pool: their stray messages make no new machine."""
         self._pids: dict[str, int | None] = {}
         self._listeners: list[listen.Listener[Any]] = []
-        self._canaries: dict[str, listen.Listener[Tick]] = {}
+        self._canaries: set[str] = set()
+        """The contracts that are some source's canary (what the lag is kept on)."""
         """vt_symbol -> the subscription to every source's ticks of that canary."""
         self.pool_asked_at = float("-inf")
 
@@ -73,12 +74,17 @@ class Sources:
                 what="connection message",
                 log=log,
             ),
+            # Each worker sends its canary's ticks on a subject of their own, one per
+            # tick: two a second per source, where the batches would be every tick.
+            await listen.subscribe(
+                nc, subjects.CANARY_ALL, Tick, self._on_tick, what="canary tick", log=log
+            ),
         ]
 
     async def unsubscribe(self, step_s: float) -> None:
-        for listener in [*self._listeners, *self._canaries.values()]:
+        for listener in self._listeners:
             await listener.close(step_s)
-        self._listeners, self._canaries = [], {}
+        self._listeners = []
 
     def restore(self, found: Mapping[str, bytes], now: datetime) -> None:
         """A machine per verdict a previous run left in the bucket (key -> value)."""
@@ -153,7 +159,7 @@ class Sources:
         arrived_s = time.time()
         if not tick.live or tick.datetime.tzinfo is None:
             return
-        source = subjects.tick_source(subject)
+        source = subjects.canary_source(subject)
         vt_symbol = tick.vt_symbol
         self.lag.observe(source, vt_symbol, (tick.datetime, tick.volume), arrived_s)
         machine = self.machines.get(source)
@@ -177,23 +183,12 @@ class Sources:
             if name not in names and not machine.status_fresh(now):
                 machine.removed(now)
 
-    async def follow_canaries(self) -> None:
-        """One subscription per distinct canary, for every source's copy of it."""
+    def follow_canaries(self) -> None:
+        """Keep up with the pool's canaries: warn about an unknown one, and forget the
+        lag kept on a contract that is no longer any source's canary."""
         wanted = {m.canary for m in self.machines.values() if m.canary}
-        for vt_symbol in sorted(self._canaries.keys() - wanted):
-            await self._canaries.pop(vt_symbol).close()
+        for vt_symbol in sorted(self._canaries - wanted):
             self.lag.forget_contract(vt_symbol)
-        for vt_symbol in sorted(wanted - self._canaries.keys()):
+        for vt_symbol in sorted(wanted - self._canaries):
             warn_if_unknown(vt_symbol, log)
-            try:
-                symbol, exchange = subjects.split_vt_symbol(vt_symbol)
-            except subjects.InvalidToken:
-                continue
-            self._canaries[vt_symbol] = await listen.subscribe(
-                self.nc,
-                subjects.tick("*", exchange, symbol),
-                Tick,
-                self._on_tick,
-                what="canary tick",
-                log=log,
-            )
+        self._canaries = wanted

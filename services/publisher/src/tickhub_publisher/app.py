@@ -79,6 +79,7 @@ class Publisher:
             self.nc,
             pending_msgs_limit=settings.publisher_pending_msgs,
             pending_bytes_limit=settings.publisher_pending_bytes,
+            exchanges=settings.publisher_exchanges,
         )
         try:
             await asyncio.wait_for(self.routing.ready.wait(), ROUTING_WAIT_S)
@@ -90,7 +91,12 @@ class Publisher:
         bridge.limit.start()
         self._stats_task = asyncio.create_task(self._log_stats(), name="publisher-stats")
         self._publish_task = asyncio.create_task(self._publish_stats(), name="publisher-drops")
-        log.info("publishing ticks on %s (sndhwm %d)", self.endpoint, settings.zmq_sndhwm)
+        log.info(
+            "publishing ticks on %s (sndhwm %d) of %s",
+            self.endpoint,
+            settings.zmq_sndhwm,
+            ", ".join(settings.publisher_exchanges) or "every exchange",
+        )
 
     async def _log_stats(self) -> None:
         assert self.bridge is not None
@@ -105,6 +111,7 @@ class Publisher:
         return PublisherStats(
             at=dt.datetime.now(dt.UTC),
             started_at=self.started_at,
+            exchanges=list(self.settings.publisher_exchanges),
             forwarded=self.bridge.counters.forwarded,
             sources=dict(self.bridge.drops),
         )

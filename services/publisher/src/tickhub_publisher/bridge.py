@@ -1,14 +1,15 @@
 """NATS -> ZeroMQ: the tick path of the publisher.
 
-Per tick, in order, cheapest test first:
+Ticks come in batches, one source's ticks of one exchange per message
+(:class:`~tickhub_contracts.messages.TickBatch`). Per batch: its subject -> the
+cached :class:`TickStream` (source, exchange), and one JSON decode of the whole
+batch. Then per tick, in order, cheapest test first:
 
-1. the subject -> its cached :class:`SourceFeed` (source, contract, topic frame);
-2. ``feed.eligible``: may this source's ticks go out for the contract now? If not,
-   the message is kept undecoded as the source's latest (offered if the source
-   becomes eligible, see :meth:`Bridge.apply_route`) and dropped: ticks of a
-   non-eligible source are never decoded, let alone forwarded;
-3. decode the JSON, check it agrees with its subject (source, exchange, symbol) and
-   carries a timezone;
+1. the symbol -> the stream's :class:`SourceFeed` (contract, topic frame, lane);
+2. the tick agrees with its subject (source, exchange) and carries a timezone;
+3. ``feed.eligible``: may this source's ticks go out for the contract now? If not,
+   the tick is kept as the source's latest (offered if the source becomes eligible,
+   see :meth:`Bridge.apply_route`) and goes no further;
 4. the contract's :class:`~tickhub_publisher.arbiter.Lane` forwards it or says why
    not (not live, out of session, future, stale, duplicate), counted per source.
    Every eligible source feeds the same lane, so the first copy of each tick to
@@ -24,7 +25,7 @@ Everything runs on the event loop thread; ZeroMQ sockets are not thread-safe.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import zmq
 from nats.aio.client import Client
@@ -33,7 +34,7 @@ from nats.aio.subscription import Subscription
 from nats.errors import SlowConsumerError
 
 from tickhub_contracts import codec, subjects, zeromq
-from tickhub_contracts.messages import TickDrops
+from tickhub_contracts.messages import Tick, TickDrops
 from tickhub_runtime.logs import RateLimitedLog, get_logger
 
 from . import routing
@@ -45,9 +46,10 @@ from .routing import Eligible, InvalidRoute
 
 log = get_logger(__name__)
 
-SUBJECT_CACHE_LIMIT = 65_536
-"""Distinct tick subjects remembered. Real hubs have sources x contracts (thousands);
-past this the cache starts over rather than letting foreign subjects grow it."""
+FEED_LIMIT = 262_144
+"""Source x contract feeds remembered. Real hubs have sources x contracts (tens of
+thousands with options); past this the cache starts over rather than letting
+foreign symbols grow it."""
 
 HELD_FRESH_S = 5.0
 """How recent a source's latest tick must be to be offered when it becomes eligible."""
@@ -58,8 +60,7 @@ _NOBLOCK = zmq.NOBLOCK
 
 
 class SourceFeed:
-    """One source's ticks of one contract, i.e. one tick subject: what the bridge
-    knows about it, parsed once."""
+    """One source's ticks of one contract: what the bridge knows about them, made once."""
 
     __slots__ = (
         "drops",
@@ -74,19 +75,28 @@ class SourceFeed:
         "vt_symbol",
     )
 
-    def __init__(self, subject: subjects.TickSubject) -> None:
-        self.source, self.exchange, self.symbol = subject
-        self.vt_symbol = subject.vt_symbol
+    def __init__(self, source: str, exchange: str, symbol: str) -> None:
+        self.source, self.exchange, self.symbol = source, exchange, symbol
+        self.vt_symbol = f"{symbol}.{exchange}"
         self.topic = zeromq.topic(self.vt_symbol)
         self.eligible = False
         """Whether this source's ticks may go out for this contract now (the routing)."""
         self.lane: Lane | None = None
         self.drops = TickDrops()
         """This source's drops (shared by all its feeds: the bridge hands them out)."""
-        # The latest message of this source for this contract while it was not
-        # eligible, still undecoded (bytes are the cheapest thing to keep).
-        self.held: bytes | None = None
+        # The latest tick of this source for this contract while it was not eligible.
+        self.held: Tick | None = None
         self.held_at = 0.0
+
+
+class TickStream:
+    """One source's ticks of one exchange, i.e. one ticks subject: its feeds by symbol."""
+
+    __slots__ = ("exchange", "feeds", "source")
+
+    def __init__(self, subject: subjects.TicksSubject) -> None:
+        self.source, self.exchange = subject
+        self.feeds: dict[str, SourceFeed] = {}
 
 
 class Bridge:
@@ -110,8 +120,9 @@ class Bridge:
         self.arbiter = Arbiter()
         self.table: dict[str, Eligible] = {}
         """vt_symbol -> its eligible sources (what the routing bucket says now)."""
-        self._feeds: dict[str, SourceFeed] = {}
-        """tick subject -> its feed."""
+        self._streams: dict[str, TickStream] = {}
+        """ticks subject -> its stream."""
+        self._n_feeds = 0
         self._by_contract: dict[str, list[SourceFeed]] = {}
         self._buffer = bytearray(1024)
         self._send = socket.send
@@ -121,57 +132,65 @@ class Bridge:
 
     # --- the tick path ---------------------------------------------------------
 
-    def on_tick(self, subject: str, data: bytes) -> None:
-        """One message from ``tickhub.tick.>``. Never raises for bad input."""
+    def on_batch(self, subject: str, data: bytes) -> None:
+        """One message from ``tickhub.ticks.>``. Never raises for bad input."""
         counters = self.counters
-        counters.received += 1
-        feed = self._feeds.get(subject)
-        if feed is None:
-            feed = self._new_feed(subject)
-            if feed is None:
+        stream = self._streams.get(subject)
+        if stream is None:
+            stream = self._new_stream(subject)
+            if stream is None:
                 return
-        if not feed.eligible:
-            counters.not_eligible += 1
-            feed.held = data
-            feed.held_at = time.monotonic()
-            return
-        self._forward(feed, data)
-
-    def _forward(self, feed: SourceFeed, data: bytes) -> bool:
-        counters = self.counters
         try:
-            tick = codec.tick_json_decoder.decode(data)
+            ticks = codec.tick_batch_decoder.decode(data).ticks
         except codec.DecodeError as error:
             counters.malformed += 1
             self._bad.warning(
                 "decode",
-                "dropped a message on %s that is not a tick: %s",
-                subject_of(feed),
+                "dropped a message on %s that is not a batch of ticks: %s",
+                subject,
                 error,
-                source=feed.source,
-                symbol=feed.vt_symbol,
+                source=stream.source,
             )
-            return False
-        if (
-            tick.symbol != feed.symbol
-            or tick.exchange != feed.exchange
-            or tick.source != feed.source
-            or tick.datetime.tzinfo is None
-        ):
-            counters.malformed += 1
-            self._bad.warning(
-                "mismatch",
-                "dropped a tick on %s that disagrees with its subject or has no timezone: "
-                "source=%r symbol=%r exchange=%r datetime=%s",
-                subject_of(feed),
-                tick.source,
-                tick.symbol,
-                tick.exchange,
-                tick.datetime.isoformat(),
-                source=feed.source,
-                symbol=feed.vt_symbol,
-            )
-            return False
+            return
+        counters.received += len(ticks)
+        feeds = stream.feeds
+        now = 0.0
+        for tick in ticks:
+            feed = feeds.get(tick.symbol)
+            if feed is None:
+                feed = self._new_feed(stream, tick.symbol)
+                if feed is None:
+                    continue
+            if (
+                tick.exchange != stream.exchange
+                or tick.source != stream.source
+                or tick.datetime.tzinfo is None
+            ):
+                self._mismatch(subject, feed, tick)
+                continue
+            if not feed.eligible:
+                counters.not_eligible += 1
+                feed.held = tick
+                feed.held_at = now = now or time.monotonic()
+                continue
+            self._forward(feed, tick)
+
+    def _mismatch(self, subject: str, feed: SourceFeed, tick: Tick) -> None:
+        self.counters.malformed += 1
+        self._bad.warning(
+            "mismatch",
+            "dropped a tick on %s that disagrees with its subject or has no timezone: "
+            "source=%r exchange=%r datetime=%s",
+            subject,
+            tick.source,
+            tick.exchange,
+            tick.datetime.isoformat(),
+            source=feed.source,
+            symbol=feed.vt_symbol,
+        )
+
+    def _forward(self, feed: SourceFeed, tick: Tick) -> bool:
+        counters = self.counters
         lane = feed.lane
         if lane is None:
             lane = feed.lane = self.arbiter.lane(feed.vt_symbol)
@@ -220,24 +239,37 @@ class Bridge:
             )
         return False
 
-    def _new_feed(self, subject: str) -> SourceFeed | None:
-        parsed = subjects.parse_tick(subject)
+    def _new_stream(self, subject: str) -> TickStream | None:
+        parsed = subjects.parse_ticks(subject)
         if parsed is None:
             self.counters.malformed += 1
             self._bad.warning("subject", "dropped a message on foreign subject %s", subject)
             return None
-        if len(self._feeds) >= SUBJECT_CACHE_LIMIT:
-            log.warning("more than %d tick subjects seen; subject cache reset", SUBJECT_CACHE_LIMIT)
-            self._feeds.clear()
+        stream = self._streams[subject] = TickStream(parsed)
+        return stream
+
+    def _new_feed(self, stream: TickStream, symbol: str) -> SourceFeed | None:
+        try:
+            subjects.token(symbol, "symbol")
+        except subjects.InvalidToken as error:
+            self.counters.malformed += 1
+            self._bad.warning("symbol", "dropped a tick: %s", error, source=stream.source)
+            return None
+        if self._n_feeds >= FEED_LIMIT:
+            log.warning("more than %d source feeds seen; feed cache reset", FEED_LIMIT)
+            for known in self._streams.values():
+                known.feeds.clear()
             self._by_contract.clear()
-        feed = SourceFeed(parsed)
+            self._n_feeds = 0
+        feed = SourceFeed(stream.source, stream.exchange, symbol)
         drops = self.drops.get(feed.source)
         if drops is None:
             drops = self.drops[feed.source] = TickDrops()
         feed.drops = drops
         eligible = self.table.get(feed.vt_symbol)
         feed.eligible = eligible is not None and feed.source in eligible.sources
-        self._feeds[subject] = feed
+        stream.feeds[symbol] = feed
+        self._n_feeds += 1
         self._by_contract.setdefault(feed.vt_symbol, []).append(feed)
         return feed
 
@@ -297,33 +329,40 @@ class Bridge:
     # --- NATS wiring ----------------------------------------------------------------
 
     async def attach(
-        self, nc: Client, *, pending_msgs_limit: int, pending_bytes_limit: int
+        self,
+        nc: Client,
+        *,
+        pending_msgs_limit: int,
+        pending_bytes_limit: int,
+        exchanges: Sequence[str] = (),
     ) -> None:
-        """Subscribe every source's ticks.
+        """Subscribe every source's ticks: of every exchange, or of ``exchanges`` only
+        (one shard of a publisher split by exchange).
 
-        The tick subscription takes a callback rather than ``sub.messages``: nats-py
-        hands a callback subscription its queued messages in a tight loop, while its
+        The subscription takes a callback rather than ``sub.messages``: nats-py hands
+        a callback subscription its queued messages in a tight loop, while its
         iterator makes a task per message. Its pending limits bound what nats-py
         holds for us when we fall behind; past them it drops and reports a
         :class:`SlowConsumerError`, which :meth:`on_nats_error` counts.
         """
-        on_tick = self.on_tick
+        on_batch = self.on_batch
 
-        async def on_tick_msg(msg: Msg) -> None:
+        async def on_batch_msg(msg: Msg) -> None:
             try:
-                on_tick(msg.subject, msg.data)
+                on_batch(msg.subject, msg.data)
             except Exception:
-                # A bug must cost one tick, not the subscription.
-                self._bad.warning("internal", "failed on a tick on %s", msg.subject, exc_info=True)
+                # A bug must cost one batch, not the subscription.
+                self._bad.warning("internal", "failed on a batch on %s", msg.subject, exc_info=True)
 
-        self._subs.append(
-            await nc.subscribe(
-                subjects.TICK_ALL,
-                cb=on_tick_msg,
-                pending_msgs_limit=pending_msgs_limit,
-                pending_bytes_limit=pending_bytes_limit,
+        for subject in [subjects.ticks_of_exchange(e) for e in exchanges] or [subjects.TICKS_ALL]:
+            self._subs.append(
+                await nc.subscribe(
+                    subject,
+                    cb=on_batch_msg,
+                    pending_msgs_limit=pending_msgs_limit,
+                    pending_bytes_limit=pending_bytes_limit,
+                )
             )
-        )
 
     async def on_nats_error(self, error: Exception) -> None:
         """nats-py's error callback for the publisher's connection."""
@@ -336,7 +375,3 @@ class Bridge:
             )
         else:
             log.warning("nats error: %r", error)
-
-
-def subject_of(feed: SourceFeed) -> str:
-    return subjects.tick(feed.source, feed.exchange, feed.symbol)

@@ -16,7 +16,7 @@ from tickhub_gateway.manager import GatewayManager
 from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
-from ..conftest import START_TIMEOUT, Inbox, command, inbox, sim
+from ..conftest import START_TIMEOUT, Inbox, command, inbox, sim, tick_inbox
 
 CANARY = "rb2605.SHFE"
 CONTRACTS = ["m2605.DCE", "SR605.CZCE", "au2602.SHFE"]
@@ -52,7 +52,7 @@ async def test_cold_workers_hold_their_canary_and_what_they_are_assigned(
     nc: Client, cold: GatewayManager, statuses: Inbox[GatewayStatus]
 ):
     beats = await inbox(nc, subjects.heartbeat("sim-a"), Heartbeat)
-    ticks = await inbox(nc, "tickhub.tick.sim-a.>", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.sim-a.>")
     await cold.apply([sim("sim-a", contracts=CONTRACTS)])
     up = await statuses.wait_for(lambda s: s.source == "sim-a" and s.connected, START_TIMEOUT)
     assert up.contracts == sorted(CONTRACTS) and up.canary == CANARY

@@ -18,7 +18,7 @@ from nats.aio.client import Client
 
 from tickhub_cli.natsserver import NatsServer
 from tickhub_contracts import codec, subjects
-from tickhub_contracts.messages import GatewayStatus, Heartbeat, Tick
+from tickhub_contracts.messages import GatewayStatus, Heartbeat
 from tickhub_gateway.manager import GatewayManager
 from tickhub_runtime.settings import Settings
 
@@ -30,6 +30,7 @@ from ..conftest import (
     inbox,
     pool,
     sim,
+    tick_inbox,
     until,
 )
 
@@ -166,7 +167,7 @@ async def test_unknown_sources_and_bad_commands_get_an_error_reply(
 async def test_faults_reach_the_worker_and_show_in_the_status(
     nc: Client, manager: GatewayManager, statuses: Inbox[GatewayStatus]
 ):
-    ticks = await inbox(nc, "tickhub.tick.sim-a.>", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.sim-a.>")
     await manager.apply([sim("sim-a", contracts=["rb2605.SHFE"], reconnect_after_s=1.0)])
     await running_pid(statuses, "sim-a")
     await ticks.wait_for(lambda t: True)

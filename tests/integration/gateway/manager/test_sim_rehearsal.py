@@ -8,7 +8,7 @@ import datetime as dt
 from nats.aio.client import Client
 
 from tickhub_contracts import subjects
-from tickhub_contracts.messages import GatewayStatus, Heartbeat, Tick
+from tickhub_contracts.messages import GatewayStatus, Heartbeat
 from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_gateway.manager import GatewayManager
 from tickhub_gateway.protocol import CRASH_EXIT_CODE
@@ -16,7 +16,7 @@ from tickhub_markets import sessions
 from tickhub_markets.calendar import exchange_holidays
 from tickhub_runtime.settings import Settings
 
-from ..conftest import START_TIMEOUT, Inbox, Workers, inbox, sim
+from ..conftest import START_TIMEOUT, Inbox, Workers, inbox, sim, tick_inbox
 
 # Products with different sessions: day only (CFFEX), nights to 23:00, 01:00 and 02:30.
 CANDIDATES = ["IF2512.CFFEX", "rb2605.SHFE", "cu2601.SHFE", "au2602.SHFE", "m2605.DCE"]
@@ -35,7 +35,7 @@ async def test_a_sim_with_exchange_hours_ticks_only_what_is_in_session(
         if sessions.is_open(vt, now, days_off) == sessions.is_open(vt, soon, days_off)
     ]
     open_now = {vt for vt in steady if sessions.is_open(vt, now, days_off)}
-    ticks = await inbox(nc, "tickhub.tick.sim-x.>", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.sim-x.>")
     beats = await inbox(nc, subjects.heartbeat("sim-x"), Heartbeat)
     config = sim("sim-x", contracts=steady, trading_hours="exchange", ticks_per_second=4.0)
     config.canary = ""  # only the steady ones
@@ -56,7 +56,7 @@ async def test_on_a_holiday_an_exchange_hours_sim_is_connected_and_silent(
     holidays = [today, today + dt.timedelta(days=1)]
     workers = Workers(gw_settings.model_copy(update={"holidays": holidays}))
     try:
-        ticks = await inbox(nc, "tickhub.tick.>", Tick)
+        ticks = await tick_inbox(nc, "tickhub.ticks.>")
         beats = await inbox(nc, subjects.HEARTBEAT_ALL, Heartbeat)
         await workers.start(sim("sim-shut", trading_hours="exchange"))
         await workers.start(sim("sim-open"))  # around the clock: the control

@@ -22,7 +22,17 @@ from tickhub_gateway.sources.sim.gateway import DISCONNECT_CODE, LOGIN_REJECTED_
 from tickhub_gateway.worker.convert import tick_message
 from tickhub_runtime.settings import Settings
 
-from ..conftest import CANARY, CONTRACTS, START_TIMEOUT, Workers, alive, inbox, sim, until
+from ..conftest import (
+    CANARY,
+    CONTRACTS,
+    START_TIMEOUT,
+    Workers,
+    alive,
+    inbox,
+    sim,
+    tick_inbox,
+    until,
+)
 
 SLOT_NS = period_ns(2.0)
 
@@ -47,7 +57,7 @@ def content(tick: Tick) -> dict[str, object]:
 async def test_a_sim_worker_publishes_complete_ticks_and_a_heartbeat_every_second(
     nc: Client, workers: Workers
 ):
-    ticks = await inbox(nc, "tickhub.tick.sim-a.>", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.sim-a.>")
     beats = await inbox(nc, subjects.heartbeat("sim-a"), Heartbeat)
     conns = await inbox(nc, subjects.connection("sim-a"), Connection)
     logs = await inbox(nc, subjects.log("gateway", "sim-a"), LogRecord)
@@ -59,7 +69,7 @@ async def test_a_sim_worker_publishes_complete_ticks_and_a_heartbeat_every_secon
         await ticks.wait_for(of_contract(vt_symbol))
 
     for subject, tick in ticks.items:
-        assert subject == subjects.tick("sim-a", tick.exchange, tick.symbol)
+        assert subject == subjects.ticks("sim-a", tick.exchange)
         assert tick.source == "sim-a" and tick.gateway_name == "sim-a" and tick.live
         assert tick.datetime.utcoffset() == timedelta(hours=8)
         # Exactly the sim market's tick for its slot: every field, nothing lost.
@@ -93,7 +103,7 @@ async def test_a_sim_worker_publishes_complete_ticks_and_a_heartbeat_every_secon
 async def test_two_sim_workers_print_identical_ticks_for_the_same_slot(
     nc: Client, workers: Workers
 ):
-    ticks = await inbox(nc, "tickhub.tick.*.SHFE.rb2605", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.*.SHFE", "rb2605.SHFE")
     await workers.start(sim("sim-a", contracts=["rb2605.SHFE"]))
     await workers.start(sim("sim-b", contracts=["rb2605.SHFE"], delay_ms=150))
 
@@ -120,7 +130,7 @@ async def test_two_sim_workers_print_identical_ticks_for_the_same_slot(
 
 async def test_phase_groups_spread_a_slot_and_two_sims_still_agree(nc: Client, workers: Workers):
     contracts = ["rb2605.SHFE", "au2602.SHFE", "m2605.DCE", "SR605.CZCE", "IF2512.CFFEX"]
-    ticks = await inbox(nc, "tickhub.tick.>", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.>")
     for name, delay in (("sim-a", 0.0), ("sim-b", 40.0)):
         await workers.start(
             sim(name, contracts=contracts, ticks_per_second=2.0, phase_groups=5, delay_ms=delay)
@@ -150,7 +160,7 @@ async def test_phase_groups_spread_a_slot_and_two_sims_still_agree(nc: Client, w
 
 
 async def test_a_rejected_login_reports_code_3_and_never_ticks(nc: Client, workers: Workers):
-    ticks = await inbox(nc, "tickhub.tick.sim-x.>", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.sim-x.>")
     beats = await inbox(nc, subjects.heartbeat("sim-x"), Heartbeat)
     conns = await inbox(nc, subjects.connection("sim-x"), Connection)
     await workers.start(sim("sim-x", fail_login=True))
@@ -167,7 +177,7 @@ async def test_a_rejected_login_reports_code_3_and_never_ticks(nc: Client, worke
 
 
 async def test_stall_resume_and_disconnect_faults_in_the_worker(nc: Client, workers: Workers):
-    ticks = await inbox(nc, "tickhub.tick.sim-a.>", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.sim-a.>")
     beats = await inbox(nc, subjects.heartbeat("sim-a"), Heartbeat)
     conns = await inbox(nc, subjects.connection("sim-a"), Connection)
     await workers.start(sim("sim-a", contracts=["rb2605.SHFE"], reconnect_after_s=1.5))
@@ -213,7 +223,7 @@ async def test_stall_resume_and_disconnect_faults_in_the_worker(nc: Client, work
 
 
 async def test_subscribe_and_unsubscribe_change_what_is_published(nc: Client, workers: Workers):
-    ticks = await inbox(nc, "tickhub.tick.sim-a.>", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.sim-a.>")
     beats = await inbox(nc, subjects.heartbeat("sim-a"), Heartbeat)
     await workers.start(sim("sim-a", contracts=["m2605.DCE"]))
     await ticks.wait_for(lambda t: t.vt_symbol == "m2605.DCE", START_TIMEOUT)
@@ -270,7 +280,7 @@ async def test_sigterm_stops_a_worker_cleanly(nc: Client, workers: Workers):
 async def test_a_stale_tick_is_published_but_not_live(nc: Client, gw_settings: Settings):
     # Ticks arriving 300 ms after their slot, with 100 ms allowed: all replays.
     stale = Workers(gw_settings.model_copy(update={"stale_tick_s": 0.1}))
-    ticks = await inbox(nc, "tickhub.tick.sim-a.>", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.sim-a.>")
     beats = await inbox(nc, subjects.heartbeat("sim-a"), Heartbeat)
     try:
         await stale.start(sim("sim-a", delay_ms=300))
@@ -371,7 +381,7 @@ async def test_a_worker_stops_on_sigterm_even_when_nats_is_frozen(
 async def test_a_late_sim_catches_up_every_slot_but_skips_what_is_too_old(
     nc: Client, workers: Workers
 ):
-    ticks = await inbox(nc, "tickhub.tick.sim-a.>", Tick)
+    ticks = await tick_inbox(nc, "tickhub.ticks.sim-a.>")
     logs = await inbox(nc, subjects.log("gateway", "sim-a"), LogRecord)
     proc = await workers.start(sim("sim-a", contracts=["rb2605.SHFE"]))
     await ticks.wait_count(lambda t: True, 2, START_TIMEOUT)

@@ -6,10 +6,12 @@ The only ways from there into asyncio are ``loop.call_soon_threadsafe`` and the
 tick queue below; nothing here touches the loop or the NATS client from a vnpy
 thread.
 
-The tick path is batched: the EventEngine handler encodes the tick, appends
-``(subject, payload)`` to a deque and wakes the loop only if it is not already
-awake, so a burst costs one self-pipe write, not one per tick. A pump task on the
-loop publishes everything queued.
+The tick path is batched twice over: the gateway-thread handler converts the tick,
+appends it to a deque and wakes the loop only if it is not already awake, so a burst
+costs one self-pipe write, not one per tick; and the pump task on the loop sends
+what it finds queued as one :class:`TickBatch` per exchange (up to
+:data:`TICK_BATCH_MAX` ticks), so a burst costs NATS a handful of messages, not one
+per tick.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from vnpy.trader.object import LogData, SubscribeRequest, TickData
 
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import (
+    TICK_BATCH_MAX,
     Connection,
     FaultKind,
     Heartbeat,
     Reply,
     SourceConfig,
+    Tick,
+    TickBatch,
     WorkerCommand,
 )
 from tickhub_runtime import listen
@@ -47,9 +52,13 @@ from ..sources import create_gateway
 from ..sources.base import EVENT_CONNECTION, FaultNotSupported
 from .convert import tick_message
 
-PUMP_BATCH = 2_000
-"""Messages published before the pump yields, so heartbeats and NATS's own flusher
+PUMP_YIELD = 2_000
+"""Queued items taken before the pump yields, so heartbeats and NATS's own flusher
 get the loop even when ticks arrive faster than they can be sent."""
+
+Message = tuple[str, bytes, bool]
+"""A queued message that is not a tick: (subject, payload, ordered). ``ordered``: the
+ticks queued before it go out first (a connection change); a canary copy is not."""
 
 NATS_STEP_TIMEOUT_S = 1.0
 """Each NATS call of the shutdown (unsubscribe, last publish, drain) gets this long."""
@@ -76,10 +85,10 @@ class WorkerHost:
         # The built-in calendar and the manager's TICKHUB_HOLIDAYS (no file here).
         self.gateway = create_gateway(self.event_engine, config, holidays=settings.all_holidays())
 
-        self._queue: deque[tuple[str, bytes]] = deque()
+        self._queue: deque[Tick | Message] = deque()
         self._woken = False
         self._wake = asyncio.Event()
-        self._subjects: dict[str, str] = {}
+        self._canary_subject = subjects.canary(self.source)
         self._subscribed: frozenset[str] = frozenset()
         self._stale_ns = int(settings.stale_tick_s * 1e9)
 
@@ -206,19 +215,15 @@ class WorkerHost:
                 and received_ns - data.datetime.timestamp() * 1e9 <= self._stale_ns
             )
             in_session = not (extra and extra.get("in_session") is False)
-            payload = codec.encode(tick_message(data, self.source, received_ns, live, in_session))
-            subject = self._subjects.get(vt_symbol)
-            if subject is None:
-                subject = self._subjects[vt_symbol] = subjects.tick(
-                    self.source, data.exchange.value, data.symbol
-                )
-            self._queue.append((subject, payload))
+            tick = tick_message(data, self.source, received_ns, live, in_session)
+            self._queue.append(tick)
             self.ticks_total += 1
             if live and in_session:
                 self.last_tick_at = data.datetime
                 if vt_symbol == self.config.canary:
                     self.canary_tick_at = data.datetime
                     self.canary_received_ns = received_ns
+                    self._queue.append((self._canary_subject, codec.encode(tick), False))
             if not self._woken:
                 self._woken = True
                 self.loop.call_soon_threadsafe(self._wake.set)
@@ -247,7 +252,7 @@ class WorkerHost:
         # Through the tick queue, in the order it reached this thread. Ticks come
         # straight from the gateway's thread, so one can overtake a connection change
         # still waiting in vnpy's EventEngine queue.
-        self._queue.append((subjects.connection(self.source), codec.encode(conn)))
+        self._queue.append((subjects.connection(self.source), codec.encode(conn), True))
         if not self._woken:
             self._woken = True
             self.loop.call_soon_threadsafe(self._wake.set)
@@ -267,22 +272,48 @@ class WorkerHost:
             await self._publish_queued()
 
     async def _publish_queued(self) -> None:
+        """Send everything queued: ticks as one batch per exchange, in their order."""
         queue = self._queue
-        publish = self.nc.publish
-        sent = 0
+        batches: dict[str, list[Tick]] = {}
+        taken = 0
         while queue:
-            subject, payload = queue.popleft()
-            try:
-                await publish(subject, payload)
-            except Exception as error:
-                self.ticks_dropped += 1
-                if self.ticks_dropped <= 10 or self.ticks_dropped % 10_000 == 0:
-                    self.log.warning(
-                        "NATS refused a message (%r); %d dropped so far", error, self.ticks_dropped
-                    )
-            sent += 1
-            if sent % PUMP_BATCH == 0:
+            item = queue.popleft()
+            if isinstance(item, Tick):
+                batch = batches.get(item.exchange)
+                if batch is None:
+                    batch = batches[item.exchange] = []
+                batch.append(item)
+                if len(batch) >= TICK_BATCH_MAX:
+                    await self._send_batch(item.exchange, batches.pop(item.exchange))
+            else:
+                subject, payload, ordered = item
+                if ordered:
+                    await self._send_batches(batches)
+                await self._publish(subject, payload, 1)
+            taken += 1
+            if taken % PUMP_YIELD == 0:
+                await self._send_batches(batches)
                 await asyncio.sleep(0)
+        await self._send_batches(batches)
+
+    async def _send_batches(self, batches: dict[str, list[Tick]]) -> None:
+        for exchange, batch in batches.items():
+            await self._send_batch(exchange, batch)
+        batches.clear()
+
+    async def _send_batch(self, exchange: str, batch: list[Tick]) -> None:
+        payload = codec.encode(TickBatch(ticks=batch))
+        await self._publish(subjects.ticks(self.source, exchange), payload, len(batch))
+
+    async def _publish(self, subject: str, payload: bytes, ticks: int) -> None:
+        try:
+            await self.nc.publish(subject, payload)
+        except Exception as error:
+            self.ticks_dropped += ticks
+            if self.ticks_dropped <= 10 or self.ticks_dropped % 10_000 < ticks:
+                self.log.warning(
+                    "NATS refused a message (%r); %d dropped so far", error, self.ticks_dropped
+                )
 
     async def _heartbeat(self) -> None:
         interval = self.settings.heartbeat_interval_s
