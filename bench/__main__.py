@@ -53,16 +53,88 @@ def machine() -> str:
 def row(r: Result, baseline: Result | None = None) -> str:
     offered = "flat out" if r.offered_per_s >= FLAT_OUT else f"{r.offered_per_s:,.0f}"
     ratio = f"{r.p99_ms / baseline.p99_ms:.1f}×" if baseline and baseline.p99_ms > 0 else ""
+    drain = f"{r.drain_p50_ms:.1f} / {r.drain_max_ms:.1f}" if r.bursts else ""
     return (
         f"| {r.name} | {offered} | {r.rate_per_s:,.0f} | {r.received:,} | {r.lost:,} | "
-        f"{r.duplicated:,} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.max_ms:.2f} | {ratio} |"
+        f"{r.duplicated:,} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.max_ms:.2f} | {ratio} | "
+        f"{drain} | {cpu_cell(r)} |"
     )
+
+
+def cpu_cell(r: Result) -> str:
+    """CPU µs per delivered tick, per process role, and the figure the targets compare:
+    the transport's own (nats-server + publisher for tickhub, sender + receiver for a
+    baseline)."""
+    per = r.cpu_us_per_tick()
+    if not per:
+        return ""
+    parts = " · ".join(f"{role} {us:.1f}" for role, us in per.items())
+    transport = per.get("nats-server", 0.0) + per.get("publisher", 0.0)
+    if not transport:
+        transport = per.get("sender", 0.0) + per.get("receiver", 0.0)
+    return f"**{transport:.1f}** ({parts})"
 
 
 HEADER = (
     "| run | offered ticks/s | delivered ticks/s | received | lost | duplicated | p50 ms | "
-    "p99 ms | max ms | p99 vs raw ZeroMQ |\n|---|---|---|---|---|---|---|---|---|---|"
+    "p99 ms | max ms | p99 vs raw ZeroMQ | burst drain p50 / max ms | CPU µs per tick |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
+
+
+Maker = Callable[[], Result]
+CASES: dict[str, tuple[str, Callable[[float], list[Maker]]]] = {
+    "steady-2k": (
+        "2,000 ticks/s (100 contracts × 20/s)",
+        lambda s: [
+            lambda: baselines.raw_zmq(2000, s),
+            lambda: baselines.vnpy_rpc(2000, s),
+            lambda: pipeline.tickhub(20, 100, s),
+        ],
+    ),
+    "steady-20k": (
+        "20,000 ticks/s (200 contracts × 100/s)",
+        lambda s: [
+            lambda: baselines.raw_zmq(20_000, s),
+            lambda: baselines.vnpy_rpc(20_000, s),
+            lambda: pipeline.tickhub(100, 200, s),
+        ],
+    ),
+    "futures": (
+        "the full futures market: 1,000 contracts, one 500 ms snapshot burst each, from "
+        "three hot sources (6,000 ticks/s in, 2,000 out)",
+        lambda s: [
+            lambda: baselines.raw_zmq(2000, s, 1000, burst=True),
+            lambda: baselines.vnpy_rpc(2000, s, 1000, burst=True),
+            lambda: pipeline.tickhub(2, 1000, s, copies=3, burst=True),
+        ],
+    ),
+    "options": (
+        "with options: 10,000 instruments, one 500 ms snapshot burst each, from three hot "
+        "sources (60,000 ticks/s in, 20,000 out)",
+        lambda s: [
+            lambda: baselines.raw_zmq(20_000, s, 10_000, burst=True),
+            lambda: baselines.vnpy_rpc(20_000, s, 10_000, burst=True),
+            lambda: pipeline.tickhub(2, 10_000, s, copies=3, burst=True),
+        ],
+    ),
+    "sharded": (
+        "sharded: the options case split by exchange over two publisher processes",
+        lambda s: [
+            lambda: baselines.raw_zmq(20_000, s, 10_000, burst=True),
+            lambda: pipeline.tickhub(2, 10_000, s, copies=3, burst=True, publishers=2),
+        ],
+    ),
+    "flat-out": (
+        "throughput: 50,000 ticks/s offered to tickhub (500 contracts × 100/s, two sim "
+        "workers); baselines sending flat out",
+        lambda s: [
+            lambda: baselines.raw_zmq(FLAT_OUT, 0.0002),  # 200,000 ticks
+            lambda: baselines.vnpy_rpc(FLAT_OUT, 0.0002),
+            lambda: pipeline.tickhub(100, 500, s, workers=2),
+        ],
+    ),
+}
 
 
 def main() -> None:
@@ -77,6 +149,11 @@ def main() -> None:
         type=int,
         default=None,
         help="repetitions per mode and fault of the failover run (default 20; --quick 2)",
+    )
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASES),
+        help=f"comma-separated throughput cases (default all: {', '.join(CASES)})",
     )
     parser.add_argument("--failover-modes", default="hot,cold", help="comma-separated: hot, cold")
     parser.add_argument(
@@ -121,40 +198,29 @@ def write_section(begin: str, end: str, generated: str) -> None:
 
 def throughput(args: argparse.Namespace) -> None:
     seconds = 3.0 if args.quick else 10.0
-
+    chosen = [c for c in args.cases.split(",") if c]
+    unknown = set(chosen) - set(CASES)
+    if unknown:
+        raise SystemExit(f"python -m bench: unknown case(s) {sorted(unknown)}; know {list(CASES)}")
     sections: list[str] = []
-    runs: list[tuple[str, Callable[[], Result], Callable[[], Result], Callable[[], Result]]] = [
-        (
-            "2,000 ticks/s (100 contracts × 20/s)",
-            lambda: baselines.raw_zmq(2000, seconds),
-            lambda: baselines.vnpy_rpc(2000, seconds),
-            lambda: pipeline.tickhub(20, 100, seconds),
-        ),
-        (
-            "20,000 ticks/s (200 contracts × 100/s)",
-            lambda: baselines.raw_zmq(20_000, seconds),
-            lambda: baselines.vnpy_rpc(20_000, seconds),
-            lambda: pipeline.tickhub(100, 200, seconds),
-        ),
-        (
-            "throughput: 50,000 ticks/s offered to tickhub (500 contracts × 100/s, two sim "
-            "workers); "
-            "baselines sending flat out",
-            lambda: baselines.raw_zmq(FLAT_OUT, 0.0002),  # 200,000 ticks
-            lambda: baselines.vnpy_rpc(FLAT_OUT, 0.0002),
-            lambda: pipeline.tickhub(100, 500, seconds, workers=2),
-        ),
-    ]
-    for title, *makers in runs:
+    for case in chosen:
+        title, makers = CASES[case]
         print(f"== {title}", flush=True)
         results = []
-        for make in makers:
+        for make in makers(seconds):
             result = make()
             print(f"   {result}", flush=True)
             results.append(result)
         raw = results[0]
         table = "\n".join([HEADER, *(row(r, raw if r is not raw else None) for r in results)])
-        sections.append(f"### {title}\n\n{table}\n")
+        stages = "".join(
+            f"\n_{r.name}, where the time goes (p50 / p99 ms):_ "
+            + "; ".join(f"{k} {p50:.2f} / {p99:.2f}" for k, (p50, p99) in r.stages_ms.items())
+            + "\n"
+            for r in results
+            if r.stages_ms
+        )
+        sections.append(f"### {title}\n\n{table}\n{stages}")
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     generated = (

@@ -14,10 +14,15 @@ from datetime import datetime
 from tickhub_contracts.messages import Tick
 from tickhub_contracts.timezone import CHINA_TZ
 
+from .cpu import Meter
 
-def symbols(n: int) -> list[str]:
-    """n distinct vt_symbols on SHFE-like names (bench0000.SHFE ...)."""
-    return [f"bench{i:04d}.SHFE" for i in range(n)]
+EXCHANGES = ["SHFE", "DCE", "CZCE", "CFFEX", "INE", "GFEX"]
+
+
+def symbols(n: int, exchanges: int = 1) -> list[str]:
+    """n distinct vt_symbols (bench0000.SHFE ...), dealt round the first ``exchanges``
+    exchanges (bench0001.DCE when there are two)."""
+    return [f"bench{i:04d}.{EXCHANGES[i % exchanges]}" for i in range(n)]
 
 
 def template(vt_symbol: str) -> Tick:
@@ -69,6 +74,17 @@ def paced(rate: float, total: int) -> Iterator[int]:
             time.sleep(max(0.0, (sent + 1) / rate - (time.perf_counter() - start)))
 
 
+def bursts(period_s: float, count: int) -> Iterator[int]:
+    """Yield at the start of each of ``count`` bursts, ``period_s`` apart (burst index;
+    a burst that is due late is yielded at once, as a real front's would arrive)."""
+    start = time.perf_counter()
+    for k in range(count):
+        wait = start + k * period_s - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        yield k
+
+
 @dataclass
 class Result:
     name: str
@@ -82,6 +98,18 @@ class Result:
     p99_ms: float
     max_ms: float
     notes: list[str] = field(default_factory=list)
+    bursts: int = 0
+    """Whole bursts measured (burst-shaped runs only)."""
+    drain_p50_ms: float = math.nan
+    drain_max_ms: float = math.nan
+    """How long after its start a burst's last tick arrived: median and worst."""
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per process role over the measured window."""
+    stages_ms: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Stage -> (p50, p99) ms of the ticks' time in it (the hub's runs)."""
+
+    def cpu_us_per_tick(self) -> dict[str, float]:
+        return {role: s * 1e6 / self.received for role, s in self.cpu_s.items() if self.received}
 
     @property
     def rate_per_s(self) -> float:
@@ -113,7 +141,31 @@ def spawn_receiver(*args: str) -> subprocess.Popen[str]:
     return process
 
 
-def receiver_result(process: subprocess.Popen[str], timeout: float) -> Result:
-    out, _ = process.communicate(timeout=timeout)
-    data = json.loads(out.strip().splitlines()[-1])
-    return Result(**data)
+def receiver_result(
+    process: subprocess.Popen[str],
+    timeout: float,
+    meter: Meter | None = None,
+) -> Result:
+    """Wait for the receiver's result. ``meter`` (the hub's processes) is started at
+    the receiver's ``measuring`` and stopped at its result, and its CPU seconds join
+    the receiver's own in :attr:`Result.cpu_s`."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    line = ""
+    while time.monotonic() < deadline:
+        line = process.stdout.readline().strip()
+        if line == "measuring":
+            if meter is not None:
+                meter.start()
+            continue
+        if line.startswith("{") or not line:
+            break
+    if meter is not None:
+        meter.stop()
+    process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    if not line.startswith("{"):
+        raise RuntimeError(f"receiver ended without a result (last line {line!r})")
+    result = Result(**json.loads(line))
+    if meter is not None:
+        result.cpu_s = {**meter.seconds, **result.cpu_s}
+    return result

@@ -6,6 +6,13 @@ its bucket beforehand (:mod:`bench.routing`: a throughput run does not need the
 health and failover services to judge the sources first). Latency is counted from the
 tick's exchange time, which is the instant the sim emits it, to its arrival at the
 client: every hop of the hub is inside it. A lost tick is a missing slot.
+
+``copies`` sources carry the same contracts (same seed: tick for tick the same
+content, as two CTP accounts on one exchange), all eligible: hot redundancy, where
+the publisher gets every tick once per copy and sends it once. ``burst`` makes every
+contract tick at its slot's start, CTP's 500 ms snapshot bursts.
+
+CPU is read per process role over the receiver's measured window (:mod:`bench.cpu`).
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ from tickhub_cli.natsserver import NatsServer
 from tickhub_cli.ports import free_port
 from tickhub_contracts.messages import SimSettings, SourceConfig
 
-from .common import Result, receiver_result, spawn_receiver, symbols
+from .common import EXCHANGES, Result, receiver_result, spawn_receiver, symbols
+from .cpu import Meter, children
 from .routing import write_routes
 
 
@@ -31,58 +39,112 @@ def tickhub(
     n_contracts: int,
     seconds: float,
     workers: int = 1,
+    *,
+    copies: int = 1,
+    burst: bool = False,
+    publishers: int = 1,
     warmup_s: float = 3.0,
 ) -> Result:
-    """Offer ``per_contract * n_contracts`` ticks/s, spread evenly over time (one phase
-    group per millisecond of a slot, as the baselines pace theirs) and over ``workers``
-    sim sources with disjoint contracts (one Python worker tops out below 50k/s)."""
+    """Deliver ``per_contract * n_contracts`` ticks/s, split over ``workers`` groups of
+    sim sources with disjoint contracts (one Python worker tops out below 50k/s), each
+    group ``copies`` hot sources strong. Evenly spread over time (one phase group per
+    millisecond of a slot, as the baselines pace theirs) unless ``burst``.
+    ``publishers`` > 1 shards the publisher by exchange (the contracts are spread over
+    that many exchanges) and the client subscribes to every shard."""
     rate = per_contract * n_contracts
-    contracts = symbols(n_contracts)
-    groups = max(1, round(1000 / per_contract))
+    contracts = symbols(n_contracts, exchanges=publishers)
+    groups = 1 if burst else max(1, round(1000 / per_contract))
     sources = [
         SourceConfig(
-            name=f"bench-{i}",
+            name=f"bench-{i}" + (f"-{c}" if copies > 1 else ""),
             gateway_type="sim",
-            priority=1,
+            priority=1 + c,
             contracts=contracts[i::workers],
             canary=contracts[i],
             sim=SimSettings(ticks_per_second=per_contract, phase_groups=groups),
         )
         for i in range(workers)
+        for c in range(copies)
     ]
-    with tempfile.TemporaryDirectory(prefix="tickhub-bench-") as tmp:
-        endpoint = f"tcp://127.0.0.1:{free_port()}"
-        with NatsServer(Path(tmp) / "nats") as nats:
-            write_routes(nats.url, {c: [s.name] for s in sources for c in s.contracts})
-            # Nothing of the developer's own TICKHUB_* (a database URL would make the
-            # gateway refuse a static pool beside it).
-            env = {k: v for k, v in os.environ.items() if not k.startswith("TICKHUB_")}
-            env |= {
-                "TICKHUB_NATS_URL": nats.url,
-                "TICKHUB_DATA_DIR": str(Path(tmp) / "data"),
-                "TICKHUB_ZMQ_PUB": endpoint,
-                "TICKHUB_SOURCES": msgspec.json.encode(sources).decode(),
-                "TICKHUB_LOG_LEVEL": "WARNING",
+    name = f"tickhub, {len(sources)} sim worker(s)" + (
+        f", {copies} hot copies" if copies > 1 else ""
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="tickhub-bench-") as tmp,
+        NatsServer(Path(tmp) / "nats") as nats,
+    ):
+        routes: dict[str, list[str]] = {}
+        for source in sources:
+            for contract in source.contracts:
+                routes.setdefault(contract, []).append(source.name)
+        write_routes(nats.url, routes)
+        pool_file = Path(tmp) / "sources.json"
+        pool_file.write_bytes(msgspec.json.encode(sources))
+        # Nothing of the developer's own TICKHUB_* (a database URL would make the
+        # gateway refuse a static pool beside it).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TICKHUB_")}
+        env |= {
+            "TICKHUB_NATS_URL": nats.url,
+            "TICKHUB_DATA_DIR": str(Path(tmp) / "data"),
+            # A file: 10,000 contracts are more than an environment variable holds.
+            "TICKHUB_SOURCES_FILE": str(pool_file),
+            "TICKHUB_LOG_LEVEL": "WARNING",
+        }
+        shards = exchanges(publishers)
+        endpoints = [f"tcp://127.0.0.1:{free_port()}" for _ in shards]
+        pubs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "tickhub_publisher"],
+                env=env
+                | {"TICKHUB_ZMQ_PUB": ep}
+                | ({"TICKHUB_PUBLISHER_EXCHANGES": f'["{ex}"]'} if publishers > 1 else {}),
+            )
+            for ex, ep in zip(shards, endpoints, strict=True)
+        ]
+        gateway = subprocess.Popen([sys.executable, "-m", "tickhub_gateway"], env=env)
+        services = [*pubs, gateway]
+        assert nats.process is not None
+        nats_pid = nats.process.pid
+        meter = Meter(
+            {
+                "workers": lambda: descendants(gateway.pid),
+                "gateway manager": lambda: [gateway.pid],
+                "nats-server": lambda: [nats_pid],
+                "publisher": lambda: [p.pid for p in pubs],
             }
-            services = [
-                subprocess.Popen([sys.executable, "-m", f"tickhub_{name}"], env=env)
-                for name in ("publisher", "gateway")
-            ]
-            try:
-                receiver = spawn_receiver(
-                    "--kind", "msgpack", "--name", f"tickhub, {workers} sim worker(s)",
-                    "--endpoint", endpoint, "--expect", str(int(rate * seconds)),
-                    "--offered", str(rate), "--stamp", "exchange",
-                    "--period-ns", str(round(1e9 / per_contract)),
-                    "--skip-s", str(warmup_s), "--timeout", str(seconds + warmup_s + 60),
-                )  # fmt: skip
-                return receiver_result(receiver, timeout=seconds + warmup_s + 90)
-            finally:
-                for process in services:
-                    process.terminate()
-                for process in services:
-                    try:
-                        process.wait(15)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
+        )
+        try:
+            receiver = spawn_receiver(
+                "--kind", "msgpack", "--name", name,
+                "--endpoint", ",".join(endpoints), "--expect", str(int(rate * seconds)),
+                "--offered", str(rate), "--stamp", "exchange",
+                "--period-ns", str(round(1e9 / per_contract)),
+                "--skip-s", str(warmup_s), "--timeout", str(seconds + warmup_s + 60),
+                *(["--bursts"] if burst else []),
+            )  # fmt: skip
+            return receiver_result(receiver, timeout=seconds + warmup_s + 90, meter=meter)
+        finally:
+            for process in services:
+                process.terminate()
+            for process in services:
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (a gateway's workers, and anything they started)."""
+    found: list[int] = []
+    todo = children(pid)
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += children(child)
+    return found
+
+
+def exchanges(publishers: int) -> list[str]:
+    """The exchanges a run's contracts are spread over: one per publisher shard."""
+    return EXCHANGES[: max(1, publishers)]

@@ -1,9 +1,13 @@
 """The receiving end of every benchmark run, in its own process as a client would be.
 
 ``python -m bench.receiver --kind msgpack|rpc --endpoint E ...`` prints ``ready`` once
-connected, ``warm`` at its first warm-up frame, and at the end one JSON line: a
+connected, ``warm`` at its first warm-up frame, ``measuring`` at the first tick it
+counts (the caller starts its CPU meters then), and at the end one JSON line: a
 :class:`bench.common.Result`. Latency is receive time minus the send stamp the
 sender put in the tick (same machine, same wall clock).
+
+With ``--bursts`` every contract ticks once per burst and the stamp is the burst's
+start, so the latest arrival of a burst's ticks is how long the burst took to drain.
 """
 
 from __future__ import annotations
@@ -27,8 +31,16 @@ class Tally:
     """Latencies, and losses/duplicates judged per contract by a counter that must
     advance by exactly one (the sender's or publisher's seq, or the exchange-time slot)."""
 
-    def __init__(self, period_ns: int | None) -> None:
+    def __init__(self, period_ns: int | None, bursts: bool = False) -> None:
         self.period_ns = period_ns
+        self.bursts = bursts
+        self.drains: dict[int, int] = {}
+        """Burst (its counter) -> the latest arrival of its ticks after its start, ns."""
+        self.cpu_start = 0.0
+        self.cpu_end = 0.0
+        self.in_worker: list[int] = []
+        """Per tick, the worker's take (``received_ns``) minus the send stamp: how long
+        the source (sim or CTP API, with its burst) took to hand it over."""
         self.latencies: list[int] = []
         self.last: dict[str, int] = {}
         self.lost = 0
@@ -40,8 +52,14 @@ class Tally:
         now = time.time_ns()
         if not self.first_ns:
             self.first_ns = now
+            self.cpu_start = time.process_time()
+            print("measuring", flush=True)
         self.last_ns = now
-        self.latencies.append(now - sent_ns)
+        latency = now - sent_ns
+        self.latencies.append(latency)
+        if self.bursts and latency > self.drains.get(counter, 0):
+            self.drains[counter] = latency
+        self.cpu_end = time.process_time()
         previous = self.last.get(vt_symbol)
         if previous is not None:
             step = counter - previous
@@ -72,7 +90,8 @@ def run_msgpack(args: argparse.Namespace, tally: Tally) -> None:
     sub = context.socket(zmq.SUB)
     sub.setsockopt(zmq.RCVHWM, 0)  # measure the sender's drops, not our own
     sub.setsockopt(zmq.SUBSCRIBE, b"")
-    sub.connect(args.endpoint)
+    for endpoint in args.endpoint.split(","):  # one per publisher shard
+        sub.connect(endpoint)
     decoder = msgspec.msgpack.Decoder(Tick)
     print("ready", flush=True)
     poller = zmq.Poller()
@@ -99,6 +118,8 @@ def run_msgpack(args: argparse.Namespace, tally: Tally) -> None:
         if time.monotonic() < skip_until:
             continue  # start-up: the worker is still spawning and catching up
         tally.add(topic.decode(), counter_of(tick, tally.period_ns), stamp)
+        if args.stamp == "exchange" and tick.received_ns:
+            tally.in_worker.append(tick.received_ns - stamp)
         received += 1
 
 
@@ -142,8 +163,9 @@ def main() -> None:
     parser.add_argument("--period-ns", type=int, default=0)
     parser.add_argument("--stamp", choices=["received", "exchange"], default="received")
     parser.add_argument("--skip-s", type=float, default=0.0)
+    parser.add_argument("--bursts", action="store_true", help="report each burst's drain")
     args = parser.parse_args()
-    tally = Tally(args.period_ns or None)
+    tally = Tally(args.period_ns or None, args.bursts)
     (run_rpc if args.kind == "rpc" else run_msgpack)(args, tally)
     latencies = sorted(tally.latencies)
     received = len(latencies)
@@ -158,7 +180,23 @@ def main() -> None:
         p50_ms=percentile(latencies, 0.50),
         p99_ms=percentile(latencies, 0.99),
         max_ms=percentile(latencies, 1.0),
+        cpu_s={"receiver": tally.cpu_end - tally.cpu_start},
     )
+    if tally.in_worker:
+        # The hub's stages: source -> the worker's take, and the worker's take -> here.
+        taken = sorted(tally.in_worker)
+        after = sorted(a - b for a, b in zip(tally.latencies, tally.in_worker, strict=True))
+        result.stages_ms = {
+            "source → worker": (percentile(taken, 0.5), percentile(taken, 0.99)),
+            "worker → client": (percentile(after, 0.5), percentile(after, 0.99)),
+        }
+    if args.bursts:
+        # The first and last bursts may be cut by the window: only whole ones count.
+        keys = sorted(tally.drains)[1:-1] if len(tally.drains) > 2 else list(tally.drains)
+        whole = sorted(tally.drains[k] for k in keys)
+        result.bursts = len(whole)
+        result.drain_p50_ms = percentile(whole, 0.50)
+        result.drain_max_ms = percentile(whole, 1.0)
     print(result.to_json(), flush=True)
     sys.stdout.flush()
     os._exit(0)  # vnpy's RpcClient thread polls for 30 s before it notices stop()

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         "without a database (the gateway then ignores the accounts). Unset: the gateway runs "
         "the accounts of TICKHUB_DATABASE_URL.",
     )
+    sources_file: Path | None = Field(
+        None,
+        description="The static pool of TICKHUB_SOURCES read from this JSON file instead: "
+        "for a pool too large for an environment variable (thousands of contracts).",
+    )
     sim_contracts: list[str] = Field(
         default_factory=lambda: list(DEFAULT_SIM_CONTRACTS),
         description="Contracts of the demo sim accounts added to a new database (JSON list).",
@@ -304,14 +309,24 @@ class Settings(BaseSettings):
         """Where services connect: the named server, else the bundled one."""
         return self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
 
+    def static_pool(self) -> str:
+        """The JSON of ``TICKHUB_SOURCES`` or of ``TICKHUB_SOURCES_FILE`` ("" when
+        neither is set). Raises ValueError for both, OSError for a file not read."""
+        if self.sources.strip() and self.sources_file is not None:
+            raise ValueError("set TICKHUB_SOURCES or TICKHUB_SOURCES_FILE, not both")
+        if self.sources_file is not None:
+            return self.sources_file.read_text()
+        return self.sources.strip()
+
     @cached_property
     def source_configs(self) -> list[SourceConfig]:
         """The static pool of ``TICKHUB_SOURCES`` (empty when unset: the pool then
         comes from the account database). Raises ValueError or msgspec's errors when
         the list is invalid."""
-        if not self.sources.strip():
+        text = self.static_pool()
+        if not text:
             return []
-        configs = msgspec.json.decode(self.sources.encode(), type=list[SourceConfig])
+        configs = msgspec.json.decode(text.encode(), type=list[SourceConfig])
         names = [c.name for c in configs]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")

@@ -4,6 +4,7 @@ exactly one; no default pool remains."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ def settings(**kw: Any) -> Settings:
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TICKHUB_SOURCES", "TICKHUB_DATABASE_URL"):
+    for name in ("TICKHUB_SOURCES", "TICKHUB_SOURCES_FILE", "TICKHUB_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -64,3 +65,13 @@ def test_a_bad_static_list_is_refused(sources: str, says: str) -> None:
 def test_a_database_that_is_not_postgresql_is_refused() -> None:
     with pytest.raises(ValueError, match="PostgreSQL"):
         choose_pool(settings(database_url=SecretStr("mysql://x@h/db")))
+
+
+def test_a_static_pool_too_big_for_the_environment_comes_from_a_file(tmp_path: Path) -> None:
+    pool = tmp_path / "sources.json"
+    pool.write_text(SIM)
+    assert [c.name for c in choose_pool(settings(sources_file=pool)).static] == ["sim-a"]
+    with pytest.raises(PoolConfigError, match="not both"):
+        choose_pool(settings(sources_file=pool, sources=SIM))
+    with pytest.raises(PoolConfigError, match="missing.json"):
+        choose_pool(settings(sources_file=tmp_path / "missing.json"))

@@ -67,10 +67,13 @@ def choose_pool(settings: Settings) -> PoolChoice:
     """The database or the static list; :class:`PoolConfigError` for neither or both,
     or for a list or URL that cannot be used."""
     url = settings.database_url.get_secret_value() if settings.database_url else ""
-    static = settings.sources.strip()
+    try:
+        static = settings.static_pool().strip()
+    except (ValueError, OSError) as error:
+        raise PoolConfigError(f"no static pool: {error}") from None
     if url and static:
         raise PoolConfigError(
-            "both TICKHUB_DATABASE_URL and TICKHUB_SOURCES are set: the pool comes from one "
+            "both TICKHUB_DATABASE_URL and TICKHUB_SOURCES(_FILE) are set: the pool comes from one "
             "of them (the account database, or a static list for benchmarks and rehearsal); "
             "unset the other"
         )
