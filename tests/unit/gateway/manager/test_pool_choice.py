@@ -73,5 +73,5 @@ def test_a_static_pool_too_big_for_the_environment_comes_from_a_file(tmp_path: P
     assert [c.name for c in choose_pool(settings(sources_file=pool)).static] == ["sim-a"]
     with pytest.raises(PoolConfigError, match="not both"):
         choose_pool(settings(sources_file=pool, sources=SIM))
-    with pytest.raises(PoolConfigError, match="missing.json"):
+    with pytest.raises(PoolConfigError, match=r"missing\.json"):
         choose_pool(settings(sources_file=tmp_path / "missing.json"))

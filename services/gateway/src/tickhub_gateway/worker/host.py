@@ -33,7 +33,6 @@ from vnpy.trader.object import LogData, SubscribeRequest, TickData
 
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import (
-    TICK_BATCH_MAX,
     Connection,
     FaultKind,
     Heartbeat,
@@ -50,15 +49,12 @@ from tickhub_runtime.settings import Settings
 from ..protocol import CRASH_EXIT_CODE
 from ..sources import create_gateway
 from ..sources.base import EVENT_CONNECTION, FaultNotSupported
+from .batching import Batch, Message, outgoing
 from .convert import tick_message
 
 PUMP_YIELD = 2_000
 """Queued items taken before the pump yields, so heartbeats and NATS's own flusher
 get the loop even when ticks arrive faster than they can be sent."""
-
-Message = tuple[str, bytes, bool]
-"""A queued message that is not a tick: (subject, payload, ordered). ``ordered``: the
-ticks queued before it go out first (a connection change); a canary copy is not."""
 
 NATS_STEP_TIMEOUT_S = 1.0
 """Each NATS call of the shutdown (unsubscribe, last publish, drain) gets this long."""
@@ -272,38 +268,17 @@ class WorkerHost:
             await self._publish_queued()
 
     async def _publish_queued(self) -> None:
-        """Send everything queued: ticks as one batch per exchange, in their order."""
-        queue = self._queue
-        batches: dict[str, list[Tick]] = {}
-        taken = 0
-        while queue:
-            item = queue.popleft()
-            if isinstance(item, Tick):
-                batch = batches.get(item.exchange)
-                if batch is None:
-                    batch = batches[item.exchange] = []
-                batch.append(item)
-                if len(batch) >= TICK_BATCH_MAX:
-                    await self._send_batch(item.exchange, batches.pop(item.exchange))
-            else:
-                subject, payload, ordered = item
-                if ordered:
-                    await self._send_batches(batches)
-                await self._publish(subject, payload, 1)
-            taken += 1
-            if taken % PUMP_YIELD == 0:
-                await self._send_batches(batches)
-                await asyncio.sleep(0)
-        await self._send_batches(batches)
-
-    async def _send_batches(self, batches: dict[str, list[Tick]]) -> None:
-        for exchange, batch in batches.items():
-            await self._send_batch(exchange, batch)
-        batches.clear()
-
-    async def _send_batch(self, exchange: str, batch: list[Tick]) -> None:
-        payload = codec.encode(TickBatch(ticks=batch))
-        await self._publish(subjects.ticks(self.source, exchange), payload, len(batch))
+        """Send everything queued: ticks as one batch per exchange (:mod:`.batching`),
+        yielding to the loop every ``PUMP_YIELD`` items so heartbeats still go out."""
+        while self._queue:
+            for send in outgoing(self._queue, PUMP_YIELD):
+                if isinstance(send, Batch):
+                    payload = codec.encode(TickBatch(ticks=send.ticks))
+                    subject = subjects.ticks(self.source, send.exchange)
+                    await self._publish(subject, payload, len(send.ticks))
+                else:
+                    await self._publish(send[0], send[1], 1)
+            await asyncio.sleep(0)
 
     async def _publish(self, subject: str, payload: bytes, ticks: int) -> None:
         try:
