@@ -408,7 +408,15 @@ async def test_two_fronts_in_lockstep_one_conflating_the_client_gets_every_tick_
     if ahead_s > 0.5:
         assert got == expected, (ahead_s, got)
     else:
-        assert got == expected[len(expected) - len(got) :], (ahead_s, got)
+        # A tail. Its first second may have lost its first tick(s) to the start, and
+        # the next then took the second's first time (+0: times depend on what went
+        # out), so times are exact from the next second on; values everywhere.
+        tail = expected[len(expected) - len(got) :]
+        assert [g[1:] for g in got] == [e[1:] for e in tail], (ahead_s, got)
+        first = got[0][0] // 1_000_000_000
+        assert [g for g in got if g[0] // 1_000_000_000 > first] == [
+            e for e in tail if e[0] // 1_000_000_000 > first
+        ], (ahead_s, got)
         assert len(got) >= sum(1 for row in SUGAR if row[0] >= SHARED_SECOND), got
     assert len({g[0] for g in got}) == len(got), "a tick went out twice"
     shared = [g for g in got if g[0] // 1_000_000_000 == sent_at(SHARED_SECOND) // 1_000_000_000]
