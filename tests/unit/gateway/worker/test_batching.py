@@ -10,9 +10,10 @@ from collections import deque
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tickhub_contracts.messages import Tick
+from tickhub_contracts import codec
+from tickhub_contracts.messages import Tick, TickBatch
 from tickhub_contracts.timezone import CHINA_TZ
-from tickhub_gateway.worker.batching import Batch, Message, outgoing
+from tickhub_gateway.worker.batching import Batch, Message, outgoing, payloads
 
 AT = dt.datetime(2026, 11, 24, 21, 0, tzinfo=CHINA_TZ)
 EXCHANGES = ["SHFE", "DCE", "CZCE"]
@@ -71,3 +72,22 @@ def test_a_burst_of_one_exchange_goes_out_in_full_batches() -> None:
     queue: deque[Tick | Message] = deque(tick(n, "SHFE") for n in range(450))
     sends = list(outgoing(queue, 10_000, batch_max=200))
     assert [len(s.ticks) for s in sends if isinstance(s, Batch)] == [200, 200, 50]
+
+
+def encode(ticks: list[Tick]) -> bytes:
+    return codec.encode(TickBatch(ticks=ticks))
+
+
+@given(st.integers(1, 60), st.integers(100, 20_000))
+def test_a_batch_too_large_for_the_server_goes_out_in_parts_that_fit(
+    n: int, max_bytes: int
+) -> None:
+    ticks = [tick(k, "SHFE") for k in range(n)]
+    parts = list(payloads(ticks, encode, max_bytes))
+    decoded = [codec.tick_batch_decoder.decode(p).ticks for p, _ in parts]
+    assert [t for batch in decoded for t in batch] == ticks  # all, once, in order
+    assert [count for _, count in parts] == [len(batch) for batch in decoded]
+    for payload, count in parts:
+        assert len(payload) <= max_bytes or count == 1
+    if len(encode(ticks)) <= max_bytes:
+        assert len(parts) == 1

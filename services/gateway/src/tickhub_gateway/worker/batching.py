@@ -11,7 +11,7 @@ are independent (different subjects, different publisher shards).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from tickhub_contracts.messages import TICK_BATCH_MAX, Tick
@@ -56,3 +56,19 @@ def _flush(batches: dict[str, list[Tick]]) -> Iterator[Batch]:
     for exchange, ticks in batches.items():
         yield Batch(exchange, ticks)
     batches.clear()
+
+
+def payloads(
+    ticks: list[Tick], encode: Callable[[list[Tick]], bytes], max_bytes: int
+) -> Iterator[tuple[bytes, int]]:
+    """One batch's encoded payloads, each with its tick count: the whole batch, or,
+    when it would exceed the server's ``max_bytes`` (ticks far larger than CTP's
+    ~850 bytes), its halves, halved again until each fits. A single tick too large
+    is still yielded: the server's refusal is then counted, not hidden."""
+    payload = encode(ticks)
+    if len(payload) <= max_bytes or len(ticks) == 1:
+        yield payload, len(ticks)
+        return
+    half = len(ticks) // 2
+    yield from payloads(ticks[:half], encode, max_bytes)
+    yield from payloads(ticks[half:], encode, max_bytes)

@@ -49,7 +49,7 @@ from tickhub_runtime.settings import Settings
 from ..protocol import CRASH_EXIT_CODE
 from ..sources import create_gateway
 from ..sources.base import EVENT_CONNECTION, FaultNotSupported
-from .batching import Batch, Message, outgoing
+from .batching import Batch, Message, outgoing, payloads
 from .convert import tick_message
 
 PUMP_YIELD = 2_000
@@ -273,12 +273,14 @@ class WorkerHost:
         while self._queue:
             for send in outgoing(self._queue, PUMP_YIELD):
                 if isinstance(send, Batch):
-                    payload = codec.encode(TickBatch(ticks=send.ticks))
-                    subject = subjects.ticks(self.source, send.exchange)
-                    await self._publish(subject, payload, len(send.ticks))
+                    await self._send_batch(subjects.ticks(self.source, send.exchange), send.ticks)
                 else:
                     await self._publish(send[0], send[1], 1)
             await asyncio.sleep(0)
+
+    async def _send_batch(self, subject: str, ticks: list[Tick]) -> None:
+        for payload, count in payloads(ticks, _encode_batch, self.nc.max_payload):
+            await self._publish(subject, payload, count)
 
     async def _publish(self, subject: str, payload: bytes, ticks: int) -> None:
         try:
@@ -359,6 +361,10 @@ class WorkerHost:
             raise FaultNotSupported("hang is done by the manager (SIGSTOP), not the worker")
         self.log.warning("fault %s", kind)
         self.gateway.inject_fault(kind)
+
+
+def _encode_batch(ticks: list[Tick]) -> bytes:
+    return codec.encode(TickBatch(ticks=ticks))
 
 
 def _request(vt_symbol: str) -> SubscribeRequest:
