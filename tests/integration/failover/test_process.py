@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 import socket
-import sys
 import time
 
 from nats.aio.client import Client
@@ -16,62 +12,14 @@ from tickhub_contracts.messages import FailoverEvent, LogRecord
 from tickhub_runtime.settings import Settings
 
 from ..gateway.conftest import Inbox, inbox
+from ..service_process import ServiceProcess, start_service
 from .conftest import RB, HealthFeed, M, table, verdict, wait_routes
 
 
-class Process:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.process.stderr is not None
-        async for raw in self.process.stderr:
-            self.lines.append(raw.decode(errors="replace").rstrip())
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-    async def until(self, text: str, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        while text not in self.text:
-            assert self.process.returncode is None, self.text
-            assert time.monotonic() < deadline, f"no {text!r} within {within} s:\n{self.text}"
-            await asyncio.sleep(0.05)
-
-    async def stop(self) -> int:
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            code = await asyncio.wait_for(self.process.wait(), 20)
-        finally:
-            if self.process.returncode is None:
-                self.process.kill()
-                await self.process.wait()
-        await self._reader
-        return code
-
-
-async def start(settings: Settings, **env: str) -> Process:
-    environment = {
-        **os.environ,
-        "TICKHUB_NATS_URL": settings.resolved_nats_url,
-        "TICKHUB_DATA_DIR": str(settings.data_dir),
-        "TICKHUB_FAILBACK_HOLD_S": "1",
-        **env,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tickhub_failover",
-        env=environment,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+async def start(settings: Settings, **env: str) -> ServiceProcess:
+    return await start_service(
+        "failover", settings, ServiceProcess, **{"TICKHUB_FAILBACK_HOLD_S": "1", **env}
     )
-    return Process(process)
 
 
 async def test_the_process_routes_logs_each_failover_and_stops_cleanly(
