@@ -3,9 +3,9 @@
 :class:`Sources` keeps a :class:`~tickhub_health.machine.SourceMachine` per source
 and feeds it from the bus: the GatewayManager's statuses (and its whole pool, on
 request: which sources left it), the workers' heartbeats and connection messages,
-and the ticks of every canary contract, from every source, which also give each
-source's lag behind its peers (:mod:`.lag`). It judges nothing; the service's check
-loop does (:mod:`.app`).
+and each worker's copies of its canary's ticks (``tickhub.canary.<source>``), which
+also give each source's lag behind the peers that share its canary (:mod:`.lag`).
+It judges nothing; the service's check loop does (:mod:`.app`).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ view converges on the bucket whatever it missed.
 
 From each entry the publisher needs one thing: the *eligible* sources (every
 routable source in hot mode, the active one in cold mode). :func:`parse_value` turns
-a bucket entry into that; the bridge turns it into a flag per tick subject.
+a bucket entry into that; the bridge turns it into a flag per source feed (a source's
+ticks of one contract).
 """
 
 from __future__ import annotations
