@@ -87,8 +87,8 @@ CANARY_ALL = f"{PREFIX}.canary.*"
 
 
 def canary_source(subject: str) -> str:
-    """The source token of a canary subject."""
-    return subject[len(PREFIX) + 8 :]
+    """The source token of a canary subject (its last)."""
+    return subject.rpartition(".")[2]
 
 
 # --- worker -> manager, health ----------------------------------------------------

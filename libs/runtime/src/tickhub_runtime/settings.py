@@ -309,9 +309,11 @@ class Settings(BaseSettings):
         """Where services connect: the named server, else the bundled one."""
         return self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
 
+    @cached_property
     def static_pool(self) -> str:
         """The JSON of ``TICKHUB_SOURCES`` or of ``TICKHUB_SOURCES_FILE`` ("" when
-        neither is set). Raises ValueError for both, OSError for a file not read."""
+        neither is set), the file read once. Raises ValueError for both, OSError for a
+        file not read."""
         if self.sources.strip() and self.sources_file is not None:
             raise ValueError("set TICKHUB_SOURCES or TICKHUB_SOURCES_FILE, not both")
         if self.sources_file is not None:
@@ -323,7 +325,7 @@ class Settings(BaseSettings):
         """The static pool of ``TICKHUB_SOURCES`` (empty when unset: the pool then
         comes from the account database). Raises ValueError or msgspec's errors when
         the list is invalid."""
-        text = self.static_pool()
+        text = self.static_pool
         if not text:
             return []
         configs = msgspec.json.decode(text.encode(), type=list[SourceConfig])

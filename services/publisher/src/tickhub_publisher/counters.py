@@ -11,7 +11,7 @@ class Counters:
     """Totals since the publisher started. Plain ints bumped on the tick path."""
 
     received: int = 0
-    """Messages taken from the tick subscription (every source)."""
+    """Ticks in the batches taken from the ticks subscription (every source)."""
     forwarded: int = 0
     """Sent on the ZeroMQ PUB socket."""
     duplicates: int = 0
@@ -26,13 +26,14 @@ class Counters:
     """Dated further ahead of the clock than ``TICKHUB_FUTURE_TICK_S``."""
     not_eligible: int = 0
     """From a source the routing does not make eligible for the contract (or the
-    contract has no route): never decoded, never forwarded."""
+    contract has no route): kept as that source's latest, never judged nor forwarded."""
     malformed: int = 0
-    """Undecodable, of another type, or disagreeing with their subject."""
+    """Batches undecodable or of another type, and ticks disagreeing with their
+    subject (source, exchange) or with a symbol that is no subject token."""
     replayed: int = 0
     """Of ``forwarded``: a source's latest tick, sent at the moment it became eligible."""
     slow_consumer: int = 0
-    """Dropped by nats-py because the subscription's pending limits were full."""
+    """Batches dropped by nats-py because the subscription's pending limits were full."""
     zmq_errors: int = 0
     """ZeroMQ refused a send (never expected on a PUB socket: it drops per subscriber)."""
 

@@ -68,7 +68,7 @@ def choose_pool(settings: Settings) -> PoolChoice:
     or for a list or URL that cannot be used."""
     url = settings.database_url.get_secret_value() if settings.database_url else ""
     try:
-        static = settings.static_pool().strip()
+        static = settings.static_pool.strip()
     except (ValueError, OSError) as error:
         raise PoolConfigError(f"no static pool: {error}") from None
     if url and static:
