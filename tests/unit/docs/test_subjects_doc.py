@@ -18,7 +18,7 @@ TEXT = DOC.read_text()
 # Messages that never travel on NATS (a worker's configuration goes over its stdin).
 NOT_ON_THE_BUS = {"SimSettings", "CtpSettings", "SourceConfig"}
 # Parts of another message, shown inside its example.
-PARTS = {"TickDrops"}
+PARTS = {"TickDrops", "Instrument", "DayClose"}
 
 
 def _subject_functions() -> dict[str, str]:

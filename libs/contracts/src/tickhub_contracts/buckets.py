@@ -26,6 +26,21 @@ MANUAL_STOPS = "tickhub_manual_stops"
 Written by the GatewayManager; the api deletes a key when it enables or deletes the
 account."""
 
+MAIN_CONTRACTS = "tickhub_main_contracts"
+"""Product -> its main contract for the trading day (:class:`~.messages.MainContract`),
+key :func:`product_key`. Written by the publisher serving the product's exchange, read
+by the api and by a restarted publisher."""
+
+DAY_CLOSES = "tickhub_day_closes"
+"""Product -> its months' volume and open interest at the end of the last trading day
+seen (:class:`~.messages.ProductCloses`), key :func:`product_key`. Written by the
+publisher: what tomorrow's main contract is decided from survives its restart."""
+
+
+def product_key(exchange: str, product: str) -> str:
+    """``('SHFE', 'rb')`` -> ``'SHFE.rb'``."""
+    return f"{subjects.token(exchange, 'exchange')}.{subjects.token(product, 'product')}"
+
 
 def routing_key(vt_symbol: str) -> str:
     """``'rb2605.SHFE'`` -> ``'SHFE.rb2605'`` (exchange first, as in tick subjects)."""

@@ -8,6 +8,8 @@ every place that must follow.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Iterable
 from typing import Literal
 
 import msgspec
@@ -130,7 +132,20 @@ class Heartbeat(msgspec.Struct, kw_only=True):
     """Exchange time of the canary's newest live tick."""
     canary_received_at: dt.datetime | None = None
     """Local time the canary's newest live tick was received."""
-    subscribed: list[str] = []
+    subscribed_count: int = 0
+    """How many contracts the worker holds subscribed, canary included."""
+    subscribed_digest: str = ""
+    """:func:`contracts_digest` of them: the manager compares it with what the worker
+    should hold without a list of thousands of contracts in every heartbeat."""
+
+
+def contracts_digest(vt_symbols: Iterable[str]) -> str:
+    """A short fingerprint of a set of contracts (order and repeats do not matter)."""
+    digest = hashlib.blake2b(digest_size=8)
+    for vt_symbol in sorted(set(vt_symbols)):
+        digest.update(vt_symbol.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 TradingHours = Literal["exchange", "always"]
@@ -169,14 +184,15 @@ class GatewayStatus(msgspec.Struct, kw_only=True):
     canary_tick_at: dt.datetime | None = None
     last_tick_at: dt.datetime | None = None
     ticks_total: int = 0
-    subscribed: list[str] = []
+    subscribed_count: int = 0
+    """How many contracts the worker holds subscribed now, canary included."""
     ticks_per_s: float = 0.0
     """Ticks per second the worker relays, over its last few heartbeats (0 when not running)."""
     canary_received_at: dt.datetime | None = None
     """Local time the canary's newest live tick was received (its age shows a silent feed)."""
     contracts: list[str] = []
-    """The contracts the source is configured for (``subscribed`` is what the worker
-    holds now: in cold failover mode only the canary plus what it is assigned)."""
+    """The contracts the source is configured for (``subscribed_count`` is how many the
+    worker holds now: in cold failover mode only the canary plus what it is assigned)."""
     trading_hours: TradingHours = "exchange"
     """Whether the health service judges its canary by the exchange's trading sessions
     (``exchange``, CTP) or expects ticks around the clock (``always``, sim by default)."""
@@ -240,9 +256,14 @@ class Command(msgspec.Struct, kw_only=True):
 class WorkerCommand(msgspec.Struct, kw_only=True):
     """From the manager into one worker (``tickhub.worker.<source>.control``)."""
 
-    action: Literal["subscribe", "unsubscribe", "fault"]
+    action: Literal["subscribe", "unsubscribe", "hold", "fault", "query_instruments"]
+    """``hold``: ``vt_symbols`` is the complete set to hold (the worker subscribes and
+    unsubscribes the difference): how the manager mends a worker that holds something
+    else."""
     vt_symbols: list[str] = []
     fault: FaultKind | None = None
+    query: str = ""
+    """``query_instruments``: the id the worker's :class:`InstrumentBatch` replies carry."""
 
 
 class Reply(msgspec.Struct, kw_only=True):
@@ -273,6 +294,9 @@ class SimSettings(msgspec.Struct, kw_only=True):
     trading sessions, like CTP (rehearsing session breaks)."""
     crash_after_s: float | None = None
     """Exit with an error this long after the worker starts: a crash-looping source."""
+    list_options: bool = False
+    """Its instrument list (the catalog) holds the simulated market's options too, tens
+    of thousands of them; by default futures only, a few hundred."""
 
 
 class CtpSettings(msgspec.Struct, kw_only=True):
@@ -295,6 +319,9 @@ class CtpSettings(msgspec.Struct, kw_only=True):
     trading_hours: TradingHours = "exchange"
     """A broker's front follows the exchanges' sessions; a local front may tick around
     the clock (``always``), which only a ``local`` account may say."""
+    subscribe_per_s: int = 1000
+    """Subscriptions sent to the md front per second at most: a front disconnects a
+    client that floods it (vnpy_ctp users see 4097 when subscribing thousands at once)."""
 
 
 class SourceConfig(msgspec.Struct, kw_only=True):
@@ -543,3 +570,123 @@ class PublisherStats(msgspec.Struct, kw_only=True):
     """Ticks sent on ZeroMQ since the start."""
     sources: dict[str, TickDrops] = {}
     """Source -> what of its ticks was not sent, and why."""
+
+
+# --- the instrument catalog (worker -> gateway manager) ---------------------------
+
+InstrumentKind = Literal["future", "option", "spread", "other"]
+"""CTP's ProductClass, reduced to what the universe tells apart: futures (1), options
+on futures or on an index or spot (2, 6), combinations (3); anything else is other."""
+
+OptionType = Literal["call", "put", ""]
+
+
+class Instrument(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """One listed instrument, as the trading side's instrument query describes it
+    (CTP's ``CThostFtdcInstrumentField``) or a catalog file row (docs/universe.md)."""
+
+    vt_symbol: str
+    """``symbol.EXCHANGE``, as every subject and topic spells it."""
+    symbol: str
+    exchange: str
+    product: str
+    """CTP's ProductID: ``rb``; an option's own product (``au_o``, ``MO``, ``SR``)."""
+    kind: InstrumentKind = "future"
+    name: str = ""
+    expiry: dt.date | None = None
+    """The last trading day (CTP's ExpireDate); None when the source did not say."""
+    listed: dt.date | None = None
+    """The first trading day (CTP's OpenDate)."""
+    tick_size: float = 0.0
+    multiplier: float = 0.0
+    underlying: str = ""
+    """An option's underlying as a vt_symbol (``au2606.SHFE``); "" for the others."""
+    option_type: OptionType = ""
+    strike: float | None = None
+
+
+class InstrumentBatch(msgspec.Struct, kw_only=True):
+    """Part of one source's answer to ``query_instruments``
+    (``tickhub.instruments.<source>``): batches of at most ``INSTRUMENT_BATCH_MAX``,
+    the last one with ``last``. A query that failed ends with one batch that has
+    ``last`` and ``error``."""
+
+    source: str
+    query: str
+    trading_day: dt.date | None = None
+    """The trading day the source's trading front said it is (CTP's login answer)."""
+    instruments: list[Instrument] = []
+    last: bool = False
+    error: str = ""
+
+
+INSTRUMENT_BATCH_MAX = 2000
+"""Instruments per :class:`InstrumentBatch`: ~300 KB of JSON, well under NATS's 1 MB."""
+
+
+class CatalogRefresh(msgspec.Struct, kw_only=True):
+    """A request for a new catalog (``tickhub.catalog.refresh``, api -> manager)."""
+
+    by: str = "operator"
+
+
+class CatalogRefreshed(msgspec.Struct, kw_only=True):
+    """The manager's answer, and its announcement on ``tickhub.catalog.changed``."""
+
+    ok: bool
+    origin: str = ""
+    """Where the catalog came from: a source's name, ``file`` or ``stored``."""
+    trading_day: dt.date | None = None
+    instruments: int = 0
+    listed: list[str] = []
+    """vt_symbols new in this catalog (capped at 100 in the message; the log says all)."""
+    expired: list[str] = []
+    """vt_symbols gone since the last catalog (capped at 100 likewise)."""
+    at: dt.datetime | None = None
+    error: str = ""
+
+
+class UniverseChanged(msgspec.Struct, kw_only=True):
+    """The universe's entries changed (``tickhub.universe.changed``, api -> manager)."""
+
+    at: dt.datetime
+    action: Literal["created", "deleted", "updated"] = "updated"
+    entry: str = ""
+
+
+# --- main contracts (publisher -> clients, api) --------------------------------------
+
+
+class MainContract(msgspec.Struct, kw_only=True):
+    """A product's main contract for a trading day (bucket ``tickhub_main_contracts``),
+    decided once per trading day from the previous day's closes (docs/universe.md)."""
+
+    alias: str
+    """``rb888.SHFE``: the topic clients subscribe."""
+    vt_symbol: str
+    """The contract behind the alias on ``trading_day``."""
+    trading_day: dt.date
+    decided_at: dt.datetime
+    previous: str = ""
+    """The contract the alias named before this decision ("" the first time)."""
+    open_interest: float = 0.0
+    volume: float = 0.0
+    reason: str = ""
+
+
+class DayClose(msgspec.Struct, kw_only=True, array_like=True):
+    """One contract's last volume and open interest of a trading day."""
+
+    volume: float
+    open_interest: float
+
+
+class ProductCloses(msgspec.Struct, kw_only=True):
+    """Every carried month of one product at the end of its last seen trading day
+    (bucket ``tickhub_day_closes``): what tomorrow's main contract is decided from."""
+
+    exchange: str
+    product: str
+    trading_day: dt.date
+    closes: dict[str, DayClose] = {}
+    """vt_symbol -> its close."""

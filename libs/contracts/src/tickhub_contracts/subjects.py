@@ -183,6 +183,34 @@ PUBLISHER_STATS = f"{PREFIX}.publisher.stats"
 ACCOUNTS_CHANGED = f"{PREFIX}.accounts.changed"
 
 
+# --- the contract universe and the instrument catalog ---------------------------------
+
+
+def instruments(source: str) -> str:
+    """A source's answer to ``query_instruments`` (:class:`InstrumentBatch`)."""
+    return f"{PREFIX}.instruments.{token(source, 'source name')}"
+
+
+INSTRUMENTS_ALL = f"{PREFIX}.instruments.*"
+
+# Request/reply, api -> gateway manager: make a new catalog now (:class:`CatalogRefresh`,
+# answered with :class:`CatalogRefreshed`).
+CATALOG_REFRESH = f"{PREFIX}.catalog.refresh"
+
+# The manager stored a new catalog (:class:`CatalogRefreshed`): the api's views follow.
+CATALOG_CHANGED = f"{PREFIX}.catalog.changed"
+
+# The universe's entries changed (:class:`UniverseChanged`): the manager re-reads them.
+UNIVERSE_CHANGED = f"{PREFIX}.universe.changed"
+
+# The manager spread the universe over the pool anew (:class:`UniverseChanged` with
+# action "updated"): the api re-reads the allocation.
+ALLOCATION_CHANGED = f"{PREFIX}.universe.allocated"
+
+# A product's main contract changed (:class:`MainContract`), from the publisher.
+MAIN_CONTRACT_CHANGED = f"{PREFIX}.universe.main"
+
+
 # --- logs from every service -------------------------------------------------------
 
 # Service-wide records (not about one source) use this in place of a source token.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import msgspec
 
-from .messages import Tick
+from .messages import MainContract, Tick
 
 # Made once: building them per tick would cost more than the encoding itself.
 _encoder = msgspec.msgpack.Encoder()
@@ -36,3 +36,37 @@ def decode(payload: bytes | bytearray | memoryview) -> Tick:
 def topic(vt_symbol: str) -> bytes:
     """The topic frame: the vt_symbol as vnpy spells it, ASCII (``b'rb2605.SHFE'``)."""
     return vt_symbol.encode()
+
+
+# --- main-contract aliases -------------------------------------------------------------
+
+ANNOUNCEMENT = b"#"
+"""Topics that begin with it carry an announcement, never a tick: a client subscribed
+to everything (``b""``) tells them apart by this first byte."""
+
+
+def main_contract_topic(alias: str) -> bytes:
+    """Where an alias change is announced: ``b'#main.rb888.SHFE'``; the payload is a
+    :class:`~.messages.MainContract` as msgpack. A client subscribed to the alias's
+    own topic does not receive it; it subscribes ``b'#main.'`` too (docs/zmq.md)."""
+    return ANNOUNCEMENT + b"main." + alias.encode()
+
+
+def is_announcement(topic: bytes) -> bool:
+    """Whether a message's topic is an announcement's (its payload is not a tick)."""
+    return topic[:1] == ANNOUNCEMENT
+
+
+def is_alias_copy(topic: bytes, tick: Tick) -> bool:
+    """Whether a tick came under a main-contract alias's topic (``b'rb888.SHFE'``
+    carrying rb2605): the same tick also came, or comes, under its own topic, so a
+    client that counts each contract's ticks skips this copy."""
+    return topic != f"{tick.symbol}.{tick.exchange}".encode()
+
+
+_main_decoder = msgspec.msgpack.Decoder(MainContract)
+
+
+def decode_main_contract(payload: bytes | bytearray | memoryview) -> MainContract:
+    """Payload of a ``#main.`` topic -> MainContract; ``codec.DecodeError`` otherwise."""
+    return _main_decoder.decode(payload)

@@ -1,0 +1,1 @@
+"""The contract universe: entries, the catalog, resolving, allocating, main contracts."""
