@@ -21,14 +21,15 @@ SETUP_INPUTS := uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services
 DASHBOARD := $(if $(wildcard frontend/package.json),frontend/out/index.html)
 DASHBOARD_INPUTS := $(shell find frontend/app frontend/components frontend/lib frontend/public \
 	-type f 2>/dev/null) $(wildcard frontend/*.ts frontend/*.mjs frontend/*.json)
-# tickhub's stand-in for CTP's market-data library (docs/ctp-front.md). CTP's headers
-# may not be committed, so it is compiled here from those in the vnpy_ctp sdist that
-# uv.lock pins (downloaded once into .bin/cache): rebuilt when its source, its build
-# script or the lock changes. The build script keeps it when what it was built from is
-# unchanged, hence the touch.
+# tickhub's stand-ins for CTP's market-data and trading libraries (docs/ctp-front.md).
+# CTP's headers may not be committed, so they are compiled here from those in the
+# vnpy_ctp sdist that uv.lock pins (downloaded once into .bin/cache): both rebuilt when
+# a source, the build script or the lock changes. The build script keeps them when
+# what they were built from is unchanged, hence the touch.
 LOCALCTP := services/gateway/src/tickhub_gateway/localctp
 STANDIN := $(if $(wildcard $(LOCALCTP)/standin/mdapi.cpp),$(LOCALCTP)/lib/libthostmduserapi_se.so)
-STANDIN_INPUTS := $(LOCALCTP)/standin/mdapi.cpp $(LOCALCTP)/standin/build.py uv.lock
+STANDIN_INPUTS := $(wildcard $(LOCALCTP)/standin/*.cpp $(LOCALCTP)/standin/*.h) \
+	$(LOCALCTP)/standin/build.py uv.lock
 # npm never fetches a browser (the e2e suite drives the system's Chromium) nor phones home.
 # `npm ci` installs exactly the lockfile. It refuses one that lacks other platforms'
 # optional binaries (@rollup/rollup-darwin-x64, ...), which `npm install` leaves out
@@ -50,7 +51,7 @@ E2E_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-setup: $(STAMP) $(DASHBOARD) $(STANDIN) ## install uv (if missing), every package, the node packages; build the dashboard and the stand-in CTP library
+setup: $(STAMP) $(DASHBOARD) $(STANDIN) ## install uv (if missing), every package, the node packages; build the dashboard and the stand-in CTP libraries
 
 # What the machine must have (README, "Two commands"): checked before anything is
 # installed, one line for each thing missing.

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import msgspec
@@ -35,6 +36,7 @@ from tickhub_gateway.localctp.front.feed import SLOT_NS, SimMarket
 from tickhub_gateway.localctp.front.replay import load
 from tickhub_gateway.localctp.front.server import FrontServer
 from tickhub_gateway.localctp.protocol import DepthMarketData, Message, RspUserLogin, to_struct
+from tickhub_gateway.sources.sim import listings
 
 pytestmark = pytest.mark.integration
 
@@ -383,6 +385,7 @@ async def test_the_control_port_sets_faults_and_tells_the_state(
         {
             "session": 1,
             "peer": status["sessions"][0]["peer"],  # type: ignore[index]
+            "api": "md",
             "broker": "9999",
             "user": "rehearsal",
             "subscriptions": ["rb2605"],
@@ -492,7 +495,28 @@ async def test_the_command_serves_takes_faults_and_stops_cleanly_on_sigterm(
         assert status.returncode == 0, status.stderr
         state = json.loads(status.stdout)
         assert state["logged_in"] == ["rehearsal"] and state["subscriptions"] == {"rb2605": 1}
-        assert state["feed"] == "sim feed (seed 3, 2 contracts)"
+        assert state["feed"] == (
+            "sim feed (seed 3, 2 contracts and listed ones on subscription, 500 at most)"
+        )
+        fixed = await asyncio.to_thread(
+            tickhub, "ctp-front", "trading-day", "2026-06-01", "--control", control_address,
+            env=front_env,
+        )  # fmt: skip
+        assert fixed.returncode == 0, fixed.stderr
+        assert fixed.stdout.strip() == (
+            f"ctp-front {control_address}: trading day 2026-06-01 (fixed), "
+            f"{len(listings.listed(date(2026, 6, 1)))} instruments listed"
+        )
+        paced = await asyncio.to_thread(
+            tickhub, "ctp-front", "pace", "100", "--control", control_address, env=front_env
+        )
+        assert paced.stdout.strip() == (
+            f"ctp-front {control_address}: at most 100 subscriptions per second"
+        )
+        bad_pace = await asyncio.to_thread(
+            tickhub, "ctp-front", "pace", "fast", "--control", control_address, env=front_env
+        )
+        assert bad_pace.returncode == 2 and "neither a number nor off" in bad_pace.stderr
 
         dropped = await asyncio.to_thread(
             tickhub, "ctp-front", "fault", "drop", "--control", control_address, env=front_env
@@ -532,6 +556,20 @@ def test_the_command_refuses_a_taken_port_and_a_bad_file_in_one_line(
     assert result.returncode == 2
     assert result.stderr == (
         f"tickhub: ctp-front: {bad}:1: the header has neither ActionDay nor TradingDay\n"
+    )
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("vt_symbol,kind\nrb2605.SHFE,future\nm2605.DCE,swap\n")
+    result = tickhub("ctp-front", "--port", "0", "--instruments", str(catalog), env=front_env)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tickhub: ctp-front: {catalog}:3: kind 'swap' is not one of future, option, spread, "
+        "other\n"
+    )
+    missing = tmp_path / "missing.csv"
+    result = tickhub("ctp-front", "--port", "0", "--instruments", str(missing), env=front_env)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tickhub: ctp-front: {missing}: cannot read it: No such file or directory\n"
     )
 
 

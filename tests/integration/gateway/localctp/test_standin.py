@@ -19,7 +19,6 @@ import itertools
 import json
 import os
 import queue
-import shutil
 import socket
 import subprocess
 import sys
@@ -33,12 +32,14 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.integration
+from tests.integration.gateway.localctp.conftest import (
+    CHILD_START_TIMEOUT,
+    TIMEOUT,
+    Child,
+    spawn_child,
+)
 
-TIMEOUT = 10.0
-"""Longest wait for anything that should happen (generous for a loaded machine)."""
-CHILD_START_TIMEOUT = 60.0
-"""vnpy_ctp imports vnpy; the first import on a cold machine takes a while."""
+pytestmark = pytest.mark.integration
 
 FRONT = "tickhub-ctp-front"
 DBL_MAX = sys.float_info.max
@@ -176,89 +177,6 @@ def _driver() -> None:
         emit(result=result)
 
 
-@dataclass
-class Child:
-    """The driver process, seen from the test."""
-
-    process: subprocess.Popen[str]
-    stderr_path: Path
-    results: queue.Queue[Any] = field(default_factory=queue.Queue)
-    events: list[tuple[float, str, list[Any]]] = field(default_factory=list)
-    changed: threading.Condition = field(default_factory=threading.Condition)
-
-    def start_reading(self) -> None:
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            message = json.loads(line)
-            if "result" in message:
-                self.results.put(message["result"])
-            else:
-                with self.changed:
-                    self.events.append((time.monotonic(), message["event"], message["args"]))
-                    self.changed.notify_all()
-        self.results.put(EOFError("the child's stdout closed"))
-
-    def call(self, name: str, *args: Any, timeout: float = TIMEOUT) -> Any:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"call": name, "args": list(args)}) + "\n")
-        self.process.stdin.flush()
-        try:
-            result = self.results.get(timeout=timeout)
-        except queue.Empty:
-            pytest.fail(f"{name}{args} did not return within {timeout} s; {self.stderr()}")
-        if isinstance(result, EOFError):
-            pytest.fail(f"the child ended during {name}{args}; {self.stderr()}")
-        return result
-
-    def wait(
-        self, name: str, after: int = 0, timeout: float = TIMEOUT
-    ) -> tuple[int, float, list[Any]]:
-        """The first ``name`` event at index ``after`` or later: (index, when, args)."""
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while True:
-                for index in range(after, len(self.events)):
-                    when, event, args = self.events[index]
-                    if event == name:
-                        return index, when, args
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    seen = [event for _, event, _ in self.events[-20:]]
-                    pytest.fail(
-                        f"no {name} within {timeout} s; last events: {seen}; {self.stderr()}"
-                    )
-                self.changed.wait(left)
-
-    def mark(self) -> int:
-        """The index the next event will have (for :meth:`wait`'s ``after``)."""
-        with self.changed:
-            return len(self.events)
-
-    def named(self, name: str) -> list[list[Any]]:
-        with self.changed:
-            return [args for _, event, args in self.events if event == name]
-
-    def stderr(self) -> str:
-        text = self.stderr_path.read_text(errors="replace")
-        return f"child stderr: {text[-2000:]!r}"
-
-    def quit(self) -> int:
-        """Ends the child; its exit code (it must not hang)."""
-        assert self.process.stdin is not None
-        try:
-            self.process.stdin.write('{"call": "quit"}\n')
-            self.process.stdin.flush()
-        except BrokenPipeError:
-            pass
-        try:
-            return self.process.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"the child did not end within {TIMEOUT} s; {self.stderr()}")
-
-
 # --- the scripted front ----------------------------------------------------------------
 
 
@@ -378,67 +296,6 @@ class Peer:
 # --- fixtures ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def standin_dir() -> Path:
-    """The built library's directory; built here when missing."""
-    from tickhub_gateway.localctp import standin
-    from tickhub_gateway.localctp.standin import build
-
-    if not standin.built():
-        try:
-            build.compiler()
-        except build.BuildError as error:
-            pytest.skip(f"the stand-in library is not built, and cannot be: {error}")
-        root = Path(__file__).resolve().parents[4]
-        done = subprocess.run(
-            [sys.executable, "-m", "tickhub_gateway.localctp.standin.build"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert done.returncode == 0, f"building the stand-in failed: {done.stderr}"
-    return standin.library_dir()
-
-
-def _locale_loads(name: str) -> bool:
-    libc = ctypes.CDLL(None)
-    libc.newlocale.restype = ctypes.c_void_p
-    libc.newlocale.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p]
-    libc.freelocale.argtypes = [ctypes.c_void_p]
-    handle = libc.newlocale(1 << 0, name.encode(), None)  # LC_CTYPE_MASK is enough
-    if handle:
-        libc.freelocale(handle)
-    return bool(handle)
-
-
-@pytest.fixture(scope="session")
-def gb18030_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """What the child needs for vnpy_ctp's ``std::locale("zh_CN.GB18030")`` (it aborts
-    at the first text without it): nothing where the system has the locale, else a
-    ``LOCPATH`` with it (the integration suite's, or compiled here)."""
-    name = "zh_CN.GB18030"
-    if _locale_loads(name):
-        return {}
-    shared = os.environ.get("TICKHUB_CTP_LOCALE_DIR")
-    if shared and (Path(shared) / name / "LC_CTYPE").is_file():
-        return {"LOCPATH": shared}
-    localedef = shutil.which("localedef")
-    if localedef is None:
-        pytest.skip(f"no {name} locale and no localedef to build it (apt-get install locales)")
-    directory = tmp_path_factory.mktemp("locale")
-    subprocess.run(
-        [localedef, "-c", "-i", "zh_CN", "-f", "GB18030", str(directory / name)],
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
-    if not (directory / name / "LC_CTYPE").is_file():
-        pytest.skip(f"localedef could not build {name}")
-    return {"LOCPATH": str(directory)}
-
-
 @pytest.fixture
 def start(
     standin_dir: Path, gb18030_env: dict[str, str], tmp_path: Path
@@ -448,28 +305,9 @@ def start(
     counter = itertools.count()
 
     def start_child() -> Child:
-        number = next(counter)
-        workdir = tmp_path / f"child{number}"
-        (workdir / ".vntrader").mkdir(parents=True)  # vnpy keeps its files here, not in ~
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TICKHUB_")}
-        env |= gb18030_env
-        env["LD_LIBRARY_PATH"] = os.pathsep.join(
-            p for p in [str(standin_dir), os.environ.get("LD_LIBRARY_PATH", "")] if p
-        )
-        stderr_path = workdir / "stderr.txt"
-        with stderr_path.open("w") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve())],
-                cwd=workdir,
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-            )
-        child = Child(process, stderr_path)
+        workdir = tmp_path / f"child{next(counter)}"
+        child = spawn_child(Path(__file__), workdir, standin_dir, gb18030_env)
         children.append(child)
-        child.start_reading()
         child.call(
             "createFtdcMdApi", str(workdir / "flow") + "/", False, timeout=CHILD_START_TIMEOUT
         )

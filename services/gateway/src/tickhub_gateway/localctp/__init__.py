@@ -1,2 +1,2 @@
-"""The local CTP setup: a stand-in market-data library and the front it talks to,
-for rehearsal and tests without a broker."""
+"""The local CTP setup: stand-ins for CTP's market-data and trading libraries and the
+front they talk to, for rehearsal and tests without a broker."""

@@ -1,4 +1,4 @@
-"""The wire format between the stand-in market-data library and ``tickhub ctp-front``.
+"""The wire format between the stand-in CTP libraries and ``tickhub ctp-front``.
 
 One message per line: a type, then ``key=value`` fields, all separated by one TAB,
 ended by ``\\n`` (a lone ``\\r`` before it is ignored). Text is GB18030, as CTP sends
@@ -6,17 +6,20 @@ it; numbers are ASCII, doubles as Python's ``repr`` writes them (C's ``strtod`` 
 that back exactly, ``DBL_MAX`` included). docs/ctp-front.md has the whole contract;
 this module is its Python half, the C++ half is the stand-in library's.
 
-The CTP structs the protocol carries are :class:`DepthMarketData` and
-:class:`RspUserLogin`, msgspec Structs whose members are CTP's own field names in
-CTP's struct order, so a test compares a decoded record with an expected one
-field for field, and the encoded line reads like the C++ struct.
+The CTP structs the protocol carries are :class:`DepthMarketData`,
+:class:`RspUserLogin`, and for the trading side :class:`InstrumentField`,
+:class:`RspAuthenticate` and :class:`SettlementInfoConfirm`: msgspec Structs whose
+members are CTP's own field names in CTP's struct order, so a test compares a decoded
+record with an expected one field for field, and the encoded line reads like the C++
+struct.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import TypeVar
 
 import msgspec
@@ -35,6 +38,17 @@ UNSUB = "UNSUB"
 RSP_UNSUB = "RSP_UNSUB"
 RSP_ERROR = "RSP_ERROR"
 MD = "MD"
+# the trading side (libthosttraderapi_se.so)
+AUTH = "AUTH"
+RSP_AUTH = "RSP_AUTH"
+QRY_INSTRUMENT = "QRY_INSTRUMENT"
+RSP_QRY_INSTRUMENT = "RSP_QRY_INSTRUMENT"
+CONFIRM = "CONFIRM"
+RSP_CONFIRM = "RSP_CONFIRM"
+
+API_TD = "td"
+"""``LOGIN``'s ``api`` field from the trading library; the market-data library's
+``LOGIN`` has no ``api`` field."""
 
 PROTOCOL_VERSION = 1
 FRONT_NAME = "tickhub-ctp-front"
@@ -219,6 +233,67 @@ class RspUserLogin(msgspec.Struct, frozen=True, kw_only=True):
     GFEXTime: str = ""
 
 
+class InstrumentField(msgspec.Struct, frozen=True, kw_only=True):
+    """``CThostFtdcInstrumentField`` in struct order (CTP 6.7, without the ``reserve``
+    members): one instrument of the trading side's instrument query."""
+
+    ExchangeID: str = ""
+    InstrumentName: str = ""
+    ProductClass: str = ""
+    """``1`` futures, ``2`` options, ``3`` combinations, ``4`` spot, ``6`` spot options."""
+    DeliveryYear: int = 0
+    DeliveryMonth: int = 0
+    MaxMarketOrderVolume: int = 0
+    MinMarketOrderVolume: int = 0
+    MaxLimitOrderVolume: int = 0
+    MinLimitOrderVolume: int = 0
+    VolumeMultiple: int = 0
+    PriceTick: float = 0.0
+    CreateDate: str = ""
+    OpenDate: str = ""
+    ExpireDate: str = ""
+    StartDelivDate: str = ""
+    EndDelivDate: str = ""
+    InstLifePhase: str = ""
+    IsTrading: int = 0
+    PositionType: str = ""
+    PositionDateType: str = ""
+    LongMarginRatio: float = 0.0
+    ShortMarginRatio: float = 0.0
+    MaxMarginSideAlgorithm: str = ""
+    StrikePrice: float = 0.0
+    OptionsType: str = ""
+    """``1`` call, ``2`` put."""
+    UnderlyingMultiple: float = 0.0
+    CombinationType: str = ""
+    InstrumentID: str = ""
+    ExchangeInstID: str = ""
+    ProductID: str = ""
+    UnderlyingInstrID: str = ""
+
+
+class RspAuthenticate(msgspec.Struct, frozen=True, kw_only=True):
+    """``CThostFtdcRspAuthenticateField``."""
+
+    BrokerID: str = ""
+    UserID: str = ""
+    UserProductInfo: str = ""
+    AppID: str = ""
+    AppType: str = ""
+
+
+class SettlementInfoConfirm(msgspec.Struct, frozen=True, kw_only=True):
+    """``CThostFtdcSettlementInfoConfirmField``."""
+
+    BrokerID: str = ""
+    InvestorID: str = ""
+    ConfirmDate: str = ""
+    ConfirmTime: str = ""
+    SettlementID: int = 0
+    AccountID: str = ""
+    CurrencyID: str = ""
+
+
 DEPTH_FIELDS: tuple[str, ...] = DepthMarketData.__struct_fields__
 """CThostFtdcDepthMarketDataField's members, in struct order."""
 LOGIN_FIELDS: tuple[str, ...] = RspUserLogin.__struct_fields__
@@ -239,21 +314,36 @@ def struct_fields(record: msgspec.Struct) -> list[tuple[str, Value]]:
     return [(name, getattr(record, name)) for name in record.__struct_fields__]
 
 
+def set_fields(record: msgspec.Struct) -> list[tuple[str, Value]]:
+    """Only the members that are not zero or empty: the receiver's ``memset`` struct
+    has the rest already, and the line is shorter."""
+    return [(name, value) for name, value in struct_fields(record) if value not in ("", 0)]
+
+
 def to_struct(cls: type[S], fields: Mapping[str, str]) -> S:
     """A CTP struct from a message's text fields: unknown keys ignored, absent members
     zero. ProtocolError for a number that does not parse."""
     values: dict[str, Value] = {}
-    for info in msgspec.structs.fields(cls):
-        text = fields.get(info.name)
+    for name, kind in _members(cls):
+        text = fields.get(name)
         if text is None:
             continue
         try:
-            if info.type is int:
-                values[info.name] = int(text)
-            elif info.type is float:
-                values[info.name] = float(text)
-            else:
-                values[info.name] = text
+            values[name] = kind(text)
         except ValueError:
-            raise ProtocolError(f"{info.name}={text!r} is not a number") from None
+            raise ProtocolError(f"{name}={text!r} is not a number") from None
     return cls(**values)
+
+
+@cache
+def _members(cls: type[msgspec.Struct]) -> tuple[tuple[str, Callable[[str], Value]], ...]:
+    """(name, conversion from text) of each member of a CTP struct."""
+    members: list[tuple[str, Callable[[str], Value]]] = []
+    for info in msgspec.structs.fields(cls):
+        kind: Callable[[str], Value] = str
+        if info.type is int:
+            kind = int
+        elif info.type is float:
+            kind = float
+        members.append((info.name, kind))
+    return tuple(members)

@@ -170,6 +170,41 @@ def test_a_local_account_refuses_ctps_own_library(tmp_path: Path, ctp_locale_dir
     assert "md_library 'local' but CTP's own library loaded" in err, err
 
 
+def test_a_local_account_refuses_ctps_own_trading_library(
+    tmp_path: Path, ctp_locale_dir: Path
+) -> None:
+    # A directory with the market-data stand-in only: vnpy_ctp's trading extension
+    # then loads CTP's own trading library beside it.
+    only_md = tmp_path / "only-md"
+    only_md.mkdir()
+    (only_md / standin.LIBRARY_FILE).symlink_to(standin.library_path())
+    env = clean_env(LD_LIBRARY_PATH=str(only_md), LOCPATH=str(ctp_locale_dir))
+    code, err = run_worker(ctp("local"), tmp_path, env)
+    assert code == 2, err
+    assert "md_library 'local' but CTP's own trading library loaded" in err, err
+
+
+def test_a_local_worker_names_both_stand_ins(tmp_path: Path, ctp_locale_dir: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import vnpy_ctp.api
+        from tickhub_contracts.messages import CtpSettings, SourceConfig
+        from tickhub_gateway.sources.ctp.environment import check_worker
+
+        config = SourceConfig(name="a", gateway_type="ctp", ctp=CtpSettings(md_library="local"))
+        print(check_worker(config))
+        """
+    )
+    env = clean_env(LD_LIBRARY_PATH=str(standin.library_dir()), LOCPATH=str(ctp_locale_dir))
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    md, td = done.stdout.strip().split("; td ")
+    assert md.startswith("tickhub-local-ctp") and md.endswith(f"({standin.library_path()})")
+    assert td.startswith("tickhub-local-ctp") and td.endswith(f"({standin.td_library_path()})")
+
+
 async def test_the_manager_does_not_start_a_ctp_worker_it_cannot_give_the_locale(
     gw_settings: Settings, monkeypatch: pytest.MonkeyPatch, nc: object
 ) -> None:

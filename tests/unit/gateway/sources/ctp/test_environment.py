@@ -28,6 +28,7 @@ def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "standin"
     directory.mkdir()
     (directory / ctp_environment.MD_LIBRARY_FILE).write_bytes(b"")
+    (directory / ctp_environment.TD_LIBRARY_FILE).write_bytes(b"")
     monkeypatch.setattr(ctp_environment, "standin_dir", lambda: directory)
     return directory
 
@@ -45,9 +46,14 @@ def test_a_broker_account_never_finds_the_stand_in(standin: Path) -> None:
     assert ctp_environment.library_env(ctp("ctp"), {}) == {"LD_LIBRARY_PATH": ""}
 
 
-def test_a_local_account_without_a_built_library_is_not_started(standin: Path) -> None:
-    (standin / ctp_environment.MD_LIBRARY_FILE).unlink()
-    with pytest.raises(CtpEnvironmentError, match=r"not built .*run make setup"):
+@pytest.mark.parametrize(
+    "missing", [ctp_environment.MD_LIBRARY_FILE, ctp_environment.TD_LIBRARY_FILE]
+)
+def test_a_local_account_without_a_built_library_is_not_started(
+    standin: Path, missing: str
+) -> None:
+    (standin / missing).unlink()
+    with pytest.raises(CtpEnvironmentError, match=rf"not built \(no .*{missing}\): run make setup"):
         ctp_environment.library_env(ctp("local"), {})
 
 

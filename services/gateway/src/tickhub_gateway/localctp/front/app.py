@@ -37,10 +37,14 @@ def banner(front: FrontServer) -> str:
         [
             f"tickhub ctp-front listening on {front.address}",
             f"  feed     {front.feed.describe()}",
-            f"  login    broker {settings.broker_id}, user {settings.user_id}",
+            f"  login    broker {settings.broker_id}, user {settings.user_id}"
+            + (", client authentication required" if settings.auth_code else ""),
+            f"  trading  {front.instruments.describe()}; trading day "
+            f"{front.shared.trading_day().isoformat()}"
+            + ("" if settings.trading_day else " (the clock's)"),
             f"  control  127.0.0.1:{front.control_port}  "
             f"(tickhub ctp-front fault drop|silence|stall|refuse|reject-logins|clear|status "
-            f"--control 127.0.0.1:{front.control_port})",
+            f"--control 127.0.0.1:{front.control_port}; also trading-day DAY|auto, pace N|off)",
             "Ctrl-C stops it.",
         ]
     )

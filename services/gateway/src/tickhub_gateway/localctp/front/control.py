@@ -1,4 +1,5 @@
-"""The front's control port: faults on command, and its state, for tests and the CLI.
+"""The front's control port: faults and settings on command, and its state, for tests
+and the CLI.
 
 A line protocol on loopback only, usable with ``nc 127.0.0.1 41215``: the client
 sends one command per line and gets one line of JSON back for each:
@@ -7,9 +8,17 @@ sends one command per line and gets one line of JSON back for each:
 * ``fault silence``, ``stall``, ``refuse`` or ``reject-logins`` ->
   ``{"ok": true, "fault": "stall", "changed": true, "faults": ["stall"]}``
 * ``fault clear`` -> ``{"ok": true, "fault": "clear", "cleared": ["stall"], "faults": []}``
+* ``trading-day`` -> ``{"ok": true, "trading_day": "2026-03-10", "fixed": false,
+  "instruments": 22802}``: the trading day logins report and the instrument list is
+  of; ``trading-day 2026-06-01`` (or ``20260601``) fixes it, ``trading-day auto``
+  returns it to the clock's. A test moves a year of listings forward with it.
+* ``pace`` -> ``{"ok": true, "max_subscribe_per_s": null}``; ``pace 500`` drops a
+  connection that subscribes more than 500 instruments within a second, ``pace off``
+  lifts the limit.
 * ``status`` (or ``fault status``) -> ``{"ok": true, "front": "tcp://...", "feed": "...",
   "faults": [...], "connections": 1, "sessions": [...], "logged_in": [...],
-  "subscriptions": {"rb2605": 1}, "records_sent": 120, ...}``
+  "subscriptions": {"rb2605": 1}, "records_sent": 120, "trading_day": "2026-03-10",
+  "max_subscribe_per_s": null, ...}``
 * anything else -> ``{"ok": false, "error": "..."}``
 """
 
@@ -36,18 +45,38 @@ class Controlled(Protocol):
 
     def status(self) -> dict[str, Any]: ...
 
+    def set_trading_day(self, text: str) -> dict[str, Any]: ...
+
+    def trading_day_state(self) -> dict[str, Any]: ...
+
+    def set_pace(self, text: str) -> dict[str, Any]: ...
+
+    def pace_state(self) -> dict[str, Any]: ...
+
 
 def answer(target: Controlled, line: str) -> dict[str, Any]:
     """The reply to one command line."""
     words = line.split()
-    if words in (["status"], ["fault", "status"]):
-        return {"ok": True, **target.status()}
-    if len(words) == 2 and words[0] == "fault" and words[1] in FAULT_COMMANDS:
-        return {"ok": True, **target.set_fault(words[1])}
+    try:
+        if words in (["status"], ["fault", "status"]):
+            return {"ok": True, **target.status()}
+        if len(words) == 2 and words[0] == "fault" and words[1] in FAULT_COMMANDS:
+            return {"ok": True, **target.set_fault(words[1])}
+        if words == ["trading-day"]:
+            return {"ok": True, **target.trading_day_state()}
+        if len(words) == 2 and words[0] == "trading-day":
+            return {"ok": True, **target.set_trading_day(words[1])}
+        if words == ["pace"]:
+            return {"ok": True, **target.pace_state()}
+        if len(words) == 2 and words[0] == "pace":
+            return {"ok": True, **target.set_pace(words[1])}
+    except ValueError as error:
+        return {"ok": False, "error": str(error)}
     return {
         "ok": False,
         "error": f"unknown command {line.strip()!r}: try "
-        f"'fault {'|'.join(FAULT_COMMANDS)}' or 'status'",
+        f"'fault {'|'.join(FAULT_COMMANDS)}', 'trading-day [DAY|auto]', 'pace [N|off]' "
+        "or 'status'",
     }
 
 

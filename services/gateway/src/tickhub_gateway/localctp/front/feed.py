@@ -11,18 +11,22 @@ The mapping reproduces what the exchanges really send through CTP (what
 milliseconds, DCE's night session writes the trading day as ActionDay, an unset price
 is ``DBL_MAX`` (ClosePrice and SettlementPrice during the session, the deltas), and
 only SHFE and INE send five book levels; the others send level 1 and leave 2-5 empty.
+
+Besides its configured contracts the sim ticks instruments of the front's list (the
+sim market's listings) once they are subscribed, up to a cap (:class:`SimMarket`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Mapping
 from typing import Protocol
 
 from vnpy.trader.object import TickData
 
 from tickhub_gateway.sources.sim.feed import NS, SimFeed, period_ns, slot_due
+from tickhub_runtime.logs import get_logger
 
 from ..protocol import DBL_MAX, DepthMarketData
 from . import days
@@ -36,6 +40,8 @@ bursting stale slots, as a real front does (and as the sim gateway does)."""
 
 FULL_BOOK_EXCHANGES = frozenset({"SHFE", "INE"})
 """Exchanges whose records carry five book levels; the others send level 1 only."""
+
+log = get_logger(__name__)
 
 
 class Burst(Protocol):
@@ -146,14 +152,33 @@ def depth_record(tick: TickData, *, pre_open_interest: float, multiplier: float)
 
 
 class SimMarket:
-    """The sim's contracts as CTP records: :meth:`record` is pure, like the sim's tick."""
+    """The sim's contracts as CTP records: :meth:`record` is pure, like the sim's tick.
 
-    def __init__(self, contracts: Collection[str], seed: int = 0) -> None:
+    It ticks the configured ``contracts`` and, given ``listed`` (instrument id ->
+    exchange of what the front lists today), any listed instrument once it is asked
+    for (:meth:`knows`), up to ``max_instruments`` in all: a front whose clients
+    subscribe the whole market of 23,000 instruments must not tick (nor keep a day
+    of prices for) every one of them. What is refused for the cap stays refused.
+    """
+
+    def __init__(
+        self,
+        contracts: Collection[str],
+        seed: int = 0,
+        *,
+        listed: Callable[[], Mapping[str, str]] | None = None,
+        max_instruments: int | None = None,
+    ) -> None:
         self.seed = seed
         self._feeds: dict[str, SimFeed] = {}
         for vt_symbol in contracts:
             feed = SimFeed(vt_symbol, seed, TICKS_PER_SECOND)
             self._feeds[feed.symbol] = feed
+        self.configured = len(self._feeds)
+        self._listed = listed
+        self.max_instruments = max(max_instruments or 0, self.configured)
+        self.refused: set[str] = set()
+        """Listed instruments not ticked because of the cap."""
         # (instrument, first slot of its sim day) -> open interest at that slot
         self._pre_open_interest: dict[tuple[str, int], float] = {}
 
@@ -162,7 +187,27 @@ class SimMarket:
         return list(self._feeds)
 
     def knows(self, instrument: str) -> bool:
-        return instrument in self._feeds
+        """Whether the market ticks ``instrument``: a configured contract, or a listed
+        one admitted now or before (while there is room under the cap)."""
+        if instrument in self._feeds:
+            return True
+        if self._listed is None or instrument in self.refused:
+            return False
+        exchange = self._listed().get(instrument)
+        if exchange is None:
+            return False
+        if len(self._feeds) >= self.max_instruments:
+            if not self.refused:
+                log.warning(
+                    "the sim feed ticks at most %d instruments: %s and any further ones get "
+                    "no data",
+                    self.max_instruments,
+                    instrument,
+                )
+            self.refused.add(instrument)
+            return False
+        self._feeds[instrument] = SimFeed(f"{instrument}.{exchange}", self.seed, TICKS_PER_SECOND)
+        return True
 
     def record(self, instrument: str, slot: int) -> DepthMarketData:
         """The record of ``instrument`` for ``slot``; KeyError for an unknown one."""
@@ -212,7 +257,13 @@ class SimRecordFeed:
         self.slots_skipped = 0
 
     def describe(self) -> str:
-        return f"sim feed (seed {self.market.seed}, {len(self.market.instruments)} contracts)"
+        market = self.market
+        listed = (
+            f" and listed ones on subscription, {market.max_instruments} at most"
+            if market.max_instruments > market.configured
+            else ""
+        )
+        return f"sim feed (seed {market.seed}, {market.configured} contracts{listed})"
 
     def knows(self, instrument: str) -> bool:
         return self.market.knows(instrument)

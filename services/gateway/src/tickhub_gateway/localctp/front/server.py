@@ -1,5 +1,6 @@
-"""The front: listens, runs one :class:`~.connection.Connection` per client, fans the
-feed's bursts out to every logged-in client by its subscriptions, and takes faults.
+"""The front: listens, runs one :class:`~.connection.Connection` per client (market-data
+and trading sessions alike, on the one port), fans the feed's bursts out to every
+logged-in client by its subscriptions, and takes faults and settings on command.
 
 Each burst is encoded once per record and written to every connection that
 subscribed the instrument, in one pass on the event loop, so every client sees a
@@ -14,8 +15,8 @@ import asyncio
 import contextlib
 import itertools
 from collections import Counter
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from tickhub_contracts.timezone import CHINA_TZ
@@ -27,18 +28,25 @@ from .connection import Connection, Counters, Shared
 from .control import CONTROL_HOST, ControlServer
 from .faults import Faults
 from .feed import Burst, Feed, SimMarket, SimRecordFeed
-from .login import Credentials
+from .instruments import InstrumentList
+from .login import ClientAuth, Credentials
 from .replay import ReplayFeed, load
-from .settings import FrontSettings
+from .settings import FrontSettings, parse_trading_day
 
 log = get_logger(__name__)
 
 STOP_WAIT_S = 2.0
 """How long stop() lets the connections' tasks end after their sockets are closed."""
+STATUS_SUBSCRIPTIONS = 1_000
+"""Beyond this many, ``status`` counts subscriptions instead of naming them."""
 
 
-def make_feed(settings: FrontSettings) -> Feed:
-    """The sim feed, or the replay of ``settings.replay`` (ReplayError if unreadable)."""
+def make_feed(
+    settings: FrontSettings, listed: Callable[[], Mapping[str, str]] | None = None
+) -> Feed:
+    """The sim feed, or the replay of ``settings.replay`` (ReplayError if unreadable).
+    The sim also ticks what ``listed`` names (instrument id -> exchange), once
+    subscribed, up to ``settings.max_sim_instruments`` in all."""
     if settings.replay is not None:
         rows = load(settings.replay, settings.instruments)
         return ReplayFeed(
@@ -49,7 +57,13 @@ def make_feed(settings: FrontSettings) -> Feed:
             delay_ms=settings.delay_ms,
             name=str(settings.replay),
         )
-    return SimRecordFeed(SimMarket(settings.contracts, settings.seed), delay_ms=settings.delay_ms)
+    market = SimMarket(
+        settings.contracts,
+        settings.seed,
+        listed=listed,
+        max_instruments=settings.max_sim_instruments,
+    )
+    return SimRecordFeed(market, delay_ms=settings.delay_ms)
 
 
 class FrontServer:
@@ -63,7 +77,10 @@ class FrontServer:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = settings
-        self.feed = feed if feed is not None else make_feed(settings)
+        self.instruments = InstrumentList(
+            options=settings.options, file=settings.instruments_file
+        )  # OSError / ValueError for an unreadable file
+        self.feed = feed if feed is not None else make_feed(settings, self._listed_today)
         self.faults = Faults()
         self.counters = Counters()
         self.shared = Shared(
@@ -73,6 +90,10 @@ class FrontServer:
             credentials=Credentials(settings.broker_id, settings.user_id, settings.password),
             counters=self.counters,
             clock=clock or (lambda: datetime.now(CHINA_TZ)),
+            instruments=self.instruments,
+            client_auth=ClientAuth(settings.app_id, settings.auth_code),
+            fixed_trading_day=settings.trading_day,
+            max_subscribe_per_s=settings.max_subscribe_per_s,
         )
         self.connections: dict[int, Connection] = {}
         self.port = 0
@@ -86,6 +107,9 @@ class FrontServer:
     @property
     def address(self) -> str:
         return f"tcp://{self.settings.host}:{self.port}"
+
+    def _listed_today(self) -> Mapping[str, str]:
+        return self.instruments.exchange_of(self.shared.trading_day())
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -216,14 +240,55 @@ class FrontServer:
         result["faults"] = sorted(self.faults.active)
         return result
 
+    def set_trading_day(self, text: str) -> dict[str, Any]:
+        """``auto`` (the clock's), or a day (``2026-03-10``): the trading day logins
+        report and the instrument list is of, from now on. ValueError if it is bad."""
+        shared = self.shared
+        if text.strip().lower() == "auto":
+            shared.fixed_trading_day = None
+        else:
+            shared.fixed_trading_day = parse_trading_day(text)
+        day = shared.trading_day()
+        log.warning("trading day %s%s", day.isoformat(),
+                    "" if shared.fixed_trading_day else " (the clock's)")  # fmt: skip
+        return self.trading_day_state()
+
+    def trading_day_state(self) -> dict[str, Any]:
+        day: date = self.shared.trading_day()
+        return {
+            "trading_day": day.isoformat(),
+            "fixed": self.shared.fixed_trading_day is not None,
+            "instruments": self.instruments.count(day),
+        }
+
+    def set_pace(self, text: str) -> dict[str, Any]:
+        """``off``, or the most instruments a connection may subscribe within a second
+        (more: it is dropped). ValueError if it is bad."""
+        text = text.strip().lower()
+        if text in ("off", "none", "0"):
+            limit: int | None = None
+        elif text.isdigit():
+            limit = int(text)
+        else:
+            raise ValueError(f"pace {text!r} is neither a positive number nor off")
+        self.shared.max_subscribe_per_s = limit
+        log.warning("subscription pace limit: %s", f"{limit} per second" if limit else "off")
+        return self.pace_state()
+
+    def pace_state(self) -> dict[str, Any]:
+        return {"max_subscribe_per_s": self.shared.max_subscribe_per_s}
+
     def status(self) -> dict[str, Any]:
         sessions = [
             {
                 "session": c.session_id,
                 "peer": c.peer,
+                "api": c.api,
                 "broker": c.broker_id,
                 "user": c.user_id,
-                "subscriptions": sorted(c.subscriptions),
+                "subscriptions": len(c.subscriptions)
+                if len(c.subscriptions) > STATUS_SUBSCRIPTIONS
+                else sorted(c.subscriptions),
             }
             for c in self.connections.values()
         ]
@@ -240,7 +305,9 @@ class FrontServer:
             "connections": len(sessions),
             "sessions": sessions,
             "logged_in": [c.user_id for c in self.connections.values() if c.logged_in],
-            "subscriptions": dict(sorted(subscribed.items())),
+            "subscriptions": dict(sorted(subscribed.items()))
+            if len(subscribed) <= STATUS_SUBSCRIPTIONS
+            else len(subscribed),
             "records_sent": counters.records_sent,
             "accepted": counters.accepted,
             "refused": counters.refused,
@@ -248,4 +315,12 @@ class FrontServer:
             "logins_rejected": counters.logins_rejected,
             "snapshots_replayed": counters.snapshots_replayed,
             "replays": [list(replay) for replay in counters.replays],
+            **self.trading_day_state(),
+            "instrument_list": self.instruments.describe(),
+            **self.pace_state(),
+            "floods_dropped": counters.floods_dropped,
+            "auths_ok": counters.auths_ok,
+            "auths_rejected": counters.auths_rejected,
+            "instrument_queries": counters.instrument_queries,
+            "instruments_sent": counters.instruments_sent,
         }

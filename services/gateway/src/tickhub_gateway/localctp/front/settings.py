@@ -10,7 +10,7 @@ appear on a command line).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -26,6 +26,12 @@ DEFAULT_BROKER = "9999"
 DEFAULT_USER = "rehearsal"
 DEFAULT_PASSWORD = "rehearsal"
 PASSWORD_ENV = "TICKHUB_CTP_FRONT_PASSWORD"
+AUTH_CODE_ENV = "TICKHUB_CTP_FRONT_AUTH_CODE"
+MAX_SIM_INSTRUMENTS = 500
+"""The sim feed ticks at most this many distinct instruments (the configured
+contracts first, then listed ones in the order they are first subscribed): each one
+costs a day of prices in memory (~0.1 MB) and two records a second per subscriber.
+Subscriptions beyond it are answered, as CTP answers any, and get no data."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -71,6 +77,17 @@ def parse_start_at(text: str) -> int:
     return ns
 
 
+def parse_trading_day(text: str) -> date:
+    """``2026-03-10`` or ``20260310``; ValueError otherwise."""
+    text = text.strip()
+    try:
+        if len(text) == 8 and text.isdigit():
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"trading day {text!r} is not YYYY-MM-DD") from None
+
+
 def control_port_for(port: int) -> int:
     """The default control port of a front on ``port`` (0, a free port, stays 0)."""
     return port + CONTROL_PORT_OFFSET if port else 0
@@ -107,6 +124,23 @@ class FrontSettings:
     """vt_symbols (``rb2605.SHFE``): the sim's instruments, and the exchange of a
     replayed instrument whose file has no ExchangeID."""
     front_id: int = 1
+    trading_day: date | None = None
+    """The trading day the front reports (login answers, the instrument list); None:
+    the clock's (CTP's: the next weekday from 17:00 China time). The control port's
+    ``trading-day`` changes it while the front runs."""
+    options: bool = True
+    """The instrument list has the options as well as the futures (``--futures-only``
+    says no)."""
+    instruments_file: Path | None = None
+    """A catalog file (:mod:`.instruments`) listed instead of the sim market's day."""
+    app_id: str | None = None
+    """A trading login's client authentication must give this AppID; None: any."""
+    auth_code: str | None = field(default=None, repr=False)
+    """...and this AuthCode; None: any, and a trading login needs no authentication."""
+    max_subscribe_per_s: int | None = None
+    """A connection that subscribes more instruments than this within one second is
+    dropped, as a real front drops a flood (the library reports 0x1001); None: no limit."""
+    max_sim_instruments: int = MAX_SIM_INSTRUMENTS
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -135,6 +169,20 @@ class FrontSettings:
                 raise ValueError(f"{name} id {value!r} must be non-empty text on one line")
         if any(c in self.password for c in "\t\r\n"):
             raise ValueError("the password must not contain a tab or a line break")
+        for name, secret in (("app id", self.app_id), ("auth code", self.auth_code)):
+            if secret is not None and (not secret or any(c in secret for c in "\t\r\n")):
+                raise ValueError(f"the {name} must be non-empty text on one line")
+        if self.max_subscribe_per_s is not None and self.max_subscribe_per_s < 1:
+            raise ValueError(
+                f"max_subscribe_per_s must be >= 1 (or no limit), got {self.max_subscribe_per_s}"
+            )
+        if self.max_sim_instruments < len(self.contracts):
+            raise ValueError(
+                f"max_sim_instruments ({self.max_sim_instruments}) is below the "
+                f"{len(self.contracts)} configured contracts"
+            )
+        if self.instruments_file is not None and not self.options:
+            raise ValueError("--futures-only is for the sim market's list, not a catalog file")
         _ = self.instruments  # validates the contracts
 
     @property

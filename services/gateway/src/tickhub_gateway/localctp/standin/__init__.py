@@ -1,9 +1,12 @@
-"""tickhub's stand-in for CTP's market-data library (``libthostmduserapi_se.so``).
+"""tickhub's stand-ins for CTP's market-data and trading libraries
+(``libthostmduserapi_se.so``, ``libthosttraderapi_se.so``).
 
-``mdapi.cpp`` implements CTP's ``CThostFtdcMdApi`` over tickhub's line protocol to
-``tickhub ctp-front`` (docs/ctp-front.md). ``make setup`` compiles it with
-:mod:`.build` against the CTP headers of the vnpy_ctp version uv.lock pins; a process
-started with :func:`library_dir` first on ``LD_LIBRARY_PATH`` gets it instead of CTP's.
+``mdapi.cpp`` implements CTP's ``CThostFtdcMdApi`` and ``tdapi.cpp`` its
+``CThostFtdcTraderApi`` (the part a market-data hub uses: login, the instrument
+query) over tickhub's line protocol to ``tickhub ctp-front`` (docs/ctp-front.md);
+``link.h`` is what they share. ``make setup`` compiles both with :mod:`.build` against
+the CTP headers of the vnpy_ctp version uv.lock pins; a process started with
+:func:`library_dir` first on ``LD_LIBRARY_PATH`` gets them instead of CTP's.
 """
 
 from __future__ import annotations
@@ -11,18 +14,27 @@ from __future__ import annotations
 from pathlib import Path
 
 LIBRARY_FILE = "libthostmduserapi_se.so"
+"""The market-data library."""
+TD_LIBRARY_FILE = "libthosttraderapi_se.so"
+"""The trading library."""
+LIBRARY_FILES = (LIBRARY_FILE, TD_LIBRARY_FILE)
 
 
 def library_dir() -> Path:
-    """Where the built library lives (``localctp/lib``, ignored by git)."""
+    """Where the built libraries live (``localctp/lib``, ignored by git)."""
     return Path(__file__).resolve().parent.parent / "lib"
 
 
 def library_path() -> Path:
-    """The built library's path (it may not exist yet: see :func:`built`)."""
+    """The built market-data library's path (it may not exist yet: see :func:`built`)."""
     return library_dir() / LIBRARY_FILE
 
 
+def td_library_path() -> Path:
+    """The built trading library's path."""
+    return library_dir() / TD_LIBRARY_FILE
+
+
 def built() -> bool:
-    """Whether the library has been built."""
-    return library_path().is_file()
+    """Whether both libraries have been built."""
+    return all((library_dir() / name).is_file() for name in LIBRARY_FILES)

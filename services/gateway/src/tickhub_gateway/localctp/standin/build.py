@@ -1,13 +1,17 @@
-"""Build the stand-in market-data library: ``python -m tickhub_gateway.localctp.standin.build``.
+"""Build the stand-in CTP libraries: ``python -m tickhub_gateway.localctp.standin.build``.
 
 CTP's headers are not tickhub's to commit, so they come from where the installed
 vnpy_ctp came from: its source distribution, at the URL and sha256 that uv.lock pins.
 The sdist is downloaded once into a cache (``.bin/cache``) and checked against that
-hash; only the three headers ``mdapi.cpp`` includes are taken out of it, into a
-temporary directory, and compiled with the system's C++ compiler into
-``localctp/lib/libthostmduserapi_se.so``. A stamp beside the library records what it
-was built from (the vnpy_ctp version, the sdist's hash, this file's and mdapi.cpp's
-hashes), so running this again does nothing until one of those changes.
+hash; only CTP's four headers are taken out of it, into a temporary directory, and
+``mdapi.cpp`` and ``tdapi.cpp`` (with ``link.h``, what they share) are compiled with
+the system's C++ compiler into ``localctp/lib/libthostmduserapi_se.so`` and
+``libthosttraderapi_se.so``. The trading class declares some hundred requests the
+stand-in does not serve; their overrides (each returns -1) are generated here from
+the downloaded ``ThostFtdcTraderApi.h`` (:func:`write_unsupported`), so no line of
+CTP's header is ever committed. A stamp beside the libraries records what they were
+built from (the vnpy_ctp version, the sdist's hash, the hashes of this file and of
+the sources), so running this again does nothing until one of those changes.
 
 Every failure is one line on stderr and exit code 1.
 """
@@ -19,6 +23,7 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -31,29 +36,69 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tickhub_gateway.localctp.standin import LIBRARY_FILE, library_dir
+from tickhub_gateway.localctp.standin import LIBRARY_FILE, TD_LIBRARY_FILE, library_dir
 
 PACKAGE = "vnpy-ctp"
-HEADERS = ("ThostFtdcMdApi.h", "ThostFtdcUserApiStruct.h", "ThostFtdcUserApiDataType.h")
+HEADERS = (
+    "ThostFtdcMdApi.h",
+    "ThostFtdcTraderApi.h",
+    "ThostFtdcUserApiStruct.h",
+    "ThostFtdcUserApiDataType.h",
+)
 HEADER_DIR = "vnpy_ctp/api/include/ctp/"
-SOURCE = Path(__file__).with_name("mdapi.cpp")
+HERE = Path(__file__).parent
+SHARED = HERE / "link.h"
+TRADER_HEADER = "ThostFtdcTraderApi.h"
+UNSUPPORTED_FILE = "tdapi_unsupported.inc"
 STAMP_FILE = ".build-stamp.json"
 VERSION_PREFIX = "tickhub-local-ctp"
 DOWNLOAD_TIMEOUT_S = 120.0
 COMPILE_TIMEOUT_S = 600.0
 
-# The library exports what CTP's does for this class (its two statics, its typeinfo
-# and vtable) and nothing else: no libstdc++ template instance leaks out to be
-# interposed with vnpy_ctp's own.
-VERSION_SCRIPT = """{
-  global:
-    _ZN15CThostFtdcMdApi*;
-    _ZTI15CThostFtdcMdApi;
-    _ZTS15CThostFtdcMdApi;
-    _ZTV15CThostFtdcMdApi;
-  local: *;
-};
-"""
+
+@dataclass(frozen=True)
+class Library:
+    """One stand-in: its file, its source and the CTP class it implements."""
+
+    file: str
+    source: Path
+    api_class: str
+
+    @property
+    def mangled(self) -> str:
+        """The class's name as the Itanium C++ ABI writes it (``15CThostFtdcMdApi``)."""
+        return f"{len(self.api_class)}{self.api_class}"
+
+    @property
+    def version_symbol(self) -> str:
+        """``CThostFtdc...Api::GetApiVersion()``'s symbol."""
+        return f"_ZN{self.mangled}13GetApiVersionEv"
+
+    def version_script(self) -> str:
+        """Exports what CTP's library does for the class (its two statics, its typeinfo
+        and vtable) and nothing else: no libstdc++ template instance leaks out to be
+        interposed with vnpy_ctp's own, nor anything of the other stand-in."""
+        name = self.mangled
+        return (
+            "{\n  global:\n"
+            f"    _ZN{name}*;\n    _ZTI{name};\n    _ZTS{name};\n    _ZTV{name};\n"
+            "  local: *;\n};\n"
+        )
+
+
+MD = Library(LIBRARY_FILE, HERE / "mdapi.cpp", "CThostFtdcMdApi")
+TD = Library(TD_LIBRARY_FILE, HERE / "tdapi.cpp", "CThostFtdcTraderApi")
+LIBRARIES = (MD, TD)
+SOURCE = MD.source
+"""The market-data library's source (the sanitizer tests compile it alone)."""
+
+# A request of CThostFtdcTraderApi: `virtual int ReqX(CThostFtdcXField *p, int nRequestID) = 0;`
+_REQUEST = re.compile(
+    r"virtual\s+int\s+(?P<method>\w+)\s*\(\s*(?P<field>\w+)\s*\*\s*\w+\s*,"
+    r"\s*int\s+nRequestID\s*\)\s*=\s*0\s*;"
+)
+# A request tdapi.cpp serves itself: `int ReqX(...) override`.
+_SERVED = re.compile(r"\bint\s+(?P<method>Req\w+)\s*\([^)]*\)\s*override\b")
 
 
 class BuildError(Exception):
@@ -141,7 +186,7 @@ def fetch_sdist(sdist: Sdist, cache: Path) -> Path:
 
 
 def extract_headers(archive: Path, into: Path) -> None:
-    """Only CTP's three headers, written by name (no path from the archive is used)."""
+    """Only CTP's four headers, written by name (no path from the archive is used)."""
     wanted = {HEADER_DIR + name: name for name in HEADERS}
     found: set[str] = set()
     try:
@@ -180,11 +225,50 @@ def compiler() -> list[str]:
     )
 
 
+def requests_of(header: str) -> list[tuple[str, str]]:
+    """(method, field struct) of every request ``ThostFtdcTraderApi.h`` declares."""
+    return [(m.group("method"), m.group("field")) for m in _REQUEST.finditer(header)]
+
+
+def served_requests(source: str) -> set[str]:
+    """The requests ``tdapi.cpp`` implements itself."""
+    return {m.group("method") for m in _SERVED.finditer(source)}
+
+
+def write_unsupported(headers: Path, source: Path = TD.source) -> int:
+    """Write ``tdapi_unsupported.inc`` into ``headers`` (where CTP's headers were put):
+    one ``TICKHUB_NOT_SUPPORTED(method, field)`` per request of the downloaded header
+    that ``source`` does not serve. The number written."""
+    try:
+        header = (headers / TRADER_HEADER).read_text(encoding="utf-8", errors="replace")
+        served = served_requests(source.read_text())
+    except OSError as error:
+        raise BuildError(f"cannot read {error.filename}: {error.strerror}") from None
+    requests = requests_of(header)
+    if len(requests) < 20:  # a header laid out some other way: better to stop here
+        raise BuildError(
+            f"{TRADER_HEADER} declares only {len(requests)} requests the build recognises"
+        )
+    missing = served - {method for method, _ in requests}
+    if missing:
+        raise BuildError(f"{source.name} serves {', '.join(sorted(missing))}, "
+                         f"which {TRADER_HEADER} does not declare")  # fmt: skip
+    lines = [f"TICKHUB_NOT_SUPPORTED({m}, {f})" for m, f in requests if m not in served]
+    (headers / UNSUPPORTED_FILE).write_text(
+        "// Generated by build.py from the downloaded "
+        + TRADER_HEADER
+        + ": not committed.\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+    return len(lines)
+
+
 def compile_library(
-    cxx: list[str], headers: Path, sdist: Sdist, output: Path, verbose: bool
+    cxx: list[str], headers: Path, sdist: Sdist, library: Library, output: Path, verbose: bool
 ) -> None:
-    script = headers / "exports.map"
-    script.write_text(VERSION_SCRIPT)
+    script = headers / f"{library.file}.map"
+    script.write_text(library.version_script())
     command = [
         *cxx,
         "-std=c++17",
@@ -204,10 +288,10 @@ def compile_library(
         f'-DTICKHUB_VNPY_CTP_VERSION="{sdist.version}"',
         "-Wl,-z,defs",
         f"-Wl,--version-script={script}",
-        f"-Wl,-soname,{LIBRARY_FILE}",
+        f"-Wl,-soname,{library.file}",
         "-o",
         str(output),
-        str(SOURCE),
+        str(library.source),
     ]
     if verbose:
         print(shlex.join(command), file=sys.stderr)
@@ -223,18 +307,20 @@ def compile_library(
         said = (result.stderr or result.stdout).splitlines()
         first = next((line for line in said if "error" in line), said[0] if said else "")
         raise BuildError(
-            f"{cxx[0]} could not compile {SOURCE.name} (exit code {result.returncode}): "
+            f"{cxx[0]} could not compile {library.source.name} (exit code {result.returncode}): "
             f"{first.strip()} (--verbose shows everything)"
         )
 
 
-def check_library(path: Path) -> str:
+def check_library(path: Path, library: Library = MD) -> str:
     """The built library's ``GetApiVersion()``, which must name the stand-in."""
     try:
-        library = ctypes.CDLL(str(path))
-        function = library._ZN15CThostFtdcMdApi13GetApiVersionEv
+        loaded = ctypes.CDLL(str(path))
+        function = getattr(loaded, library.version_symbol)
     except (OSError, AttributeError) as error:
-        raise BuildError(f"the built {path} does not load as a CTP md library: {error}") from None
+        raise BuildError(
+            f"the built {path} does not load as CTP's {library.api_class} library: {error}"
+        ) from None
     function.restype = ctypes.c_char_p
     function.argtypes = []
     version = (function() or b"").decode("ascii", "replace")
@@ -247,7 +333,10 @@ def stamp_for(sdist: Sdist) -> dict[str, str]:
     return {
         "vnpy_ctp": sdist.version,
         "sdist_sha256": sdist.sha256,
-        "mdapi_cpp_sha256": sha256_of(SOURCE),
+        **{
+            f"{p.name.replace('.', '_')}_sha256": sha256_of(p)
+            for p in (MD.source, TD.source, SHARED)
+        },
         "build_py_sha256": sha256_of(Path(__file__)),
     }
 
@@ -257,47 +346,52 @@ def up_to_date(output_dir: Path, stamp: dict[str, str]) -> bool:
         recorded = json.loads((output_dir / STAMP_FILE).read_text())
     except (OSError, ValueError):
         return False
-    return recorded == stamp and (output_dir / LIBRARY_FILE).is_file()
+    return recorded == stamp and all((output_dir / lib.file).is_file() for lib in LIBRARIES)
 
 
 def build(lock: Path, cache: Path, output_dir: Path, force: bool, verbose: bool) -> str:
-    """Build (or keep) the library; returns a line saying what happened."""
+    """Build (or keep) the libraries; returns a line saying what happened."""
     sdist = read_lock(lock)
     stamp = stamp_for(sdist)
-    target = output_dir / LIBRARY_FILE
+    targets = ", ".join(str(output_dir / lib.file) for lib in LIBRARIES)
     if not force and up_to_date(output_dir, stamp):
-        return f"{target} is up to date (vnpy_ctp {sdist.version})"
+        return f"{targets} are up to date (vnpy_ctp {sdist.version})"
     cxx = compiler()
     archive = fetch_sdist(sdist, cache)
     with tempfile.TemporaryDirectory(prefix="tickhub-standin-") as scratch:
         headers = Path(scratch)
         extract_headers(archive, headers)
-        built = headers / LIBRARY_FILE
-        compile_library(cxx, headers, sdist, built, verbose)
-        version = check_library(built)
+        write_unsupported(headers)
+        versions = []
+        for library in LIBRARIES:
+            built = headers / library.file
+            compile_library(cxx, headers, sdist, library, built, verbose)
+            versions.append(check_library(built, library))
         try:
             output_dir.mkdir(parents=True, exist_ok=True)
-            # Moved into place whole: a process that has the old one mapped keeps it.
-            partial = output_dir / f".{LIBRARY_FILE}.partial"
-            shutil.copyfile(built, partial)
-            os.replace(partial, target)
+            (output_dir / STAMP_FILE).unlink(missing_ok=True)  # stale until both are in
+            for library in LIBRARIES:
+                # Moved into place whole: a process that has the old one mapped keeps it.
+                partial = output_dir / f".{library.file}.partial"
+                shutil.copyfile(headers / library.file, partial)
+                os.replace(partial, output_dir / library.file)
             (output_dir / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n")
         except OSError as error:
-            raise BuildError(f"cannot write {target}: {error}") from None
-    return f"built {target}: {version}"
+            raise BuildError(f"cannot write {output_dir}: {error}") from None
+    return f"built {targets}: {versions[0]}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tickhub_gateway.localctp.standin.build",
-        description="Build tickhub's stand-in for CTP's market-data library.",
+        description="Build tickhub's stand-ins for CTP's market-data and trading libraries.",
     )
     parser.add_argument("--lock", type=Path, default=Path("uv.lock"), help="uv.lock to read")
     parser.add_argument(
         "--cache", type=Path, default=Path(".bin/cache"), help="where the sdist is kept"
     )
     parser.add_argument(
-        "--output", type=Path, default=library_dir(), help="directory for the library"
+        "--output", type=Path, default=library_dir(), help="directory for the libraries"
     )
     parser.add_argument("--force", action="store_true", help="build even when up to date")
     parser.add_argument("--verbose", action="store_true", help="show the compiler's output")

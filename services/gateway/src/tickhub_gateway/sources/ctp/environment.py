@@ -14,15 +14,18 @@ reads them only then:
   system's if it has it, else compiled with ``localedef`` (no root needed) into
   :attr:`Settings.ctp_locale_dir` and handed to the worker as ``LOCPATH``; where
   neither works the worker is not started, and the reason says what to install.
-* **Which market-data library loads.** vnpy_ctp's ``vnctpmd`` finds
-  ``libthostmduserapi_se.so`` by its RUNPATH; the dynamic loader looks on
-  ``LD_LIBRARY_PATH`` first. An account with ``md_library = "local"`` gets tickhub's
-  stand-in library (:mod:`tickhub_gateway.localctp.standin`) put there; every other
-  account gets it taken *out*, so a broker's account never loads the stand-in.
+* **Which CTP libraries load.** vnpy_ctp's ``vnctpmd`` and ``vnctptd`` find
+  ``libthostmduserapi_se.so`` and ``libthosttraderapi_se.so`` by their RUNPATH; the
+  dynamic loader looks on ``LD_LIBRARY_PATH`` first. An account with
+  ``md_library = "local"`` gets the directory of tickhub's stand-ins for both
+  (:mod:`tickhub_gateway.localctp.standin`) put there; every other account gets it
+  taken *out*, so a broker's account never loads a stand-in.
 
 The worker then checks what it really got (:func:`check_worker`): the locale loads,
-and the library mapped into the process is the one its account asked for. Anything
-else ends the worker with one line before it talks to any front.
+and the libraries mapped into the process (the market-data one, and the trading one
+when it is loaded) are the ones its account asked for: both the stand-ins for
+``local``, neither for ``ctp``. Anything else ends the worker with one line before it
+talks to any front.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ from tickhub_contracts.messages import SourceConfig
 
 LOCALE = "zh_CN.GB18030"
 MD_LIBRARY_FILE = "libthostmduserapi_se.so"
+TD_LIBRARY_FILE = "libthosttraderapi_se.so"
+LIBRARY_CLASSES = {MD_LIBRARY_FILE: "CThostFtdcMdApi", TD_LIBRARY_FILE: "CThostFtdcTraderApi"}
+"""Each library's CTP class, whose static ``GetApiVersion()`` says what it is."""
 STANDIN_VERSION_PREFIX = "tickhub-local-ctp"
 """How the stand-in's ``GetApiVersion()`` begins (CTP's own says e.g. ``v6.7.11``)."""
 
@@ -147,11 +153,12 @@ def library_env(config: SourceConfig, environ: Mapping[str, str]) -> dict[str, s
     paths = [p for p in environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if p]
     paths = [p for p in paths if os.path.realpath(p) != os.path.realpath(standin)]
     if config.ctp is not None and config.ctp.md_library == "local":
-        if not (Path(standin) / MD_LIBRARY_FILE).is_file():
-            raise CtpEnvironmentError(
-                f"md_library 'local' but tickhub's stand-in CTP library is not built "
-                f"(no {Path(standin) / MD_LIBRARY_FILE}): run make setup"
-            )
+        for file in LIBRARY_CLASSES:
+            if not (Path(standin) / file).is_file():
+                raise CtpEnvironmentError(
+                    f"md_library 'local' but tickhub's stand-in CTP library is not built "
+                    f"(no {Path(standin) / file}): run make setup"
+                )
         paths.insert(0, standin)
     return {"LD_LIBRARY_PATH": os.pathsep.join(paths)}
 
@@ -163,34 +170,64 @@ def worker_env(
     return {**library_env(config, environ), **locale_env(locale_dir)}
 
 
-def loaded_md_library() -> Path | None:
-    """The ``libthostmduserapi_se.so`` mapped into this process, if any (Linux)."""
+def loaded_library(file: str = MD_LIBRARY_FILE) -> Path | None:
+    """The library ``file`` mapped into this process, if any (Linux)."""
     try:
         maps = Path("/proc/self/maps").read_text()
     except OSError:
         return None
     for line in maps.splitlines():
         path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
-        if path.endswith("/" + MD_LIBRARY_FILE):
+        if path.endswith("/" + file):
             return Path(path)
     return None
 
 
-def md_library_version(path: Path) -> str:
-    """``CThostFtdcMdApi::GetApiVersion()`` of the library at ``path`` (already loaded
-    by vnpy_ctp: dlopen hands back the same copy). vnpy_ctp does not expose it."""
+def loaded_md_library() -> Path | None:
+    """The ``libthostmduserapi_se.so`` mapped into this process, if any (Linux)."""
+    return loaded_library(MD_LIBRARY_FILE)
+
+
+def library_version(path: Path) -> str:
+    """``GetApiVersion()`` of the CTP library at ``path`` (already loaded by vnpy_ctp:
+    dlopen hands back the same copy; vnpy_ctp does not expose the md one)."""
+    api_class = LIBRARY_CLASSES.get(path.name, LIBRARY_CLASSES[MD_LIBRARY_FILE])
     library = ctypes.CDLL(str(path))
-    function = library._ZN15CThostFtdcMdApi13GetApiVersionEv  # the Itanium C++ ABI name
+    # The Itanium C++ ABI's name of CThostFtdc...Api::GetApiVersion().
+    function = getattr(library, f"_ZN{len(api_class)}{api_class}13GetApiVersionEv")
     function.restype = ctypes.c_char_p
     function.argtypes = []
     version: bytes | None = function()
     return (version or b"").decode("ascii", "replace")
 
 
+def md_library_version(path: Path) -> str:
+    """``CThostFtdcMdApi::GetApiVersion()`` of the library at ``path``."""
+    return library_version(path)
+
+
+def _check_library(wanted: str, what: str, where: Path) -> str:
+    """``version (path)`` of a loaded library, if it is what ``md_library`` asks for."""
+    described = f"{library_version(where)} ({where})"
+    is_standin = described.startswith(STANDIN_VERSION_PREFIX)
+    if wanted == "local" and not is_standin:
+        raise CtpEnvironmentError(
+            f"md_library 'local' but CTP's own {what}library loaded: {described}; "
+            "is LD_LIBRARY_PATH overridden?"
+        )
+    if wanted == "ctp" and is_standin:
+        raise CtpEnvironmentError(
+            f"md_library 'ctp' but tickhub's stand-in {what}library loaded: {described}; "
+            "unset LD_LIBRARY_PATH (a broker's account must load the broker's library)"
+        )
+    return described
+
+
 def check_worker(config: SourceConfig) -> str:
-    """In the worker, once vnpy_ctp is imported: the locale loads and the library is
-    the one the account asked for. Returns a line naming the library; raises
-    :class:`CtpEnvironmentError` otherwise."""
+    """In the worker, once vnpy_ctp is imported: the locale loads and the libraries are
+    the ones the account asked for (the market-data one, and the trading one when it
+    is loaded). Returns a line naming them; raises :class:`CtpEnvironmentError`
+    otherwise."""
     if not locale_loads():
         raise CtpEnvironmentError(
             f"the {LOCALE} locale is missing (vnpy_ctp would abort at the first reply "
@@ -199,18 +236,9 @@ def check_worker(config: SourceConfig) -> str:
     where = loaded_md_library()
     if where is None:
         raise CtpEnvironmentError(f"vnpy_ctp is imported but no {MD_LIBRARY_FILE} is loaded")
-    version = md_library_version(where)
-    described = f"{version} ({where})"
     wanted = config.ctp.md_library if config.ctp is not None else "ctp"
-    is_standin = version.startswith(STANDIN_VERSION_PREFIX)
-    if wanted == "local" and not is_standin:
-        raise CtpEnvironmentError(
-            f"md_library 'local' but CTP's own library loaded: {described}; "
-            "is LD_LIBRARY_PATH overridden?"
-        )
-    if wanted == "ctp" and is_standin:
-        raise CtpEnvironmentError(
-            f"md_library 'ctp' but tickhub's stand-in library loaded: {described}; "
-            "unset LD_LIBRARY_PATH (a broker's account must load the broker's library)"
-        )
+    described = _check_library(wanted, "", where)
+    trading = loaded_library(TD_LIBRARY_FILE)
+    if trading is not None:  # vnpy_ctp loads it beside the md one: the same rule
+        described += f"; td {_check_library(wanted, 'trading ', trading)}"
     return described
