@@ -29,7 +29,8 @@ def _default(value: Any) -> str:
     if isinstance(value, str):
         return f"`{value}`" if value else '`""`'
     if isinstance(value, (list, dict)):
-        return f"`{json.dumps(value)}`"
+        # As the environment variable takes it (times as "HH:MM").
+        return f"`{json.dumps(value, default=lambda v: v.isoformat(timespec='minutes'))}`"
     return f"`{value}`"
 
 

@@ -8,6 +8,10 @@
     tickhub fault SOURCE stall|resume|disconnect|hang|crash   rehearse a failure
     tickhub ctp-front [--port 41205] [--replay FILE] ...   a local CTP market-data front
     tickhub ctp-front fault drop|silence|stall|refuse|reject-logins|clear|status
+    tickhub universe list|add TEXT|remove TEXT|resolved   the contract universe (REST API)
+    tickhub instruments [SEARCH] [--exchange X]  search the instrument catalog (REST API)
+    tickhub catalog refresh                      have the gateway list the instruments anew
+    tickhub ctp-front trading-day [DAY|auto] | pace [N|off]   a running front's settings
 
 Exit codes: 0 done, 1 failed (no NATS, no manager, refused), 2 bad usage or a
 setting/port that cannot work. Errors are one line on stderr, never a traceback.
@@ -31,7 +35,7 @@ from tickhub_contracts import subjects
 from tickhub_contracts.messages import FaultKind
 from tickhub_runtime.settings import Settings
 
-from . import control, up
+from . import control, universe, up
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -121,13 +125,19 @@ def _ctp_front(args: argparse.Namespace, settings: Settings) -> int:
         from tickhub_gateway.localctp.front import cli as front
     except ImportError as error:
         raise control.CommandError(f"ctp-front needs tickhub_gateway installed: {error}") from None
-    if args.front_command == "fault":
+    if args.front_command is not None:
         try:
-            print(front.fault(args.kind, args.control, settings.command_timeout_s))
+            if args.front_command == "fault":
+                said = front.fault(args.kind, args.control, settings.command_timeout_s)
+            elif args.front_command == "trading-day":
+                said = front.trading_day(args.day, args.control, settings.command_timeout_s)
+            else:
+                said = front.pace(args.limit, args.control, settings.command_timeout_s)
         except ValueError as error:
             raise UsageError(str(error)) from None
         except front.ControlError as error:
             raise control.CommandError(str(error)) from None
+        print(said)
         return 0
     try:
         front_settings = front.front_settings(
@@ -148,6 +158,12 @@ def _ctp_front(args: argparse.Namespace, settings: Settings) -> int:
             timeout_s=args.timeout_s,
             sim_contracts=settings.sim_contracts,
             canary=settings.canary,
+            trading_day=args.trading_day,
+            futures_only=args.futures_only,
+            instruments=args.instruments,
+            app_id=args.app_id,
+            auth_code=args.auth_code,
+            max_subscribe_per_s=args.max_subscribe_per_s,
         )
         return front.serve(front_settings, settings.log_level)
     except ValueError as error:  # a bad option or replay file
@@ -284,8 +300,41 @@ def _add_ctp_front(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     p.add_argument("--heartbeat-s", type=int, default=1, help="heartbeat period (1)")
     p.add_argument("--timeout-s", type=int, default=5, help="silence that ends a link (5)")
+    p.add_argument(
+        "--trading-day",
+        metavar="DAY",
+        help="the trading day logins report and instruments are listed for (YYYY-MM-DD; "
+        "default: the clock's, the next weekday from 17:00 China time)",
+    )
+    p.add_argument(
+        "--instruments",
+        type=Path,
+        metavar="FILE",
+        help="list this catalog CSV to the trading side (vt_symbol,product,kind,name,expiry,"
+        "listed,tick_size,multiplier,underlying,option_type,strike) instead of the sim market",
+    )
+    p.add_argument(
+        "--futures-only",
+        action="store_true",
+        help="list the sim market's futures only (about 900), not its options as well "
+        "(some 23,000 instruments in all)",
+    )
+    p.add_argument("--app-id", metavar="ID", help="AppID a trading client must authenticate with")
+    p.add_argument(
+        "--auth-code",
+        metavar="CODE",
+        help="AuthCode a trading client must authenticate with (default: "
+        "$TICKHUB_CTP_FRONT_AUTH_CODE; unset: no authentication needed)",
+    )
+    p.add_argument(
+        "--max-subscribe-per-s",
+        type=int,
+        metavar="N",
+        help="drop a connection that subscribes more than N instruments within a second, as "
+        "a real front drops a flood (default: no limit)",
+    )
     p.set_defaults(handler=_ctp_front, front_command=None)
-    actions = p.add_subparsers(dest="front_command", metavar="fault")
+    actions = p.add_subparsers(dest="front_command", metavar="fault|trading-day|pace")
     f = actions.add_parser(
         "fault",
         help="send a fault to a running front, or ask its status",
@@ -299,6 +348,25 @@ def _add_ctp_front(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     f.add_argument(
         "--control", metavar="HOST:PORT", help="the front's control port (127.0.0.1:41215)"
     )
+    t = actions.add_parser(
+        "trading-day",
+        help="ask or set the trading day a running front reports and lists instruments for",
+        description="Without DAY: print it. DAY (YYYY-MM-DD) fixes it; auto: the clock's again.",
+    )
+    t.add_argument("day", nargs="?", metavar="DAY|auto")
+    t.add_argument(
+        "--control", metavar="HOST:PORT", help="the front's control port (127.0.0.1:41215)"
+    )
+    r = actions.add_parser(
+        "pace",
+        help="ask or set a running front's subscription pace limit",
+        description="Without N: print it. N: drop a connection that subscribes more than N "
+        "instruments within a second; off: no limit.",
+    )
+    r.add_argument("limit", nargs="?", metavar="N|off")
+    r.add_argument(
+        "--control", metavar="HOST:PORT", help="the front's control port (127.0.0.1:41215)"
+    )
 
 
 BUILDERS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
@@ -307,6 +375,7 @@ BUILDERS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], N
     _add_tail,
     _add_control,
     _add_ctp_front,
+    universe.add_parsers,
 ]
 
 

@@ -4,6 +4,11 @@ One line per tick: exchange time (China time, the exchanges' own clock), vt_symb
 the publisher's seq, the source, last price, best bid/ask with their volumes and the
 day's volume. ``GAP +n`` marks n missed ticks (seq jumped), ``RESET`` a seq that
 went back (the publisher restarted). Ctrl-C ends it with exit code 0.
+
+A main-contract alias (``tickhub tail rb888.SHFE``) shows its ticks under the alias
+followed by the real contract, and the announcements of its main contract
+(``#main.rb888.SHFE``) as lines of their own; with no symbol, every tick, alias copy
+and announcement is shown (docs/zmq.md, "Main-contract aliases").
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import TextIO
 import zmq
 
 from tickhub_contracts import codec, subjects, zeromq
-from tickhub_contracts.messages import Tick
+from tickhub_contracts.messages import MainContract, Tick
 from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_runtime.settings import Settings
 
@@ -61,6 +66,10 @@ class GapTracker:
     def __init__(self) -> None:
         self._last: dict[str, int] = {}
 
+    def forget(self, topic: str) -> None:
+        """An alias now names another contract: its seq starts another sequence."""
+        self._last.pop(topic, None)
+
     def mark(self, vt_symbol: str, seq: int | None) -> str:
         if seq is None:
             return "NO-SEQ"
@@ -73,15 +82,27 @@ class GapTracker:
         return "RESET"
 
 
-def render(tick: Tick, mark: str) -> str:
+def render(tick: Tick, mark: str, topic: str | None = None) -> str:
+    """One tick's line; ``topic``: the alias it came under (``rb888.SHFE``), if any."""
     at = tick.datetime.astimezone(CHINA_TZ).strftime("%m-%d %H:%M:%S.%f")[:-3]
+    name = tick.vt_symbol if topic is None else f"{topic}={tick.vt_symbol}"
     line = (
-        f"{at} {tick.vt_symbol:<14} seq={tick.seq if tick.seq is not None else '-':<7} "
+        f"{at} {name:<14} seq={tick.seq if tick.seq is not None else '-':<7} "
         f"{tick.source:<10} last={_price(tick.last_price):<10} "
         f"bid={_price(tick.bid_price_1)}x{tick.bid_volume_1:g} "
         f"ask={_price(tick.ask_price_1)}x{tick.ask_volume_1:g} vol={tick.volume:g}"
     )
     return f"{line}  {mark}" if mark else line
+
+
+def render_main(main: MainContract) -> str:
+    """An announcement's line: the alias, its contract for the trading day, and why."""
+    at = main.decided_at.astimezone(CHINA_TZ).strftime("%m-%d %H:%M:%S.%f")[:-3]
+    was = f"was {main.previous}" if main.previous else "first"
+    return (
+        f"{at} {main.alias:<14} MAIN {main.vt_symbol} for {main.trading_day.isoformat()} "
+        f"({was}): {main.reason}"
+    )
 
 
 def _stop_on_sigterm() -> None:
@@ -111,6 +132,8 @@ def run(
         print(f"tickhub tail: {error}", file=err)
         return 2
     wanted = {zeromq.topic(vt_symbol) for vt_symbol in symbols}
+    # An alias's announcements too (a contract that is no alias has none).
+    wanted |= {zeromq.main_contract_topic(vt_symbol) for vt_symbol in symbols}
     context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
     socket = context.socket(zmq.SUB)
     socket.setsockopt(zmq.LINGER, 0)
@@ -129,6 +152,7 @@ def run(
     )
     gaps = GapTracker()
     decode = zeromq.decode
+    announcement = zeromq.ANNOUNCEMENT
     try:
         while True:
             if not socket.poll(POLL_MS):
@@ -140,12 +164,18 @@ def run(
                     break
                 if len(frames) != 2 or (wanted and frames[0] not in wanted):
                     continue
+                if frames[0].startswith(announcement):
+                    _announced(frames, gaps, out, err)
+                    continue
                 try:
                     tick = decode(frames[1])
                 except codec.DecodeError as error:
                     print(f"tickhub tail: undecodable tick on {frames[0]!r}: {error}", file=err)
                     continue
-                out.write(render(tick, gaps.mark(tick.vt_symbol, tick.seq)) + "\n")
+                # Per topic: an alias's copies carry its contract's seq as well.
+                under = frames[0].decode(errors="replace")
+                alias = None if under == tick.vt_symbol else under
+                out.write(render(tick, gaps.mark(under, tick.seq), alias) + "\n")
             out.flush()
     except KeyboardInterrupt:
         return 0
@@ -156,6 +186,19 @@ def run(
     finally:
         socket.close(0)
         context.term()
+
+
+def _announced(frames: list[bytes], gaps: GapTracker, out: TextIO, err: TextIO) -> None:
+    """A ``#``-topic message: a main contract's is shown, any other skipped."""
+    if not frames[0].startswith(zeromq.main_contract_topic("")):
+        return  # an announcement of a kind this tail does not know
+    try:
+        main = zeromq.decode_main_contract(frames[1])
+    except codec.DecodeError as error:
+        print(f"tickhub tail: undecodable announcement on {frames[0]!r}: {error}", file=err)
+        return
+    gaps.forget(main.alias)
+    out.write(render_main(main) + "\n")
 
 
 if __name__ == "__main__":  # the CLI wires `tickhub tail`; this serves tests and scripts

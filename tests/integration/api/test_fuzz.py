@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis import GenerationMode
+from schemathesis import CheckFunction, GenerationMode
+from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.generation.case import Case
 
@@ -29,6 +30,13 @@ OPERATIONS = [
     "POST /api/accounts/{account_id}/stop",
     "POST /api/accounts/{account_id}/restart",
     "GET /api/gateways",
+    "GET /api/universe",
+    "POST /api/universe",
+    "GET /api/universe/resolved",
+    "PATCH /api/universe/{entry_id}",
+    "DELETE /api/universe/{entry_id}",
+    "GET /api/instruments",
+    "POST /api/instruments/refresh",
 ]
 
 
@@ -40,6 +48,8 @@ def test_the_document_lists_every_operation(api_process: ApiProcess) -> None:
         OPERATIONS
     )
 
+
+NO_MANAGER = {"POST /api/instruments/refresh"}
 
 # Negative data for every operation that takes input (the health checks take none).
 CASES = [(label, GenerationMode.POSITIVE) for label in OPERATIONS] + [
@@ -67,6 +77,10 @@ def test_no_request_breaks_the_api(
         derandomize=True,
     )
     def run(case: Case[Any]) -> None:
-        case.call_and_validate(headers=AUTH)
+        case.call_and_validate(headers=AUTH, excluded_checks=excluded)
+
+    # No gateway manager runs beside this api: a refresh is answered with the 503 its
+    # document promises for that (the body is still checked against it).
+    excluded: list[CheckFunction] = [not_a_server_error] if label in NO_MANAGER else []
 
     run()

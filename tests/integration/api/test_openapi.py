@@ -40,6 +40,13 @@ async def test_every_route_is_documented_with_examples(anonymous: httpx.AsyncCli
             "POST /api/accounts/{account_id}/stop",
             "POST /api/accounts/{account_id}/restart",
             "GET /api/gateways",
+            "GET /api/universe",
+            "POST /api/universe",
+            "GET /api/universe/resolved",
+            "PATCH /api/universe/{entry_id}",
+            "DELETE /api/universe/{entry_id}",
+            "GET /api/instruments",
+            "POST /api/instruments/refresh",
         ]
     )
     for label, operation in operations.items():
@@ -83,4 +90,14 @@ async def test_example_bodies_are_accepted(client: httpx.AsyncClient) -> None:
     update = document["paths"]["/api/accounts/{account_id}"]["put"]["requestBody"]["content"]
     for name, example in update["application/json"]["examples"].items():
         response = await client.put(f"/api/accounts/{account_id}", json=example["value"])
+        assert response.status_code == 200, (name, response.text)
+
+    create = document["paths"]["/api/universe"]["post"]["requestBody"]["content"]
+    for name, example in create["application/json"]["examples"].items():
+        response = await client.post("/api/universe", json=example["value"])
+        assert response.status_code == 201, (name, response.text)
+    entry_id = response.json()["id"]
+    update = document["paths"]["/api/universe/{entry_id}"]["patch"]["requestBody"]["content"]
+    for name, example in update["application/json"]["examples"].items():
+        response = await client.patch(f"/api/universe/{entry_id}", json=example["value"])
         assert response.status_code == 200, (name, response.text)

@@ -30,6 +30,9 @@ from tickhub_contracts import messages
 from tickhub_runtime.settings import Settings
 
 TYPES = Path(__file__).parents[3] / "frontend" / "lib" / "types.ts"
+UNIVERSE_TYPES = TYPES.with_name("universe-types.ts")
+"""The universe page's types (the api's /api/universe and /api/instruments), read as
+part of types.ts."""
 
 Schema = dict[str, Any]
 
@@ -128,7 +131,7 @@ class TypesTs:
         return {value.group(1) for value in values if value}
 
 
-TS = TypesTs(TYPES.read_text())
+TS = TypesTs(TYPES.read_text() + "\n" + UNIVERSE_TYPES.read_text())
 
 # --- what the api sends -------------------------------------------------------------
 
@@ -175,6 +178,16 @@ INTERFACES = {
     "SimConfig": "SimConfig",
     "FieldError": "FieldError",
     "Problem": "Problem",
+    "UniverseEntry": "EntryOut",
+    "UniverseList": "UniverseOut",
+    "CatalogMeta": "CatalogOut",
+    "ResolvedContract": "ResolvedContract",
+    "MainAlias": "AliasOut",
+    "ResolvedCounts": "ResolvedCounts",
+    "ResolvedUniverse": "ResolvedOut",
+    "Instrument": "InstrumentOut",
+    "InstrumentPage": "InstrumentPage",
+    "CatalogRefreshResult": "RefreshOut",
 }
 NOT_A_BODY = {
     "CtpConfig": "the fields CtpOut extends: checked as CtpOut's",
@@ -282,8 +295,12 @@ CONTRACT_LITERALS = {
 )
 def test_each_string_literal_type_is_the_contracts(name: str) -> None:
     if name not in CONTRACT_LITERALS:
-        assert name == "ViewState", f"types.ts: {name} names no Literal of tickhub_contracts"
-        return  # GatewayView.state, checked with the interface
+        # Checked with the interfaces that use them: GatewayView.state, the universe's
+        # entry kind (tickhub_universe's) and the resolved view's problem filter.
+        assert name in ("ViewState", "UniverseEntryKind", "ResolvedProblem"), (
+            f"types.ts: {name} names no Literal of tickhub_contracts"
+        )
+        return
     assert TS.literals(name) == CONTRACT_LITERALS[name]
 
 

@@ -11,6 +11,7 @@ take without truncating it.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from tickhub_markets import sessions
+from tickhub_universe.entries import MAX_ENTRY, EntryError, parse_entry
 
 GatewayTypeName = Literal["ctp", "sim"]
 GATEWAY_TYPES: tuple[GatewayTypeName, ...] = ("ctp", "sim")
@@ -35,6 +37,11 @@ PRIORITY_MIN = 0
 PRIORITY_MAX = 1000
 MAX_CONTRACTS = 2000
 MAX_MD_FRONTS = 16
+CAPACITY_MIN = 1
+CAPACITY_MAX = 100_000
+DEFAULT_CAPACITY = 5000
+MAX_EXCLUDED = 200
+NOTE_MAX = 200
 
 # A source name becomes a NATS subject token and a directory name
 # (tickhub_contracts.subjects.token): letters, digits, '-' and '_'.
@@ -44,6 +51,37 @@ VT_SYMBOL_PATTERN = r"^[A-Za-z0-9_-]{1,64}\.(" + "|".join(EXCHANGES) + r")$"
 # is 1-65535, spelled out so that the schema itself says so.
 _PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 FRONT_PATTERN = r"^(tcp|ssl)://[A-Za-z0-9.-]{1,253}:" + _PORT + "$"
+# What an account may refuse to serve: an exchange (CZCE) or one product of it
+# (SR.CZCE, the product as CTP's ProductID spells it).
+EXCLUSION_PATTERN = r"^([A-Za-z0-9_]{1,32}\.)?(" + "|".join(EXCHANGES) + r")$"
+
+# --- universe entries -------------------------------------------------------------
+# The grammar is tickhub_universe.entries'; the pattern below states the same set of
+# texts in their canonical spelling (exchanges in capitals, no blanks), so that the
+# OpenAPI document says what is accepted and clients (and the api's fuzz tests) need
+# not learn it from a 422. tests/unit/accounts/test_entry_pattern.py holds the two
+# to each other.
+_EX = "(" + "|".join(EXCHANGES) + ")"
+_T = "[A-Za-z0-9_-]"  # a symbol's characters
+_NOT_8 = "[A-Za-z0-79_-]"
+# Without a wildcard, on every exchange (.*): any symbol but a product's letters
+# (rb) or an alias (rb888): letters, then a non-letter part other than "888" exactly;
+# or a symbol that begins with a non-letter.
+_PLAIN_ANYWHERE = (
+    f"([A-Za-z]+([0-79_-]{_T}*|8|88|8{_NOT_8}{_T}*|88{_NOT_8}{_T}*|888{_T}+)|[0-9_-]{_T}*)"
+)
+_PIECE = r"([A-Za-z0-9_*?-]|\[[A-Za-z0-9_-]+\])"
+_WILD = r"([*?]|\[[A-Za-z0-9_-]+\])"
+ENTRY_PATTERN = (
+    f"^({_EX}"  # SHFE
+    f"|[A-Za-z]+\\.{_EX}"  # rb.SHFE
+    f"|[A-Za-z]+[0-9]{_T}*\\.{_EX}"  # rb2605.SHFE, rb888.SHFE
+    f"|{_PIECE}*{_WILD}{_PIECE}*\\.({_EX}|\\*)"  # rb26*.SHFE, IF*.*
+    f"|{_PLAIN_ANYWHERE}\\.\\*"  # rb2605.*
+    ")$"
+)
+ENTRY_MAX = MAX_ENTRY
+NOTE_PATTERN = r"^[^\x00-\x1F\x7F]*$"
 
 
 def _integral(value: Any) -> Any:
@@ -126,9 +164,97 @@ Contracts = Annotated[
     list[VtSymbol],
     Field(
         max_length=MAX_CONTRACTS,
-        description="Contracts this source subscribes besides its canary.",
+        description="An explicit list: the account subscribes exactly these (and its canary) "
+        "and takes no contract of the universe. Empty: it takes part in the allocation of "
+        "the universe.",
         examples=[["rb2605.SHFE", "m2605.DCE"]],
     ),
+]
+
+Capacity = Annotated[
+    int,
+    Field(
+        ge=CAPACITY_MIN,
+        le=CAPACITY_MAX,
+        description="How many contracts the account may subscribe, its canary included "
+        f"({CAPACITY_MIN}-{CAPACITY_MAX}); the allocation never gives it more.",
+        examples=[DEFAULT_CAPACITY],
+    ),
+    AcceptIntegralFloat,
+]
+Exclusion = Annotated[
+    str,
+    Field(
+        pattern=EXCLUSION_PATTERN,
+        max_length=41,
+        description="An exchange (CZCE) or a product of one (SR.CZCE).",
+        examples=["CZCE"],
+    ),
+]
+Excluded = Annotated[
+    list[Exclusion],
+    Field(
+        max_length=MAX_EXCLUDED,
+        description="Exchanges (CZCE) or products (SR.CZCE) this account must not serve: "
+        "the allocation gives it none of their contracts.",
+        examples=[["CZCE", "SR.CZCE"]],
+    ),
+]
+
+
+def _entry_text(text: str) -> str:
+    # parse_entry's own words first: they say what is wrong and which forms there are.
+    try:
+        entry = parse_entry(text)
+    except EntryError as error:
+        raise ValueError(str(error)) from None
+    if entry.text != text:
+        raise ValueError(f"write the universe entry {text!r} as {entry.text!r}")
+    if _ENTRY.fullmatch(text) is None:  # parses, yet the schema does not say so: a bug
+        raise ValueError(f"universe entry {text!r} is not one of the forms accepted")
+    return text
+
+
+_ENTRY = re.compile(ENTRY_PATTERN)
+
+EntryText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=ENTRY_MAX,
+        description="An exchange (SHFE), a product (rb.SHFE), a contract (rb2605.SHFE), a "
+        "main-contract alias (rb888.SHFE) or a pattern (rb26*.SHFE, *.GFEX, IF*.*), "
+        "exchanges in capitals (docs/universe.md).",
+        examples=["rb.SHFE"],
+        json_schema_extra={"pattern": ENTRY_PATTERN},
+    ),
+    AfterValidator(_entry_text),
+]
+
+
+def _no_surrogates(text: str) -> str:
+    # A JSON string may hold a lone surrogate ("\ud800"): no database can store it.
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise ValueError("the text is not valid Unicode (a lone surrogate)") from None
+    return text
+
+
+Note = Annotated[
+    str,
+    Field(
+        max_length=NOTE_MAX,
+        pattern=NOTE_PATTERN,
+        description=f"The desk's own words about the entry (at most {NOTE_MAX} characters, "
+        "no control characters).",
+        examples=["steel desk"],
+    ),
+    AfterValidator(_no_surrogates),
+]
+WithOptions = Annotated[
+    bool,
+    Field(description="The options on what the entry names are wanted too.", examples=[False]),
 ]
 
 
@@ -214,6 +340,18 @@ CtpTradingHours = Annotated[
     ),
 ]
 
+SubscribePace = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=100_000,
+        description="Subscriptions sent to the md front per second at most: a front "
+        "disconnects a client that floods it (docs/universe.md).",
+        examples=[1000],
+    ),
+    AcceptIntegralFloat,
+]
+
 
 class Strict(BaseModel):
     # Strict: "1" is not a priority and "true" is not a boolean; automation scripts
@@ -256,6 +394,7 @@ class CtpConfig(Strict):
     connect_timeout_s: ConnectTimeout = 10.0
     md_library: MdLibrary = "ctp"
     trading_hours: CtpTradingHours = "exchange"
+    subscribe_per_s: SubscribePace = 1000
 
     @field_validator("trading_hours")
     @classmethod

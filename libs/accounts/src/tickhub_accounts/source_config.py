@@ -17,7 +17,7 @@ from tickhub_runtime.logs import get_logger
 
 from .crypto import SecretBox, SecretKeyError
 from .models import MarketDataAccount
-from .rules import CtpConfig, SimConfig
+from .rules import DEFAULT_CAPACITY, CtpConfig, SimConfig
 
 
 class AccountConfigError(ValueError):
@@ -69,6 +69,7 @@ def to_source_config(account: MarketDataAccount, box: SecretBox) -> SourceConfig
                     connect_timeout_s=ctp.connect_timeout_s,
                     md_library=ctp.md_library,
                     trading_hours=ctp.trading_hours,
+                    subscribe_per_s=ctp.subscribe_per_s,
                 ),
             )
     except ValidationError as error:
@@ -102,6 +103,10 @@ async def enabled_source_configs(box: SecretBox) -> list[SourceConfig]:
 class AccountSource(NamedTuple):
     account_id: int
     config: SourceConfig
+    capacity: int = DEFAULT_CAPACITY
+    """How many contracts the account may subscribe, its canary included."""
+    excluded: tuple[str, ...] = ()
+    """Exchanges (``CZCE``) and products (``SR.CZCE``) it must not serve."""
 
 
 def _log_left_out(account: MarketDataAccount, error: AccountConfigError) -> None:
@@ -113,8 +118,8 @@ async def pool_source_configs(
     on_error: Callable[[MarketDataAccount, AccountConfigError], None] = _log_left_out,
 ) -> list[AccountSource]:
     """Every account that can run, enabled or not (``config.enabled`` says which),
-    preferred first, with its id. The live pool keeps a disabled account in view as
-    a stopped source whose reason is "disabled".
+    preferred first, with its id, capacity and exclusions. The live pool keeps a
+    disabled account in view as a stopped source whose reason is "disabled".
 
     An account that cannot run (see :func:`to_source_config`) is left out and handed
     to ``on_error`` (default: logged). Needs an active Tortoise context.
@@ -122,7 +127,15 @@ async def pool_source_configs(
     sources = []
     for account in await MarketDataAccount.all().order_by("priority", "id"):
         try:
-            sources.append(AccountSource(account.id, to_source_config(account, box)))
+            config = to_source_config(account, box)
+            sources.append(
+                AccountSource(
+                    account.id,
+                    config,
+                    capacity=account.capacity,
+                    excluded=tuple(account.excluded or ()),
+                )
+            )
         except AccountConfigError as error:
             on_error(account, error)
     return sources

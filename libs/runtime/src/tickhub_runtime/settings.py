@@ -209,6 +209,31 @@ class Settings(BaseSettings):
         description="Where the zh_CN.GB18030 locale that ctp workers need is compiled when "
         "the system has none (LOCPATH of those workers). Unset: <data_dir>/locale.",
     )
+    # --- the contract universe (issue 13) ---
+    catalog_file: Path | None = Field(
+        None,
+        description="The instrument catalog as a CSV file (docs/universe.md), for a pool of "
+        "market-data-only accounts: read when no account with a trading front answers.",
+    )
+    catalog_refresh_at: list[dt.time] = Field(
+        default_factory=lambda: [dt.time(8, 30), dt.time(20, 30)],
+        description="China times at which the gateway refreshes the catalog each day, "
+        'before the day and the night session (JSON list, e.g. ["08:30", "20:30"]).',
+    )
+    catalog_query_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="How long the gateway waits for one source's instrument list "
+        "(a trading front answers 30,000 instruments at its own pace).",
+    )
+    universe_copies: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Sources each contract of the universe should have (where the accounts' "
+        "capacity allows): 2 gives every contract a hot backup.",
+    )
+
     failover_mode: Literal["hot", "cold"] = Field(
         "hot",
         description="hot: every healthy source stays subscribed and the first copy of each "

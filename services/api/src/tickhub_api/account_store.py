@@ -81,6 +81,8 @@ def to_out(account: MarketDataAccount) -> AccountOut:
         is_enabled=account.is_enabled,
         canary=account.canary,
         contracts=list(account.contracts),
+        capacity=account.capacity,
+        excluded=list(account.excluded),
         ctp=ctp,
         sim=sim,
         created_at=account.created_at,
@@ -114,6 +116,8 @@ async def create_account(body: AccountCreate, box: SecretBox) -> MarketDataAccou
         is_enabled=body.is_enabled,
         canary=body.canary,
         contracts=list(body.contracts),
+        capacity=body.capacity,
+        excluded=list(body.excluded),
     )
     if isinstance(body, CtpAccountCreate):
         account.settings = body.ctp.model_dump(exclude=set(SECRET_FIELDS))
@@ -193,7 +197,15 @@ async def update_account(
             raise not_found(account_id)
         changed: list[str] = []
         previous_name = account.name
-        for field in ("name", "priority", "is_enabled", "canary", "contracts"):
+        for field in (
+            "name",
+            "priority",
+            "is_enabled",
+            "canary",
+            "contracts",
+            "capacity",
+            "excluded",
+        ):
             if field in sent:
                 value = getattr(body, field)
                 if value != getattr(account, field):

@@ -9,6 +9,11 @@ nor grow the api's memory: when its queue is full it is dropped (closed with 440
 The buckets are followed by :class:`tickhub_runtime.kv.Mirror`, which reads them
 whole again after every reconnect and reports the differences as changes, so the
 clients also hear of what changed while NATS was away.
+
+News of the contract universe (a new catalog, changed entries, a new allocation, a
+main contract decided) goes out as short notices the dashboard re-reads its pages
+on, and bumps :attr:`Feed.universe_epoch` / :attr:`Feed.allocation_epoch`, which the
+cache of ``GET /api/universe/resolved`` is keyed on.
 """
 
 from __future__ import annotations
@@ -23,17 +28,21 @@ from nats.aio.client import Client
 from tickhub_contracts import buckets, codec, subjects
 from tickhub_contracts.messages import (
     AccountChanged,
+    CatalogRefreshed,
     ContractRoute,
     FailoverEvent,
     GatewayStatus,
     LogRecord,
+    MainContract,
     PoolStatus,
     PublisherStats,
     RestartEvent,
     SourceHealth,
+    UniverseChanged,
 )
 from tickhub_runtime import kv, listen
 from tickhub_runtime.logs import get_logger
+from tickhub_universe.entries import alias_product
 
 from . import wire
 from .live import LiveBoard
@@ -42,6 +51,7 @@ log = get_logger("tickhub.api.feed")
 
 CLOSE_TOO_SLOW = 4408
 CLOSE_GOING_AWAY = 1001
+MAIN_CONTRACTS_RETRY_S = 5.0
 
 M = TypeVar("M")
 
@@ -76,11 +86,17 @@ class Feed:
         self._subscribers: set[Subscriber] = set()
         self._numbers = itertools.count(1)
         self._listeners: list[listen.Listener[Any]] = []
-        self._mirrors: list[kv.Mirror[ContractRoute] | kv.Mirror[SourceHealth]] = []
+        self._mirrors: list[
+            kv.Mirror[ContractRoute] | kv.Mirror[SourceHealth] | kv.Mirror[MainContract]
+        ] = []
         self._pending_routes: dict[str, ContractRoute | None] = {}
         self._route_sender: asyncio.Task[None] | None = None
         self.dropped_too_slow = 0
         """Clients dropped for falling behind since the start (tests, logs)."""
+        self.universe_epoch = 0
+        """Bumped by every announced change of the universe's entries or the catalog."""
+        self.allocation_epoch = 0
+        """Bumped by every announced change of the allocation or the accounts."""
 
     # --- clients ------------------------------------------------------------------------
 
@@ -143,6 +159,14 @@ class Feed:
         add(await self._listen(nc, subjects.LOG_ALL, LogRecord, self._on_log))
         add(await self._listen(nc, subjects.ACCOUNTS_CHANGED, AccountChanged, self._on_accounts))
         add(await self._listen(nc, subjects.PUBLISHER_STATS, PublisherStats, self._on_publisher))
+        add(await self._listen(nc, subjects.CATALOG_CHANGED, CatalogRefreshed, self._on_catalog))
+        add(await self._listen(nc, subjects.UNIVERSE_CHANGED, UniverseChanged, self._on_universe))
+        add(
+            await self._listen(
+                nc, subjects.ALLOCATION_CHANGED, UniverseChanged, self._on_allocation
+            )
+        )
+        add(await self._listen(nc, subjects.MAIN_CONTRACT_CHANGED, MainContract, self._on_main))
         routing = kv.Mirror(
             nc,
             buckets.ROUTING,
@@ -155,7 +179,16 @@ class Feed:
             lambda raw: codec.decode(raw, SourceHealth),
             on_change=self._on_health_entry,
         )
-        self._mirrors = [routing, health]
+        mains = kv.Mirror(
+            nc,
+            buckets.MAIN_CONTRACTS,
+            lambda raw: codec.decode(raw, MainContract),
+            on_change=self._on_main_entry,
+            # Written by the publisher once it decides a main contract: until then
+            # (or without one) the mirror waits, quietly, for the bucket.
+            retry_s=MAIN_CONTRACTS_RETRY_S,
+        )
+        self._mirrors = [routing, health, mains]
         for mirror in self._mirrors:
             mirror.start()
         await self._ask_pool(nc)
@@ -216,7 +249,24 @@ class Feed:
         await self.forward(wire.event("log", record))
 
     async def _on_accounts(self, subject: str, change: AccountChanged) -> None:
+        self.allocation_epoch += 1
         await self.forward(wire.event("accounts", change))
+
+    async def _on_catalog(self, subject: str, refreshed: CatalogRefreshed) -> None:
+        self.universe_epoch += 1
+        await self.forward(wire.event("catalog_changed", refreshed))
+
+    async def _on_universe(self, subject: str, change: UniverseChanged) -> None:
+        self.universe_epoch += 1
+        await self.forward(wire.event("universe_changed", change))
+
+    async def _on_allocation(self, subject: str, change: UniverseChanged) -> None:
+        self.allocation_epoch += 1
+        await self.forward(wire.event("allocation_changed", change))
+
+    async def _on_main(self, subject: str, main: MainContract) -> None:
+        if self.board.take_main(main):
+            await self.forward(wire.event("main_contract_changed", main))
 
     async def _on_publisher(self, subject: str, stats: PublisherStats) -> None:
         # Held every time (GET /api/gateways shows drops_at); sent on only when the
@@ -246,6 +296,16 @@ class Feed:
         while self._pending_routes:
             vt_symbol = next(iter(self._pending_routes))
             await self.forward(wire.route(vt_symbol, self._pending_routes.pop(vt_symbol)))
+
+    def _on_main_entry(self, key: str, main: MainContract | None) -> None:
+        if main is None:
+            # The key is the product (SHFE.rb); the board holds decisions by alias.
+            for alias in list(self.board.main_contracts):
+                found = alias_product(alias)
+                if found is not None and buckets.product_key(*found) == key:
+                    self.board.drop_main(alias)
+        elif self.board.take_main(main):
+            self.publish(wire.event("main_contract_changed", main))
 
     def _on_health_entry(self, key: str, verdict: SourceHealth | None) -> None:
         if verdict is None:

@@ -9,7 +9,9 @@
   not send, and why), one per shard when the publisher is split by exchange, added
   up;
 * the latest failover and restart events and log records, in bounded rings, for the
-  snapshot a new ``/ws`` client starts from.
+  snapshot a new ``/ws`` client starts from;
+* every product's main contract (the ``tickhub_main_contracts`` bucket and its
+  subject), by alias.
 
 Pure state: nothing here talks to NATS or the database. ``take_*`` return whether
 the board changed, so the feed forwards news only (the bucket and the subject often
@@ -28,6 +30,7 @@ from tickhub_contracts.messages import (
     FailoverEvent,
     GatewayStatus,
     LogRecord,
+    MainContract,
     PublisherStats,
     RestartEvent,
     SourceHealth,
@@ -85,6 +88,8 @@ class LiveBoard:
         self.failovers: deque[FailoverEvent] = deque(maxlen=recent_events)
         self.restarts: deque[RestartEvent] = deque(maxlen=recent_events)
         self.logs: deque[LogRecord] = deque(maxlen=recent_logs)
+        self._mains: dict[str, MainContract] = {}
+        """Alias (rb888.SHFE) -> the publisher's newest decision."""
 
     # --- gateway statuses ---------------------------------------------------------------
 
@@ -137,6 +142,29 @@ class LiveBoard:
 
     def active_symbols(self, source: str) -> list[str]:
         return sorted(vt for vt, route in self._routing.items() if route.source == source)
+
+    # --- main contracts -----------------------------------------------------------------
+
+    @property
+    def main_contracts(self) -> Mapping[str, MainContract]:
+        """Alias (``rb888.SHFE``) -> the contract it names, as last decided."""
+        return self._mains
+
+    def take_main(self, main: MainContract) -> bool:
+        """Keep ``main`` unless the held decision for its alias is newer or the same."""
+        held = self._mains.get(main.alias)
+        if main.decided_at.tzinfo is None or held == main:
+            return False
+        if held is not None and (main.trading_day, main.decided_at) < (
+            held.trading_day,
+            held.decided_at,
+        ):
+            return False
+        self._mains[main.alias] = main
+        return True
+
+    def drop_main(self, alias: str) -> bool:
+        return self._mains.pop(alias, None) is not None
 
     # --- the publisher's counts ---------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from tortoise.context import TortoiseContext
@@ -17,6 +18,7 @@ from tickhub_runtime.settings import Settings
 from . import dashboard, docs, errors, ws
 from .endpoints import api_router, health
 from .guard import Guard
+from .resolved import ResolvedCache
 from .state import NatsLink
 from .ws import WsTiming
 
@@ -33,20 +35,42 @@ into `<data dir>/api-token` (use the *Authorize* button). `/health` and
 **Secrets** (`ctp.password`, `ctp.auth_code`) are write-only: stored encrypted,
 never returned (responses say `password_set`), never logged.
 
+**Contract universe**: `/api/universe` holds the desk's entries (products,
+exchanges, contracts, patterns, main-contract aliases); `/api/universe/resolved` shows
+what they resolve to on today's trading day and which accounts carry each contract;
+`/api/instruments` searches the instrument catalog the gateway keeps.
+
 **Live feed**: `/ws` (WebSocket) sends a snapshot, then every gateway status, health
-verdict, routing change, failover and restart event and log record as it happens;
-the token goes in the first message (docs/ws.md). The dashboard is served at `/`.
+verdict, routing change, failover and restart event and log record as it happens,
+and a short notice when the catalog, the universe, the allocation or a main contract
+changes; the token goes in the first message (docs/ws.md). The dashboard is served
+at `/`.
 
 **Errors** share one shape (`Problem`): `type`, `title`, `status`, `detail` and, for
 invalid input, `errors[]` naming each field.
 """
 
 
-def create_app(settings: Settings | None = None, *, ws_timing: WsTiming | None = None) -> FastAPI:
+REFRESH_MARGIN_S = 15.0
+"""A catalog refresh may take the manager its query timeout and then the time to store
+40,000 instruments: the api waits that long and this much more."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    ws_timing: WsTiming | None = None,
+    clock: Callable[[], datetime] = _now,
+) -> FastAPI:
     """The app. Reads the token and secret key now (a bad one fails here, at start,
     with a clear message); connects to the database and NATS lazily, so it serves
     /health and /ws and reports in /health/ready while either is missing.
-    ``ws_timing``: the /ws timeouts (tests shorten them)."""
+    ``ws_timing``: the /ws timeouts (tests shorten them). ``clock``: what the
+    universe's trading day is worked out from (tests fix it)."""
     settings = settings or Settings()
     url = settings.database_url.get_secret_value() if settings.database_url else None
     # No pool floor: with one, asyncpg tries to restore it every second while the
@@ -100,6 +124,9 @@ def create_app(settings: Settings | None = None, *, ws_timing: WsTiming | None =
     app.state.box = box
     app.state.guard_token = token.encode()
     app.state.ws_timing = ws_timing or WsTiming()
+    app.state.clock = clock
+    app.state.resolved = ResolvedCache()
+    app.state.refresh_timeout_s = settings.catalog_query_timeout_s + REFRESH_MARGIN_S
     app.add_middleware(Guard, token=token, max_body_bytes=settings.api_max_body_bytes)
     errors.install(app)
 

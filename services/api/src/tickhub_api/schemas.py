@@ -13,16 +13,19 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Discriminator, Field, Tag
 
 from tickhub_accounts.rules import (
+    DEFAULT_CAPACITY,
     AppId,
     AuthCode,
     BrokerId,
     Canary,
+    Capacity,
     ConnectTimeout,
     Contracts,
     CtpConfig,
     CtpTradingHours,
     DelayMs,
     Environment,
+    Excluded,
     FailLogin,
     GatewayTypeName,
     MdFronts,
@@ -34,6 +37,7 @@ from tickhub_accounts.rules import (
     SimConfig,
     SourceName,
     Strict,
+    SubscribePace,
     TdFront,
     TicksPerSecond,
     UserId,
@@ -51,6 +55,8 @@ SIM_EXAMPLE: dict[str, Any] = {
     "is_enabled": True,
     "canary": "rb2605.SHFE",
     "contracts": ["rb2605.SHFE", "m2605.DCE"],
+    "capacity": 500,
+    "excluded": [],
     "sim": {"ticks_per_second": 2.0, "delay_ms": 15.0, "seed": 0, "fail_login": False},
 }
 CTP_EXAMPLE: dict[str, Any] = {
@@ -59,7 +65,9 @@ CTP_EXAMPLE: dict[str, Any] = {
     "priority": 1,
     "is_enabled": True,
     "canary": "rb2605.SHFE",
-    "contracts": ["rb2605.SHFE", "au2602.SHFE", "IF2512.CFFEX"],
+    "contracts": [],
+    "capacity": 5000,
+    "excluded": ["CZCE"],
     "ctp": {
         "userid": "089123",
         "password": "s3cret-Passw0rd",
@@ -80,7 +88,9 @@ ACCOUNT_EXAMPLE: dict[str, Any] = {
     "priority": 1,
     "is_enabled": True,
     "canary": "rb2605.SHFE",
-    "contracts": ["rb2605.SHFE", "au2602.SHFE", "IF2512.CFFEX"],
+    "contracts": [],
+    "capacity": 5000,
+    "excluded": ["CZCE"],
     "ctp": {
         "userid": "089123",
         "broker_id": "9999",
@@ -113,6 +123,8 @@ class _AccountBase(Strict):
     is_enabled: bool = True
     canary: Canary
     contracts: Contracts = Field(default_factory=list)
+    capacity: Capacity = DEFAULT_CAPACITY
+    excluded: Excluded = Field(default_factory=list)
 
 
 class CtpAccountCreate(_AccountBase):
@@ -183,6 +195,7 @@ class CtpPatch(_Partial):
     connect_timeout_s: ConnectTimeout = _ABSENT
     md_library: MdLibrary = _ABSENT
     trading_hours: CtpTradingHours = _ABSENT
+    subscribe_per_s: SubscribePace = _ABSENT
 
 
 class AccountUpdate(_Partial):
@@ -204,6 +217,8 @@ class AccountUpdate(_Partial):
     is_enabled: bool = _ABSENT
     canary: Canary = _ABSENT
     contracts: Contracts = _ABSENT
+    capacity: Capacity = _ABSENT
+    excluded: Excluded = _ABSENT
     ctp: CtpPatch = _ABSENT
     sim: SimPatch = _ABSENT
 
@@ -223,7 +238,14 @@ class AccountOut(BaseModel):
     priority: int = Field(description="Lower number = preferred source.")
     is_enabled: bool
     canary: str
-    contracts: list[str]
+    contracts: list[str] = Field(
+        description="An explicit list: the account carries exactly these (and its canary). "
+        "Empty: it takes part in the allocation of the universe."
+    )
+    capacity: int = Field(description="Most contracts it may subscribe, its canary included.")
+    excluded: list[str] = Field(
+        description="Exchanges (CZCE) or products (SR.CZCE) it must not serve."
+    )
     ctp: CtpOut | None = Field(description="Set for gateway_type ctp, else null.")
     sim: SimConfig | None = Field(description="Set for gateway_type sim, else null.")
     created_at: dt.datetime

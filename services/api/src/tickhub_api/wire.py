@@ -14,18 +14,33 @@ import msgspec
 
 from tickhub_contracts.messages import (
     AccountChanged,
+    CatalogRefreshed,
     ContractRoute,
     FailoverEvent,
     GatewayStatus,
     LogRecord,
+    MainContract,
     PublisherStats,
     RestartEvent,
     SourceHealth,
+    UniverseChanged,
 )
 
 from .gateway_view import GatewayView
 
-EventType = Literal["status", "health", "failover", "restart", "log", "accounts", "publisher"]
+EventType = Literal[
+    "status",
+    "health",
+    "failover",
+    "restart",
+    "log",
+    "accounts",
+    "publisher",
+    "catalog_changed",
+    "universe_changed",
+    "allocation_changed",
+    "main_contract_changed",
+]
 
 EventData = (
     GatewayStatus
@@ -35,6 +50,9 @@ EventData = (
     | LogRecord
     | AccountChanged
     | PublisherStats
+    | CatalogRefreshed
+    | UniverseChanged
+    | MainContract
 )
 
 _encoder = msgspec.json.Encoder()
