@@ -23,6 +23,7 @@ from tickhub_contracts.messages import (
     RestartEvent,
     SourceConfig,
     SourceHealth,
+    contracts_digest,
 )
 from tickhub_failover.app import FailoverService
 from tickhub_gateway.manager import GatewayManager
@@ -123,10 +124,12 @@ async def test_a_killed_primary_fails_over_is_restarted_and_gets_its_contracts_b
         # Cold: only the active source holds the contracts besides its canary.
         a_pid = chain.pid("sim-a")
         await chain.beats.wait_for(
-            lambda b: b.pid == a_pid and sorted(b.subscribed) == sorted(CONTRACTS)
+            lambda b: b.pid == a_pid and b.subscribed_digest == contracts_digest(CONTRACTS)
         )
         await chain.beats.wait_for(
-            lambda b: b.source == "sim-b" and b.subscribed == ["rb2605.SHFE"]
+            lambda b: (
+                b.source == "sim-b" and b.subscribed_digest == contracts_digest(["rb2605.SHFE"])
+            )
         )
 
     old_pid = chain.pid("sim-a")
@@ -145,7 +148,7 @@ async def test_a_killed_primary_fails_over_is_restarted_and_gets_its_contracts_b
     if not hot:
         # sim-b is told to take the contracts (canary plus all of them).
         await chain.beats.wait_for(
-            lambda b: b.source == "sim-b" and sorted(b.subscribed) == sorted(CONTRACTS)
+            lambda b: b.source == "sim-b" and b.subscribed_digest == contracts_digest(CONTRACTS)
         )
 
     ordered = await chain.restarts.wait_for(lambda e: e.action == "ordered" and e.source == "sim-a")
@@ -172,10 +175,12 @@ async def test_a_killed_primary_fails_over_is_restarted_and_gets_its_contracts_b
     if not hot:
         new_pid = back.pid
         await chain.beats.wait_for(
-            lambda b: b.pid == new_pid and sorted(b.subscribed) == sorted(CONTRACTS)
+            lambda b: b.pid == new_pid and b.subscribed_digest == contracts_digest(CONTRACTS)
         )
         await chain.beats.wait_for(
-            lambda b: b.source == "sim-b" and b.subscribed == ["rb2605.SHFE"],
+            lambda b: (
+                b.source == "sim-b" and b.subscribed_digest == contracts_digest(["rb2605.SHFE"])
+            ),
             after=len(chain.beats.items),
         )
     # One restart was enough: no second attempt, nothing refused.

@@ -24,7 +24,7 @@ class Intake(SourceState):
         self.status, self.status_heard_at = status, now
         self.removed_at = None
         self.gateway_type, self.priority = status.gateway_type, status.priority
-        self.contracts = list(status.contracts or status.subscribed)
+        self.contracts = list(status.contracts)
         self.canary = status.canary or self.canary
         self.trading_hours = status.trading_hours
         if status.pid is not None and self._is_new_process(

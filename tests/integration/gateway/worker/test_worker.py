@@ -15,7 +15,14 @@ from nats.aio.client import Client
 
 from tickhub_cli.natsserver import NatsServer
 from tickhub_contracts import codec, subjects
-from tickhub_contracts.messages import Connection, Heartbeat, LogRecord, Tick, WorkerCommand
+from tickhub_contracts.messages import (
+    Connection,
+    Heartbeat,
+    LogRecord,
+    Tick,
+    WorkerCommand,
+    contracts_digest,
+)
 from tickhub_gateway.protocol import CRASH_EXIT_CODE
 from tickhub_gateway.sources.sim.feed import NS, SimFeed, period_ns
 from tickhub_gateway.sources.sim.gateway import DISCONNECT_CODE, LOGIN_REJECTED_CODE
@@ -92,7 +99,8 @@ async def test_a_sim_worker_publishes_complete_ticks_and_a_heartbeat_every_secon
     assert beat.pid == proc.pid and beat.connected
     assert beat.canary == CANARY and beat.canary_tick_at is not None
     assert beat.canary_received_at is not None and beat.last_tick_at is not None
-    assert beat.subscribed == sorted(CONTRACTS) and beat.ticks_total > 0
+    assert beat.subscribed_digest == contracts_digest(CONTRACTS) and beat.ticks_total > 0
+    assert beat.subscribed_count == len(set(CONTRACTS))
 
     # Its own lines and vnpy's EVENT_LOG lines reach the bus as LogRecords.
     await logs.wait_for(lambda r: "行情服务器登录成功" in r.message)
@@ -233,14 +241,16 @@ async def test_subscribe_and_unsubscribe_change_what_is_published(nc: Client, wo
     )
     assert reply.ok, reply.error
     await ticks.wait_for(lambda t: t.vt_symbol == "au2602.SHFE")
-    await beats.wait_for(lambda b: "au2602.SHFE" in b.subscribed)
+    await beats.wait_for(
+        lambda b: b.subscribed_digest == contracts_digest(["m2605.DCE", "au2602.SHFE", CANARY])
+    )
 
     reply = await workers.control(
         nc, "sim-a", WorkerCommand(action="unsubscribe", vt_symbols=["m2605.DCE"])
     )
     assert reply.ok
     dropped_at = datetime.now(UTC)
-    await beats.wait_for(lambda b: b.subscribed == ["au2602.SHFE", CANARY])
+    await beats.wait_for(lambda b: b.subscribed_digest == contracts_digest(["au2602.SHFE", CANARY]))
     seen = len(beats.items)
     await beats.wait_count(lambda b: True, seen + 2, within=10)
     assert not [

@@ -1,3 +1,4 @@
+import msgspec
 import pytest
 
 from tickhub_contracts.messages import SimSettings, SourceConfig
@@ -49,3 +50,19 @@ def test_an_invalid_pool_is_refused_whole(configs, message):
         validate(configs)
     with pytest.raises(ValueError, match=message):
         plan_pool({}, configs)
+
+
+def test_a_change_of_contracts_alone_is_a_resubscription_not_a_restart():
+    # The universe moves contracts between sources every day: no feed may restart for it.
+    old = sim("a")
+    new = msgspec.structs.replace(old, contracts=["rb2605.SHFE", "rb2610.SHFE"], priority=2)
+    plan = plan_pool({"a": old}, [new])
+    assert [c.name for c in plan.resubscribe] == ["a"]
+    assert not (plan.restart or plan.update or plan.add or plan.remove)
+
+
+def test_contracts_and_settings_changed_together_restart():
+    old = sim("a")
+    new = msgspec.structs.replace(old, contracts=["rb2610.SHFE"], sim=SimSettings(delay_ms=5))
+    plan = plan_pool({"a": old}, [new])
+    assert [c.name for c in plan.restart] == ["a"] and not plan.resubscribe

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tickhub_contracts.messages import Command, Heartbeat, WorkerCommand
+from tickhub_contracts.messages import Command, Heartbeat, WorkerCommand, contracts_digest
 
 from . import assignment
+from .assignment import few
 from .state import ManagerState, Source
 from .workers import Workers
 
@@ -45,17 +46,18 @@ class ColdMode:
         if assigned != source.assigned:
             source.log.info(
                 "assigned %s by %s (was %s)",
-                sorted(assigned) or "nothing",
+                few(assigned),
                 command.by,
-                sorted(source.assigned) or "nothing",
+                few(source.assigned),
             )
             source.assigned = assigned
-        return await self._hold(source, source.held)
+        return await self.hold(source, source.held)
 
-    async def _hold(self, source: Source, held: frozenset[str]) -> str | None:
+    async def hold(self, source: Source, held: frozenset[str]) -> str | None:
         """Tell a running worker that holds ``held`` to hold what it should: the new
         contracts first, so a contract moving here is never held by nobody longer
-        than it must (caller holds the lock)."""
+        than it must (caller holds the lock). In either mode: hot mode's sources hold
+        their configured contracts, which change with the universe (:mod:`.reconcile`)."""
         tracker = source.tracker
         if source.process is None or tracker.state != "running":
             # Not listening yet (starting), frozen (hung) or gone: a new worker starts
@@ -68,7 +70,7 @@ class ColdMode:
         for step in steps:
             source.mend_after = time.monotonic() + MEND_PAUSE_S
             error = await self.workers.ask(source, step)
-            what = f"{step.action} {', '.join(step.vt_symbols)}"
+            what = f"{step.action} {few(step.vt_symbols)}"
             if error is not None:
                 source.log.warning("worker %s: %s failed: %s", tracker.pid, what, error)
                 return f"{what} on the worker failed: {error}"
@@ -78,24 +80,34 @@ class ColdMode:
         return None
 
     def check_holding(self, source: Source, beat: Heartbeat, now: float) -> None:
-        """Compare what the worker says it holds with what it should; mend a
+        """Compare what the worker says it holds (a digest) with what it should; mend a
         difference (a subscribe lost on the way, an assignment made while it started)."""
         wanted = assignment.holding(source.tracker.config, self.state.mode, source.assigned)
-        said = frozenset(beat.subscribed)
-        if said == wanted:
+        if beat.subscribed_digest == contracts_digest(wanted):
             source.held = wanted
             return
         if now < source.mend_after or source.lock.locked() or self.state.closed:
             return
         source.mend_after = now + MEND_PAUSE_S
-        self.state.track(asyncio.create_task(self._mend(source, said, beat.pid)))
+        self.state.track(asyncio.create_task(self._mend(source, beat.subscribed_count, beat.pid)))
 
-    async def _mend(self, source: Source, said: frozenset[str], pid: int) -> None:
+    async def _mend(self, source: Source, count: int, pid: int) -> None:
         async with source.lock:
             if self.state.closed or source.tracker.pid != pid or source.process is None:
                 return  # another process by now: it starts with the assignment
             wanted = assignment.holding(source.tracker.config, self.state.mode, source.assigned)
             source.log.info(
-                "worker %d holds %s, should hold %s: telling it", pid, sorted(said), sorted(wanted)
+                "worker %d holds %d contract(s), not the %d it should (%s): telling it",
+                pid,
+                count,
+                len(wanted),
+                few(wanted),
             )
-            await self._hold(source, said)
+            source.mend_after = time.monotonic() + MEND_PAUSE_S
+            error = await self.workers.ask(
+                source, WorkerCommand(action="hold", vt_symbols=sorted(wanted))
+            )
+            if error is not None:
+                source.log.warning("worker %d: hold failed: %s", pid, error)
+                return
+            source.held = wanted

@@ -28,7 +28,14 @@ import asyncio
 
 from nats.aio.client import Client
 
-from tickhub_contracts.messages import Command, GatewayStatus, PoolStatus, Reply, SourceConfig
+from tickhub_contracts.messages import (
+    Command,
+    GatewayStatus,
+    PoolStatus,
+    Reply,
+    SourceConfig,
+    WorkerCommand,
+)
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
 
@@ -50,7 +57,7 @@ class GatewayManager:
         self._status = StatusPublisher(state)
         self._workers = Workers(state, self._status)
         self._cold = ColdMode(state, self._workers)
-        self._reconciler = Reconciler(state, self._status, self._workers)
+        self._reconciler = Reconciler(state, self._status, self._workers, self._cold)
         self._commands = Commands(state, self._status, self._workers, self._cold)
         self._intake = Intake(state, self._status, self._commands, self._cold)
         self._monitor: asyncio.Task[None] | None = None
@@ -123,3 +130,27 @@ class GatewayManager:
     async def command(self, name: str, command: Command) -> Reply:
         """Carry out one command (what ``tickhub.control.<name>`` does)."""
         return await self._commands.command(name, command)
+
+    # --- the instrument catalog (:mod:`.catalog`) ----------------------------------------------
+
+    def instrument_sources(self, *, connected: bool) -> list[str]:
+        """The running sources that can list instruments, preferred first: sims, and ctp
+        accounts with a trading front; with ``connected``, only those logged in now."""
+        found: list[tuple[int, str]] = []
+        for source in self._state.sources.values():
+            config = source.tracker.config
+            if not config.enabled or source.process is None:
+                continue
+            if config.gateway_type == "ctp" and not (config.ctp and config.ctp.td_front.strip()):
+                continue
+            if connected and source.tracker.connection != "connected":
+                continue
+            found.append((config.priority, config.name))
+        return [name for _, name in sorted(found)]
+
+    async def ask_worker(self, name: str, command: WorkerCommand) -> str | None:
+        """Send a source's worker a command; its error, or None when it did it."""
+        source = self._state.sources.get(name)
+        if source is None or source.process is None:
+            return f"{name} has no running worker"
+        return await self._workers.ask(source, command)

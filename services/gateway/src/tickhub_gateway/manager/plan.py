@@ -19,10 +19,13 @@ class PoolPlan:
     """Changed in what the worker uses: needs a new process."""
     update: list[SourceConfig] = field(default_factory=list)
     """Changed only in what the manager reports (priority): no restart, no outage."""
+    resubscribe: list[SourceConfig] = field(default_factory=list)
+    """Changed in its contracts (and maybe priority) only: the running worker is told
+    what to subscribe and unsubscribe; a listing or an expiry never restarts a feed."""
 
     @property
     def empty(self) -> bool:
-        return not (self.add or self.remove or self.restart or self.update)
+        return not (self.add or self.remove or self.restart or self.update or self.resubscribe)
 
 
 def validate(configs: Sequence[SourceConfig]) -> None:
@@ -50,6 +53,8 @@ def plan_pool(current: Mapping[str, SourceConfig], wanted: Sequence[SourceConfig
             continue
         elif msgspec.structs.replace(config, priority=old.priority) == old:
             plan.update.append(config)
+        elif msgspec.structs.replace(config, priority=old.priority, contracts=old.contracts) == old:
+            plan.resubscribe.append(config)
         else:
             plan.restart.append(config)
     return plan

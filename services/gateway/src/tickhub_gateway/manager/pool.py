@@ -3,11 +3,15 @@
 Two sources, exactly one of them configured (:func:`choose_pool`):
 
 * ``TICKHUB_DATABASE_URL``: the accounts. :class:`DatabasePool` reads every account
-  (a disabled one stays in view as a stopped source whose reason is "disabled"),
-  hands the list to :meth:`GatewayManager.apply`, which starts, stops or restarts
-  what changed, and reads again on every ``tickhub.accounts.changed`` (debounced: an
-  import of fifty accounts is one read) and every ``TICKHUB_POOL_POLL_S`` besides, so
-  an announcement lost while NATS was away costs a few seconds, not a change.
+  (a disabled one stays in view as a stopped source whose reason is "disabled") and
+  the universe, spreads the universe's contracts over the accounts (:mod:`.universe`;
+  the instrument catalog it resolves against is :mod:`.catalog`'s), hands the list
+  to :meth:`GatewayManager.apply`, which starts, stops or restarts what changed and
+  has running workers subscribe what their contracts gained, and reads again on
+  every ``tickhub.accounts.changed`` and ``tickhub.universe.changed`` (debounced: an
+  import of fifty accounts is one read), every new catalog, and every
+  ``TICKHUB_POOL_POLL_S`` besides, so an announcement lost while NATS was away costs a
+  few seconds, not a change.
   While the database is down the pool it last read keeps running; the outage is
   logged once, and so is the recovery.
 * ``TICKHUB_SOURCES``: a static list, for benchmarks and rehearsal without a
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 import msgspec
@@ -29,13 +34,18 @@ from tickhub_accounts.crypto import SecretBox
 from tickhub_accounts.db import open_database, redact, tortoise_config
 from tickhub_accounts.models import MarketDataAccount
 from tickhub_accounts.source_config import AccountConfigError, AccountSource, pool_source_configs
-from tickhub_contracts import subjects
-from tickhub_contracts.messages import AccountChanged, SourceConfig
+from tickhub_accounts.universe_store import load_allocation, store_allocation, universe_entries
+from tickhub_contracts import codec, subjects
+from tickhub_contracts.messages import AccountChanged, SourceConfig, UniverseChanged
 from tickhub_runtime import bus, listen
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
+from tickhub_universe.resolve import is_live
 
+from .assignment import few
+from .catalog import CatalogKeeper
 from .gateway_manager import GatewayManager
+from .universe import spread
 
 log = get_logger("tickhub.gateway.pool")
 
@@ -111,6 +121,11 @@ class DatabasePool:
         self._bad: dict[int, str] = {}
         """Accounts left out of the last read, with why (each is logged once)."""
         self._apply_error = ""
+        self.catalog = CatalogKeeper(settings, nc, manager, self._wake.set)
+        self._carried: dict[int, list[str]] | None = None
+        """What each account carried after the last spread (None: not read yet)."""
+        self._spread_key: object = None
+        self._spread_sources: list[AccountSource] = []
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -137,17 +152,38 @@ class DatabasePool:
                 what="account change",
                 log=log,
             )
+            universe = await listen.subscribe(
+                self.nc,
+                subjects.UNIVERSE_CHANGED,
+                UniverseChanged,
+                self._on_universe,
+                what="universe change",
+                log=log,
+            )
+            catalog_task: asyncio.Task[None] | None = None
             try:
+                await bus.unless_stopped(self.catalog.start(), stop)
                 while not stop.is_set():
                     # A read is abandoned (cancelled) if the service is told to stop
                     # meanwhile: it changes nothing, unlike the apply that follows it.
-                    sources = await bus.unless_stopped(self._read(), stop)
+                    read = await bus.unless_stopped(self._read(), stop)
                     if stop.is_set():
                         break
-                    if sources is not None:
-                        await self._apply(sources)
+                    if read is not None:
+                        sources = await bus.unless_stopped(self._spread(read), stop)
+                        if stop.is_set():
+                            break
+                        await self._apply(sources if sources is not None else read, read)
+                    if catalog_task is None:
+                        # After the first apply: the workers that can list instruments exist.
+                        catalog_task = asyncio.create_task(self.catalog.run(stop), name="catalog")
                     await self._pause(stop)
             finally:
+                if catalog_task is not None:
+                    catalog_task.cancel()
+                    await asyncio.gather(catalog_task, return_exceptions=True)
+                await self.catalog.close()
+                await universe.close(1.0)
                 await changes.close(1.0)
 
     async def _pause(self, stop: asyncio.Event) -> None:
@@ -167,6 +203,10 @@ class DatabasePool:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), DEBOUNCE_S)
         self._wake.clear()
+
+    def _on_universe(self, subject: str, change: UniverseChanged) -> None:
+        log.debug("universe %s %s: re-reading", change.action, change.entry)
+        self._wake.set()
 
     def _on_changed(self, subject: str, change: AccountChanged) -> None:
         get_logger("tickhub.gateway.pool", source=change.name).debug(
@@ -236,7 +276,97 @@ class DatabasePool:
             self.settings.pool_poll_s,
         )
 
-    async def _apply(self, sources: list[AccountSource]) -> None:
+    # --- the universe over the pool ---------------------------------------------------------
+
+    async def _spread(self, read: list[AccountSource]) -> list[AccountSource] | None:
+        """The accounts with the universe's contracts spread over them; None when the
+        universe cannot be read (the accounts then run with what they carried)."""
+        try:
+            entries = await universe_entries()
+            if self._carried is None:
+                self._carried = await load_allocation()
+        except DATABASE_ERRORS as error:
+            self._database_down(error)
+            return None
+        catalog = self.catalog
+        day = catalog.trading_day()
+        key = (tuple(entries), catalog.version, day, tuple(read))
+        if key == self._spread_key:
+            return self._spread_sources
+        result = spread(
+            read,
+            entries,
+            catalog.catalog,
+            day,
+            self._carried,
+            copies=self.settings.universe_copies,
+        )
+        self._spread_key, self._spread_sources = key, result.sources
+        if result.carried != self._carried:
+            try:
+                await store_allocation(result.carried)
+            except DATABASE_ERRORS as error:
+                self._database_down(error)
+            else:
+                self._carried = result.carried
+                self._announce_allocation(result.allocation.moved, len(result.resolved.contracts))
+                with contextlib.suppress(Exception):
+                    await self.nc.publish(
+                        subjects.ALLOCATION_CHANGED,
+                        codec.encode(UniverseChanged(at=catalog.clock(), action="updated")),
+                    )
+            allocation = result.allocation
+            if allocation.uncovered:
+                log.warning(
+                    "universe: %d contract(s) have no source (no account may carry them or "
+                    "none has room): %s",
+                    len(allocation.uncovered),
+                    few(allocation.uncovered),
+                )
+            if allocation.single:
+                log.warning(
+                    "universe: %d contract(s) have one source only, no failover: %s",
+                    len(allocation.single),
+                    few(allocation.single),
+                )
+            self._warn_dead_canaries(read, day)
+            for entry in result.resolved.unmatched:
+                log.warning("universe: entry %s matches no listed instrument", entry)
+            for contract in result.resolved.not_listed:
+                log.warning(
+                    "universe: %s is not listed (expired or unknown): not subscribed", contract
+                )
+        return result.sources
+
+    def _warn_dead_canaries(self, read: list[AccountSource], day: date) -> None:
+        """A canary that is not listed on the trading day never ticks at a broker's
+        front: its source would look dead. Said once per catalog."""
+        catalog = self.catalog.catalog
+        if not len(catalog):
+            return
+        for source in read:
+            canary = source.config.canary
+            instrument = catalog.get(canary) if canary else None
+            if instrument is not None and is_live(instrument, day):
+                continue
+            get_logger("tickhub.gateway.pool", source=source.config.name).warning(
+                "canary %s is not listed on trading day %s (expired, or not in the catalog): "
+                "at a broker's front it never ticks and the source looks dead; choose a "
+                "listed month",
+                canary,
+                day,
+            )
+
+    def _announce_allocation(self, moved: int, contracts: int) -> None:
+        log.info(
+            "universe: %d contracts on trading day %s over %d account(s); %d moved",
+            contracts,
+            self.catalog.trading_day(),
+            len(self._carried or {}),
+            moved,
+        )
+
+    async def _apply(self, sources: list[AccountSource], read: list[AccountSource]) -> None:
         await self._carry_renamed_stops(sources)
         try:
             await self.manager.apply([source.config for source in sources])
@@ -246,7 +376,8 @@ class DatabasePool:
             self._apply_error = str(error)
             return
         self._apply_error = ""
-        self._last = {source.account_id: source.config for source in sources}
+        # As read, not as spread: an account left out later keeps its own settings.
+        self._last = {source.account_id: source.config for source in read}
         await self.manager.sync_manual_stops()
 
     async def _carry_renamed_stops(self, sources: list[AccountSource]) -> None:
@@ -254,7 +385,7 @@ class DatabasePool:
         stops = self.manager.stops
         if stops is None:
             return
-        for account_id, config in sources:
+        for account_id, config, *_ in sources:
             old = self._last.get(account_id)
             if old is None or old.name == config.name:
                 continue

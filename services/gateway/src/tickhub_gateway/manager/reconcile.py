@@ -15,6 +15,7 @@ from collections.abc import Awaitable
 from tickhub_contracts.messages import SourceConfig
 from tickhub_runtime.logs import get_logger
 
+from .cold import ColdMode
 from .plan import plan_pool
 from .state import ManagerState, Source
 from .status import StatusPublisher
@@ -24,10 +25,13 @@ log = get_logger("tickhub.gateway.manager")
 
 
 class Reconciler:
-    def __init__(self, state: ManagerState, status: StatusPublisher, workers: Workers) -> None:
+    def __init__(
+        self, state: ManagerState, status: StatusPublisher, workers: Workers, holding: ColdMode
+    ) -> None:
         self.state = state
         self.status = status
         self.workers = workers
+        self.holding = holding
         self.apply_lock = asyncio.Lock()
 
     async def apply(self, configs: list[SourceConfig]) -> None:
@@ -40,11 +44,12 @@ class Reconciler:
             if plan.empty:
                 return
             log.info(
-                "pool: add %s, remove %s, restart %s, update %s",
+                "pool: add %s, remove %s, restart %s, update %s, resubscribe %s",
                 [c.name for c in plan.add],
                 plan.remove,
                 [c.name for c in plan.restart],
                 [c.name for c in plan.update],
+                [c.name for c in plan.resubscribe],
             )
             jobs: list[Awaitable[None]] = []
             for config in plan.add:
@@ -56,6 +61,8 @@ class Reconciler:
                 jobs.append(self._reconfigure(self.state.sources[config.name], config))
             for config in plan.update:
                 jobs.append(self._update(self.state.sources[config.name], config))
+            for config in plan.resubscribe:
+                jobs.append(self._resubscribe(self.state.sources[config.name], config))
             await asyncio.gather(*jobs)
 
     async def _add(self, source: Source) -> None:
@@ -132,6 +139,24 @@ class Reconciler:
                     await self.workers.spawn(source)
                 else:
                     await self.status.publish(source)
+
+    async def _resubscribe(self, source: Source, config: SourceConfig) -> None:
+        """New contracts for a running source, without a restart: its worker subscribes
+        the new ones and then drops the old (a worker not running starts with them)."""
+        async with source.lock:
+            old = set(source.tracker.config.contracts)
+            source.tracker.config = config
+            new = set(config.contracts)
+            source.log.info(
+                "contracts: %d now (%d added, %d removed)",
+                len(new),
+                len(new - old),
+                len(old - new),
+            )
+            error = await self.holding.hold(source, source.held)
+            if error is not None:
+                source.log.warning("could not change what its worker holds: %s", error)
+            await self.status.publish(source)
 
     async def _update(self, source: Source, config: SourceConfig) -> None:
         async with source.lock:

@@ -20,6 +20,7 @@ from tickhub_contracts.messages import (
     ProcessState,
     SourceConfig,
     TradingHours,
+    contracts_digest,
 )
 
 ALIVE: frozenset[ProcessState] = frozenset({"starting", "running", "hung", "stopping"})
@@ -72,6 +73,8 @@ class SourceTracker:
         self._counts: deque[tuple[datetime, int]] = deque(maxlen=RATE_WINDOW)
         """(heartbeat time, ticks_total) of the current process's latest heartbeats."""
         self._published: tuple[object, ...] | None = None
+        self._digest_of: list[str] | None = None
+        self._digest = ""
 
     @property
     def name(self) -> str:
@@ -224,7 +227,7 @@ class SourceTracker:
             canary_tick_at=beat.canary_tick_at if beat else None,
             last_tick_at=beat.last_tick_at if beat else None,
             ticks_total=beat.ticks_total if beat else 0,
-            subscribed=list(beat.subscribed) if beat else [],
+            subscribed_count=beat.subscribed_count if beat else 0,
             ticks_per_s=self.ticks_per_s,
             canary_received_at=beat.canary_received_at if beat else None,
             contracts=sorted(self.config.contracts),
@@ -247,12 +250,19 @@ class SourceTracker:
             self.connection_message,
             self.config.priority,
             self.config.canary,
-            tuple(sorted(self.config.contracts)),
+            self._contracts_digest(),
             trading_hours(self.config),
             self.pid_started_at,
             self.restarting,
-            tuple(beat.subscribed) if beat else (),
+            beat.subscribed_digest if beat else "",
         )
+
+    def _contracts_digest(self) -> str:
+        # Once per configuration, not per heartbeat: a source may carry thousands.
+        contracts = self.config.contracts
+        if self._digest_of is not contracts:
+            self._digest_of, self._digest = contracts, contracts_digest(contracts)
+        return self._digest
 
     def take_change(self) -> bool:
         """True once per change worth telling (not every heartbeat's counters)."""

@@ -41,7 +41,7 @@ class Workers:
         source.log.info(
             "worker started (pid %d)%s",
             proc.pid,
-            f" holding {sorted(source.held)}" if self.state.mode == "cold" else "",
+            f" holding {assignment.few(source.held)}" if self.state.mode == "cold" else "",
         )
         await self.status.publish(source)
         self.state.track(asyncio.create_task(self._wait_exit(source, proc)))

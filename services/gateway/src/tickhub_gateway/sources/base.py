@@ -11,14 +11,21 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from vnpy.event import EventEngine
 from vnpy.trader.event import EVENT_TICK
 from vnpy.trader.gateway import BaseGateway
 from vnpy.trader.object import CancelRequest, OrderRequest, SubscribeRequest, TickData
 
-from tickhub_contracts.messages import Connection, ConnectionState, FaultKind, SourceConfig
+from tickhub_contracts.messages import (
+    Connection,
+    ConnectionState,
+    FaultKind,
+    Instrument,
+    SourceConfig,
+)
 
 EVENT_CONNECTION = "eTickhubConnection"
 """Event type whose data is a :class:`Connection`."""
@@ -26,6 +33,15 @@ EVENT_CONNECTION = "eTickhubConnection"
 
 class FaultNotSupported(Exception):
     """The gateway type cannot inject this fault (e.g. a real CTP front cannot stall)."""
+
+
+@dataclass(frozen=True)
+class InstrumentAnswer:
+    """What a source's instrument query found: every listed instrument, or why not."""
+
+    instruments: list[Instrument] = field(default_factory=list)
+    trading_day: date | None = None
+    error: str = ""
 
 
 class SourceGateway(BaseGateway):
@@ -42,6 +58,9 @@ class SourceGateway(BaseGateway):
         self.config = config
         self.tick_sink: Callable[[TickData], None] | None = None
         """Set by the worker: takes each tick on the gateway's own thread."""
+        self.instrument_sink: Callable[[InstrumentAnswer], None] | None = None
+        """Set by the worker: takes the answer to :meth:`query_instruments`, on any
+        thread."""
 
     @abstractmethod
     def start(self) -> None:
@@ -54,6 +73,18 @@ class SourceGateway(BaseGateway):
     def unsubscribe(self, req: SubscribeRequest) -> None:
         """Stop a contract's feed if the API can (vnpy has no such call). The worker
         drops ticks of unsubscribed contracts anyway, so doing nothing is correct."""
+
+    def query_instruments(self) -> None:
+        """Ask the source for every listed instrument; returns at once, the answer goes
+        to :attr:`instrument_sink`. A type without an instrument query says so there."""
+        self.answer_instruments(
+            InstrumentAnswer(error=f"a {self.config.gateway_type} source has no instrument query")
+        )
+
+    def answer_instruments(self, answer: InstrumentAnswer) -> None:
+        sink = self.instrument_sink
+        if sink is not None:
+            sink(answer)
 
     def inject_fault(self, kind: FaultKind) -> None:
         """Rehearse a failure. Crash and hang are done by the worker for every type."""

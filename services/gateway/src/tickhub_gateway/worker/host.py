@@ -33,14 +33,17 @@ from vnpy.trader.object import LogData, SubscribeRequest, TickData
 
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import (
+    INSTRUMENT_BATCH_MAX,
     Connection,
     FaultKind,
     Heartbeat,
+    InstrumentBatch,
     Reply,
     SourceConfig,
     Tick,
     TickBatch,
     WorkerCommand,
+    contracts_digest,
 )
 from tickhub_runtime import listen
 from tickhub_runtime.logs import get_logger
@@ -48,7 +51,7 @@ from tickhub_runtime.settings import Settings
 
 from ..protocol import CRASH_EXIT_CODE
 from ..sources import create_gateway
-from ..sources.base import EVENT_CONNECTION, FaultNotSupported
+from ..sources.base import EVENT_CONNECTION, FaultNotSupported, InstrumentAnswer
 from .batching import Batch, Message, outgoing, payloads
 from .convert import tick_message
 
@@ -86,6 +89,7 @@ class WorkerHost:
         self._wake = asyncio.Event()
         self._canary_subject = subjects.canary(self.source)
         self._subscribed: frozenset[str] = frozenset()
+        self._subscribed_digest = contracts_digest(())
         self._stale_ns = int(settings.stale_tick_s * 1e9)
 
         # Written by vnpy's threads (the gateway's for ticks), read by the heartbeat: single
@@ -100,12 +104,15 @@ class WorkerHost:
         self._handler_errors = 0
 
         self._tasks: list[asyncio.Task[None]] = []
+        self._query = ""
+        """The newest instrument query's id: its answer carries it."""
 
     # --- lifecycle --------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         ee = self.event_engine
         self.gateway.tick_sink = self._on_tick_data
+        self.gateway.instrument_sink = self._on_instruments
         ee.register(EVENT_CONNECTION, self._on_connection)
         ee.register(EVENT_LOG, self._on_log)
         ee.start()
@@ -185,16 +192,29 @@ class WorkerHost:
         subscription (its next tick judged as a replay)."""
         requests = [_request(vt_symbol) for vt_symbol in vt_symbols]
         held = self._subscribed
-        self._subscribed = held | set(vt_symbols)
+        self._hold(held | set(vt_symbols))
         for vt_symbol, req in zip(vt_symbols, requests, strict=True):
             if vt_symbol not in held:
                 self.gateway.subscribe(req)
 
     def unsubscribe(self, vt_symbols: list[str]) -> None:
         requests = [_request(vt_symbol) for vt_symbol in vt_symbols]
-        self._subscribed = self._subscribed - set(vt_symbols)
+        self._hold(self._subscribed - set(vt_symbols))
         for req in requests:
             self.gateway.unsubscribe(req)
+
+    def hold(self, vt_symbols: list[str]) -> None:
+        """Hold exactly ``vt_symbols``: the new ones subscribed first, then the rest
+        dropped (raises ValueError for a malformed one, before any change)."""
+        for vt_symbol in vt_symbols:
+            _request(vt_symbol)
+        wanted = set(vt_symbols)
+        self.subscribe(sorted(wanted - self._subscribed))
+        self.unsubscribe(sorted(self._subscribed - wanted))
+
+    def _hold(self, subscribed: frozenset[str]) -> None:
+        self._subscribed = subscribed
+        self._subscribed_digest = contracts_digest(subscribed)
 
     # --- vnpy's threads ------------------------------------------------------------------
 
@@ -252,6 +272,47 @@ class WorkerHost:
         if not self._woken:
             self._woken = True
             self.loop.call_soon_threadsafe(self._wake.set)
+
+    def _on_instruments(self, answer: InstrumentAnswer) -> None:
+        """Any thread: the answer goes out from the loop."""
+        self.loop.call_soon_threadsafe(self._send_instruments_soon, answer)
+
+    def _send_instruments_soon(self, answer: InstrumentAnswer) -> None:
+        task = asyncio.create_task(self._send_instruments(answer), name="instruments")
+        self._tasks.append(task)
+        task.add_done_callback(self._tasks.remove)
+
+    async def _send_instruments(self, answer: InstrumentAnswer) -> None:
+        """The answer as InstrumentBatches of at most INSTRUMENT_BATCH_MAX, the last
+        one marked: the manager stores a catalog only when it has it whole."""
+        subject = subjects.instruments(self.source)
+        found = answer.instruments
+        parts = [
+            found[i : i + INSTRUMENT_BATCH_MAX] for i in range(0, len(found), INSTRUMENT_BATCH_MAX)
+        ]
+        parts = parts or [[]]
+        try:
+            for number, part in enumerate(parts, 1):
+                batch = InstrumentBatch(
+                    source=self.source,
+                    query=self._query,
+                    trading_day=answer.trading_day,
+                    instruments=part,
+                    last=number == len(parts),
+                    error=answer.error,
+                )
+                await self.nc.publish(subject, codec.encode(batch))
+        except Exception as error:
+            self.log.warning("instrument list not sent: %r", error)
+            return
+        if answer.error:
+            self.log.warning("instrument query: %s", answer.error)
+        else:
+            self.log.info(
+                "instrument query: %d instruments sent (trading day %s)",
+                len(found),
+                answer.trading_day,
+            )
 
     def _on_log(self, event: Event) -> None:
         data: LogData = event.data
@@ -312,7 +373,8 @@ class WorkerHost:
                 canary_received_at=(
                     datetime.fromtimestamp(received / 1e9, UTC) if received is not None else None
                 ),
-                subscribed=sorted(self._subscribed),
+                subscribed_count=len(self._subscribed),
+                subscribed_digest=self._subscribed_digest,
             )
             try:
                 await self.nc.publish(subjects.heartbeat(self.source), codec.encode(beat))
@@ -347,11 +409,16 @@ class WorkerHost:
                 self.subscribe(command.vt_symbols)
             elif command.action == "unsubscribe":
                 self.unsubscribe(command.vt_symbols)
+            elif command.action == "hold":
+                self.hold(command.vt_symbols)
+            elif command.action == "query_instruments":
+                self._query = command.query
+                self.gateway.query_instruments()
             else:
                 self._fault(command.fault)
         except (ValueError, FaultNotSupported) as error:
             return Reply(ok=False, error=str(error))
-        self.log.info("%s %s done", command.action, command.fault or command.vt_symbols)
+        self.log.info("%s %s done", command.action, command.fault or _few(command.vt_symbols))
         return Reply(ok=True)
 
     def _fault(self, kind: FaultKind | None) -> None:
@@ -361,6 +428,13 @@ class WorkerHost:
             raise FaultNotSupported("hang is done by the manager (SIGSTOP), not the worker")
         self.log.warning("fault %s", kind)
         self.gateway.inject_fault(kind)
+
+
+def _few(vt_symbols: list[str], shown: int = 5) -> str:
+    """A list for a log line: a universe change can move thousands at once."""
+    if len(vt_symbols) <= shown:
+        return ", ".join(vt_symbols)
+    return f"{', '.join(vt_symbols[:shown])} and {len(vt_symbols) - shown} more"
 
 
 def _encode_batch(ticks: list[Tick]) -> bytes:

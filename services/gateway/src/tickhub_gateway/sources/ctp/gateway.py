@@ -27,7 +27,7 @@ from vnpy_ctp.gateway.ctp_gateway import CtpGateway
 from tickhub_contracts.messages import ConnectionState, CtpSettings, FaultKind, SourceConfig
 from tickhub_runtime.logs import get_logger
 
-from ..base import FaultNotSupported, SourceGateway
+from ..base import FaultNotSupported, InstrumentAnswer, SourceGateway
 from .codes import NO_FRONT_ANSWER, NO_LOGIN_ANSWER, error_of
 from .md import TickhubMdApi
 from .normalise import SessionWindow
@@ -137,8 +137,8 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
             flow_dir / "md",
         )
         if self.td_front:
-            # Only for contract names (and future instrument lists): no account or
-            # position queries, a hub does not trade.
+            # Only for the instrument list (the catalog, the contract names): no
+            # account or position queries, a hub does not trade.
             self.td_api.connect_front(
                 self.td_front,
                 self.settings.userid,
@@ -149,6 +149,17 @@ class CtpSourceGateway(SourceGateway, CtpGateway):  # type: ignore[misc]  # vnpy
                 production,
                 flow_dir / "td",
             )
+
+    def query_instruments(self) -> None:
+        if not self.td_front:
+            self.answer_instruments(
+                InstrumentAnswer(
+                    error="no trading front (td_front) configured: a market-data-only "
+                    "account cannot list instruments"
+                )
+            )
+            return
+        self.td_api.request_instruments()
 
     def inject_fault(self, kind: FaultKind) -> None:
         raise FaultNotSupported(

@@ -41,6 +41,7 @@ from .normalise import (
     record_date,
     resolve_datetime,
 )
+from .pacing import Pacer
 
 # The login response carries each exchange's clock at the moment of login.
 _LOGIN_TIME_FIELDS: dict[Exchange, str] = {
@@ -97,6 +98,8 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
         """Records that became no tick, by reason."""
         self.user_product_info = gateway.settings.product_info
         self._lock = threading.Lock()
+        self.pacer = Pacer(self._send_subscribe, gateway.settings.subscribe_per_s, self.log)
+        """Subscriptions go out through it, never all at once (:mod:`.pacing`)."""
 
     # --- connecting -------------------------------------------------------------------
 
@@ -136,6 +139,7 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
             self.log.warning("login request not sent (CTP returned %s)", result)
 
     def close(self) -> None:
+        self.pacer.close()
         # vnpy never clears connect_status, and a second exit() on a released api crashes.
         if self.connect_status:
             self.connect_status = False
@@ -153,6 +157,7 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
     def onFrontDisconnected(self, reason: int) -> None:
         self.front_connected = False
         self.login_status = False
+        self.pacer.clear()  # the next login subscribes everything again
         self.source.transition("disconnected", reason, describe_disconnect(reason))
 
     def onHeartBeatWarning(self, time_lapse: int) -> None:
@@ -178,8 +183,7 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
         trading_day = (data or {}).get("TradingDay", "")
         self.source.transition("connected", message=f"logged in; trading day {trading_day}")
         if self.connect_status:  # a test feeding callbacks has no api to talk to
-            for symbol in symbols:
-                self._send_subscribe(symbol)
+            self.pacer.put(symbols)
 
     def onRspError(self, error: dict[str, Any], reqid: int, last: bool) -> None:
         code, text = error_of(error)
@@ -219,13 +223,14 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
             if logged_in:
                 self.replay_before[req.symbol] = self.clock()
         if logged_in and self.connect_status:
-            self._send_subscribe(req.symbol)
+            self.pacer.put((req.symbol,))
 
     def unsubscribe(self, req: SubscribeRequest) -> None:
         with self._lock:
             known = self.exchange_of.pop(req.symbol, None) is not None
             self.replay_before.pop(req.symbol, None)
             logged_in = self.login_status
+        self.pacer.discard(req.symbol)
         if known and logged_in and self.connect_status:
             result = self.unSubscribeMarketData(req.symbol)
             if result:
@@ -236,6 +241,10 @@ class TickhubMdApi(CtpMdApi):  # type: ignore[misc]  # vnpy_ctp: no types
                 )
 
     def _send_subscribe(self, symbol: str) -> None:
+        """The pacer's thread: one subscription to the front."""
+        with self._lock:
+            if symbol not in self.exchange_of or not self.login_status:
+                return  # unsubscribed meanwhile, or the front went away
         result = self.subscribeMarketData(symbol)
         if result:
             self.log.warning(

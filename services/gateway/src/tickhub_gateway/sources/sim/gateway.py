@@ -25,8 +25,10 @@ from vnpy.trader.constant import Exchange
 from vnpy.trader.object import SubscribeRequest
 
 from tickhub_contracts.messages import FaultKind, SimSettings, SourceConfig
+from tickhub_markets.trading_days import trading_day
 
-from ..base import FaultNotSupported, SourceGateway
+from ..base import FaultNotSupported, InstrumentAnswer, SourceGateway
+from . import listings
 from .feed import NS, SimFeed, period_ns, slot_due
 from .hours import SessionGate
 
@@ -110,6 +112,17 @@ class SimGateway(SourceGateway):
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+
+    def query_instruments(self) -> None:
+        """The simulated market's listings for today's trading day (:mod:`.listings`),
+        built off the caller's thread: with options they are tens of thousands."""
+
+        def answer() -> None:
+            day = trading_day(dt.datetime.now(dt.UTC))
+            found = listings.listed(day, options=self.sim.list_options)
+            self.answer_instruments(InstrumentAnswer(instruments=found, trading_day=day))
+
+        threading.Thread(target=answer, name="sim-instruments", daemon=True).start()
 
     def inject_fault(self, kind: FaultKind) -> None:
         if kind not in _SUPPORTED_FAULTS:
