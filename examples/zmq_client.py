@@ -91,6 +91,8 @@ def main() -> None:
             topic, payload = socket.recv_multipart()
             if wanted and topic not in wanted:
                 continue
+            if topic.startswith(b"#"):
+                continue  # an announcement (a main contract changed), not a tick
             tick = decoder.decode(payload)
             vt_symbol = topic.decode()
             assert tick.seq is not None

@@ -113,8 +113,11 @@ async def test_two_sims_reach_a_zeromq_client_once_each_in_order(hub: str, nc: C
     async def collect() -> None:
         while True:
             topic, payload = await sub.recv_multipart()
+            if zeromq.is_announcement(topic):
+                continue
             tick = zeromq.decode(payload)
-            assert topic.decode() == tick.vt_symbol
+            if zeromq.is_alias_copy(topic, tick):
+                continue  # rb888.SHFE: the main contract's ticks again
             seen[tick.vt_symbol].append(tick)
 
     collecting = asyncio.create_task(collect())

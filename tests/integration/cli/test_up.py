@@ -119,14 +119,16 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(open_dir: Path) -> None
         wait_until(lambda: _api_health(api_port), START_S, "API /health")
         wait_until(lambda: bool(_sources_running(env)), START_S, "sim-a and sim-b running")
 
-        # Ticks leave on ZeroMQ as [vt_symbol, msgpack], stamped by the publisher.
-        tick = first_tick(zmq_endpoint, b"rb2605.SHFE")
-        assert tick.vt_symbol == "rb2605.SHFE"
+        # The demo runs on a universe (rb.SHFE, ..., rb888.SHFE), resolved against the
+        # catalog the sims list: rebar's main contract leaves on ZeroMQ under its alias,
+        # as [topic, msgpack] with the real contract inside, stamped by the publisher.
+        tick = first_tick(zmq_endpoint, b"rb888.SHFE", timeout_s=START_S)
+        assert tick.symbol.startswith("rb") and tick.symbol != "rb888"
         assert tick.source in {"sim-a", "sim-b"} and tick.seq is not None
 
         # What the banner says to run: `tickhub tail SYMBOL` prints ticks until Ctrl-C.
         tail = subprocess.Popen(
-            [TICKHUB, "tail", "rb2605.SHFE"],
+            [TICKHUB, "tail", "rb888.SHFE"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -134,7 +136,7 @@ def test_up_runs_the_hub_and_stops_it_cleanly_on_sigterm(open_dir: Path) -> None
         )
         try:
             assert tail.stdout is not None
-            Output(tail.stdout).wait_for(lambda line: "rb2605.SHFE" in line, 30)
+            Output(tail.stdout).wait_for(lambda line: "rb888.SHFE" in line, 30)
             tail.send_signal(signal.SIGINT)
             assert tail.wait(15) == 0
         finally:

@@ -82,16 +82,22 @@ def test_up_demo_ctp_runs_two_ctp_accounts_on_two_local_fronts(
 
         wait_until(both_connected, START_S, "ctp-a and ctp-b logged in to their fronts")
 
-        # Each front saw its account log in and subscribe.
+        # Each front saw its account log in (both sides) and subscribe.
         for offset in (10, 11):
             control = f"127.0.0.1:{base + offset}"
             front = tickhub("ctp-front", "fault", "status", "--control", control, env=env)
             assert front.returncode == 0, front.stderr
             state = json.loads(front.stdout)
-            assert state["logged_in"] == ["rehearsal"] and "rb2605" in state["subscriptions"]
+            # Its md and its td side (the instrument query for the catalog).
+            assert state["logged_in"] == ["rehearsal", "rehearsal"], state
+            assert sorted(session["api"] for session in state["sessions"]) == ["md", "td"]
+            assert "rb2605" in state["subscriptions"]
 
-        tick = first_tick(env["TICKHUB_ZMQ_PUB"], b"rb2605.SHFE")
+        # The catalog comes from the fronts' trading side; the universe's rebar main
+        # contract leaves under its alias.
+        tick = first_tick(env["TICKHUB_ZMQ_PUB"], b"rb888.SHFE", timeout_s=START_S)
         assert tick.source in {"ctp-a", "ctp-b"} and tick.live
+        assert tick.symbol.startswith("rb") and tick.symbol != "rb888"
 
         tree = descendants(up.pid)
         fronts = [pid for pid, _ in tree if "ctp-front" in Path(f"/proc/{pid}/cmdline").read_text()]

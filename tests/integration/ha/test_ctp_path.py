@@ -62,7 +62,11 @@ class Client:
             assert left > 0, f"not enough ticks within {within} s: got {len(self.ticks)}"
             if await self.socket.poll(min(left, 0.5) * 1000):
                 topic, payload = await self.socket.recv_multipart()
-                self.ticks.append((topic.decode(), zeromq.decode(payload)))
+                if zeromq.is_announcement(topic):
+                    continue
+                tick = zeromq.decode(payload)
+                if not zeromq.is_alias_copy(topic, tick):
+                    self.ticks.append((topic.decode(), tick))
 
     def close(self) -> None:
         self.socket.close(0)

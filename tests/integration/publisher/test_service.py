@@ -15,7 +15,7 @@ from nats.aio.client import Client
 from tickhub_contracts import subjects
 from tickhub_runtime.settings import Settings
 
-from .feed import RB, Routing, ZmqClient, batch, send_tick, tick, until
+from .feed import PROBE, RB, Routing, ZmqClient, batch, send_tick, tick, until
 from .process import Service, start_service
 
 MiB = 1024 * 1024
@@ -87,12 +87,15 @@ async def test_a_subscriber_that_never_reads_does_not_grow_the_publishers_memory
 
     ZeroMQ may queue SNDHWM (here 500) messages for it, plus what the kernel's socket
     buffers hold; without that bound the publisher would keep all 240 MiB. A second,
-    healthy subscriber paces the test and must get every tick.
+    healthy subscriber paces the test and must get every tick. It takes the contract
+    itself only: rb2605 soon becomes its product's main contract, and a burst sent
+    twice (its alias copies, rb888.SHFE, as the stuck subscriber gets them) would
+    reach SNDHWM.
     """
     service = await start_service(settings, TICKHUB_ZMQ_SNDHWM="500")
     stuck_context = zmq.Context()
     stuck = stuck_context.socket(zmq.SUB)
-    healthy = ZmqClient(await service.endpoint())
+    healthy = ZmqClient(await service.endpoint(), [RB.encode(), PROBE.encode()])
     try:
         endpoint = await service.endpoint()
         stuck.setsockopt(zmq.RCVHWM, 1)

@@ -9,16 +9,17 @@ import os
 import signal
 import sys
 
+import msgspec
 import zmq
 from nats.aio.client import Client
 
 from tickhub_cli import tail
 from tickhub_contracts import zeromq
-from tickhub_contracts.messages import Tick
+from tickhub_contracts.messages import MainContract, Tick
 from tickhub_publisher.app import Publisher
 from tickhub_runtime.settings import Settings
 
-from .feed import RB, Routing, send_tick, tick
+from .feed import RB, SLOT0, Routing, send_tick, tick
 
 LAUNCH = (
     "import sys; from tickhub_cli.tail import run; from tickhub_runtime.settings import "
@@ -123,6 +124,62 @@ async def test_tail_prints_only_its_contracts_marks_gaps_and_resets_and_exits_0_
         assert part in last[0], (part, last[0])
 
 
+async def test_tail_shows_an_alias_with_its_contract_and_its_announcements() -> None:
+    context = zmq.Context()
+    pub = context.socket(zmq.PUB)
+    pub.setsockopt(zmq.LINGER, 0)
+    pub.bind("tcp://127.0.0.1:0")
+    endpoint = pub.getsockopt(zmq.LAST_ENDPOINT).decode()  # type: ignore[union-attr]
+
+    def main(vt_symbol: str, previous: str) -> list[bytes]:
+        announced = MainContract(
+            alias="rb888.SHFE",
+            vt_symbol=vt_symbol,
+            trading_day=dt.date(2026, 11, 26),
+            decided_at=dt.datetime(2026, 11, 25, 13, 0, tzinfo=dt.UTC),
+            previous=previous,
+            reason="the rule's words",
+        )
+        return [zeromq.main_contract_topic("rb888.SHFE"), msgspec.msgpack.encode(announced)]
+
+    def alias(seq: int, symbol: str) -> list[bytes]:
+        return [b"rb888.SHFE", frame(seq, symbol)[1]]
+
+    running = await Tail.start(endpoint, "rb888.SHFE")
+    everything = await Tail.start(endpoint)
+    try:
+        seq = 0
+        while not (running.lines and everything.lines) and seq < 300:  # until both joined
+            seq += 1
+            pub.send_multipart(alias(seq, "rb2605"))
+            await running.line(0.05)
+            await everything.line(0.05)
+        pub.send_multipart(main("rb2610.SHFE", "rb2605.SHFE"))
+        pub.send_multipart(alias(3, "rb2610"))  # another contract's seq: no RESET
+        pub.send_multipart([b"#other.thing", b"\x01not msgpack of anything known"])
+        pub.send_multipart(alias(4, "rb2610"))
+        for tail_ in (running, everything):
+            while not any("seq=4 " in text for text in tail_.lines):
+                assert await tail_.line(10) is not None, tail_.lines
+        results = [await running.ctrl_c(), await everything.ctrl_c()]
+    finally:
+        pub.close(0)
+        context.term()
+    for code, err in results:
+        assert code == 0, err
+        assert "undecodable" not in err and "Traceback" not in err
+    for tail_ in (running, everything):
+        lines = tail_.lines
+        assert "rb888.SHFE=rb2605.SHFE seq=" in lines[0]
+        announced = [text for text in lines if " MAIN " in text]
+        assert len(announced) == 1
+        assert "rb888.SHFE" in announced[0] and "MAIN rb2610.SHFE for 2026-11-26" in announced[0]
+        assert "(was rb2605.SHFE): the rule's words" in announced[0]
+        after = lines[lines.index(announced[0]) + 1 :]
+        assert [text.split()[2] for text in after] == ["rb888.SHFE=rb2610.SHFE"] * 2
+        assert not any(text.endswith(("RESET", "GAP +1")) for text in after)
+
+
 async def test_tail_shows_what_the_publisher_forwards(
     settings: Settings, nc: Client, routing: Routing
 ) -> None:
@@ -133,17 +190,39 @@ async def test_tail_shows_what_the_publisher_forwards(
         running = await Tail.start(publisher.endpoint)  # no symbol: every contract
         await routing.put(RB, "sim-a")
         slot = 0
-        while len(running.lines) < 3 and slot < 300:
+        # Until tail has joined: ticks a millisecond apart, far from the five seconds
+        # of exchange time after which the publisher makes rb2605 the main contract.
+        while not running.lines and slot < 300:
             slot += 1
-            await send_tick(nc, tick("sim-a", slot))
+            await send_tick(
+                nc, tick("sim-a", slot, datetime=SLOT0 + dt.timedelta(milliseconds=slot))
+            )
+            await running.line(0.1)
+
+        def aliased() -> list[str]:
+            return [text for text in running.lines if "rb888.SHFE=" in text]
+
+        # Then half a second apart, until a few came under the alias too.
+        start = SLOT0 + dt.timedelta(seconds=1)
+        for k in range(1, 300):
+            if len(aliased()) >= 3:
+                break
+            slot += 1
+            await send_tick(nc, tick("sim-a", slot, datetime=start + k * dt.timedelta(seconds=0.5)))
             await running.line(0.1)
         code, err = await running.ctrl_c()
     finally:
         await publisher.stop()
     assert code == 0, err
-    assert len(running.lines) >= 3
-    assert all("rb2605.SHFE" in text and "sim-a" in text for text in running.lines)
-    assert not any("GAP" in text for text in running.lines)
+    lines = running.lines
+    ticks = [text for text in lines if " MAIN " not in text]
+    assert len(ticks) >= 6
+    assert all("rb2605.SHFE" in text and "sim-a" in text for text in ticks)
+    assert not any("GAP" in text or "RESET" in text for text in lines)
+    [announced] = [k for k, text in enumerate(lines) if " MAIN " in text]
+    assert "rb888.SHFE" in lines[announced] and "MAIN rb2605.SHFE" in lines[announced]
+    first_alias = lines.index(aliased()[0])
+    assert announced < first_alias
 
 
 def test_bad_arguments_are_one_line_errors_with_code_2() -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import zmq
 
+from tickhub_contracts import zeromq
 from tickhub_contracts.messages import Tick
 
 from .failover_stream import Arrival
@@ -81,13 +82,15 @@ class Recorder:
                     except zmq.Again:
                         break
                     now = time.time_ns()
+                    if zeromq.is_announcement(topic):
+                        continue  # a main-contract announcement, not a tick
                     try:
                         tick = decoder.decode(payload)
                     except msgspec.DecodeError as error:
                         self.errors.append(f"{topic!r}: {error}")
                         continue
-                    if topic.decode() != tick.vt_symbol:
-                        self.errors.append(f"topic {topic!r} carries {tick.vt_symbol}")
+                    if zeromq.is_alias_copy(topic, tick):
+                        continue  # rb888.SHFE: a copy of a tick recorded under its own topic
                     append(
                         Arrival(
                             vt_symbol=tick.vt_symbol,

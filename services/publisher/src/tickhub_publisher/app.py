@@ -1,5 +1,5 @@
 """The publisher service: bind the PUB socket, join NATS, follow the routing bucket,
-bridge until told to stop."""
+read the main contracts, bridge until told to stop."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ from tickhub_runtime import bus
 from tickhub_runtime.kv import Mirror
 from tickhub_runtime.logs import get_logger
 from tickhub_runtime.settings import Settings
+from tickhub_universe.main_contract import decide
 
 from . import routing
 from .bridge import Bridge
 from .counters import StatsLine
+from .mains import FIRST_LOOK_S
+from .mainstore import PERSIST_S, MainStore
 from .zmqpub import BindError, bind_pub, bound_endpoint
 
 log = get_logger("tickhub.publisher")
@@ -28,7 +31,9 @@ STATS_INTERVAL_S = 10.0
 ROUTING_WAIT_S = 2.0
 """How long start waits for the first full read of the routing bucket. Ticks that
 come before it are held (the latest per source and contract) and offered once it is
-read, so a shorter wait costs at most some ticks of the first moment."""
+read, so a shorter wait costs at most some ticks of the first moment. The main
+contracts' buckets are read within the same wait; until they are, ticks go out
+without their aliases."""
 
 
 class Publisher:
@@ -40,10 +45,18 @@ class Publisher:
         *,
         service_logs: bool = True,
         stats_interval_s: float = STATS_INTERVAL_S,
+        aliases: bool = True,
+        first_look_s: float = FIRST_LOOK_S,
+        persist_s: float = PERSIST_S,
     ) -> None:
         self.settings = settings
         self.service_logs = service_logs
         self.stats_interval_s = stats_interval_s
+        self.aliases = aliases
+        """Main-contract aliases (``rb888.SHFE``) on; off only for tests and benchmarks."""
+        self.first_look_s = first_look_s
+        self.persist_s = persist_s
+        self.mainstore: MainStore | None = None
         self.context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
         self.socket: zmq.Socket[bytes] | None = None
         self.bridge: Bridge | None = None
@@ -66,7 +79,12 @@ class Publisher:
             self.context.term()
             raise
         self.endpoint = bound_endpoint(self.socket)
-        bridge = self.bridge = Bridge(self.socket, future_tick_s=settings.future_tick_s)
+        bridge = self.bridge = Bridge(
+            self.socket,
+            future_tick_s=settings.future_tick_s,
+            decide=decide if self.aliases else None,
+            first_look_s=self.first_look_s,
+        )
         on_error = bridge.on_nats_error
         if self.service_logs:
             self.nc = await bus.open_for_service(settings, "publisher", error_cb=on_error)
@@ -75,19 +93,34 @@ class Publisher:
         # Started before the tick subscription: its first read overlaps the subscribe.
         self.routing = routing.mirror(self.nc, bridge.on_route_entry)
         self.routing.start()
+        if bridge.mains is not None:
+            store = self.mainstore = MainStore(
+                self.nc,
+                bridge.mains,
+                exchanges=frozenset(settings.publisher_exchanges),
+                persist_s=self.persist_s,
+            )
+            bridge.on_main = store.on_main
+            store.start()
         await bridge.attach(
             self.nc,
             pending_msgs_limit=settings.publisher_pending_msgs,
             pending_bytes_limit=settings.publisher_pending_bytes,
             exchanges=settings.publisher_exchanges,
         )
-        try:
-            await asyncio.wait_for(self.routing.ready.wait(), ROUTING_WAIT_S)
-        except TimeoutError:
+        waits = [asyncio.ensure_future(self.routing.ready.wait())]
+        if self.mainstore is not None:
+            waits.append(asyncio.ensure_future(self.mainstore.loaded.wait()))
+        await asyncio.wait(waits, timeout=ROUTING_WAIT_S)
+        for wait in waits:
+            wait.cancel()
+        if not self.routing.ready.is_set():
             log.warning(
                 "routing bucket not read yet; nothing goes out until it is "
                 "(does the failover service run?)"
             )
+        if self.mainstore is not None and not self.mainstore.loaded.is_set():
+            log.warning("main contracts not read yet; ticks go out without aliases until they are")
         bridge.limit.start()
         self._stats_task = asyncio.create_task(self._log_stats(), name="publisher-stats")
         self._publish_task = asyncio.create_task(self._publish_stats(), name="publisher-drops")
@@ -138,6 +171,10 @@ class Publisher:
         if self.routing is not None:
             await self.routing.close()
             self.routing = None
+        if self.mainstore is not None:
+            # Before the drain, which closes the connection: the day books go out now.
+            await self.mainstore.close()
+            self.mainstore = None
         if self.nc is not None and not self.nc.is_closed:
             try:
                 await self.nc.drain()

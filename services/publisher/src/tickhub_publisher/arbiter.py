@@ -52,9 +52,9 @@ second; past this a copy of an early one would go out again, never one of the la
 
 class Lane:
     """One contract's state: the ticks sent at the last exchange time, the volume
-    sent, and the last seq given out."""
+    sent, the last tick and the last seq given out."""
 
-    __slots__ = ("last_at", "last_volume", "milliseconds", "same_time", "seq", "vt_symbol")
+    __slots__ = ("last", "last_at", "last_volume", "milliseconds", "same_time", "seq", "vt_symbol")
 
     def __init__(self, vt_symbol: str) -> None:
         self.vt_symbol = vt_symbol
@@ -64,6 +64,9 @@ class Lane:
         self.same_time: list[Tick] = []
         """Every different tick sent with exchange time ``last_at``, in order."""
         self.seq = 0
+        self.last: Tick | None = None
+        """The last tick sent (its volume and open interest make the day book of
+        :mod:`.mains`)."""
         self.milliseconds = False
         """Whether a tick sent for this contract had a fraction of a second: then its
         exchange gives milliseconds, and ticks in one second are not to be spread."""
@@ -114,6 +117,7 @@ class Lane:
             self.milliseconds = True
         seq = self.seq + 1
         self.seq = seq
+        self.last = tick
         # In place: the tick is ours (just decoded) and a copy would cost an allocation.
         tick.seq = seq
         return seq

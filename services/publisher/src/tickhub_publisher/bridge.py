@@ -14,7 +14,12 @@ batch. Then per tick, in order, cheapest test first:
    not (not live, out of session, future, stale, duplicate), counted per source.
    Every eligible source feeds the same lane, so the first copy of each tick to
    arrive, from whichever source, goes out and later copies are duplicates;
-5. msgpack into a reused buffer and two frames on the PUB socket, never blocking.
+5. msgpack into a reused buffer and two frames on the PUB socket, never blocking;
+6. a future's tick (``feed.product``, :mod:`.mains`): one datetime comparison with
+   its product's ``due_at`` (the next trading day's start, where the product's main
+   contract is decided: rare, and announced on ``#main.<alias>`` first), and, when
+   its contract is the product's main, the same two buffers once more under the
+   alias's topic (``rb888.SHFE``): one identity test and two sends, no encoding.
 
 The routing (:mod:`.routing`) changes the flags of step 2, per contract, off the
 tick path; the tick path itself reads one attribute.
@@ -27,6 +32,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+import msgspec
 import zmq
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -35,12 +41,14 @@ from nats.errors import SlowConsumerError
 
 from tickhub_contracts import codec, subjects, zeromq
 from tickhub_contracts.messages import Tick, TickDrops
+from tickhub_markets.trading_days import trading_day
 from tickhub_runtime.logs import RateLimitedLog, get_logger
 
 from . import routing
 from .arbiter import DUPLICATE, FUTURE, NOT_LIVE, OUT_OF_SESSION, STALE, Arbiter, Lane
 from .clock import FutureLimit
 from .counters import Counters
+from .mains import FIRST_LOOK_S, Decide, Mains, Outcome, Product, roll_moment
 from .moves import MoveLog
 from .routing import Eligible, InvalidRoute
 
@@ -54,6 +62,10 @@ foreign symbols grow it."""
 HELD_FRESH_S = 5.0
 """How recent a source's latest tick must be to be offered when it becomes eligible."""
 
+
+_main_encoder = msgspec.msgpack.Encoder()
+"""A :class:`~tickhub_contracts.messages.MainContract` -> the ``#main.`` payload
+(what :func:`tickhub_contracts.zeromq.decode_main_contract` reads)."""
 
 _SNDMORE_NOBLOCK = zmq.SNDMORE | zmq.NOBLOCK
 _NOBLOCK = zmq.NOBLOCK
@@ -69,6 +81,7 @@ class SourceFeed:
         "held",
         "held_at",
         "lane",
+        "product",
         "source",
         "symbol",
         "topic",
@@ -82,6 +95,8 @@ class SourceFeed:
         self.eligible = False
         """Whether this source's ticks may go out for this contract now (the routing)."""
         self.lane: Lane | None = None
+        self.product: Product | None = None
+        """The product when the contract is a future and aliases are on (:mod:`.mains`)."""
         self.drops = TickDrops()
         """This source's drops (shared by all its feeds: the bridge hands them out)."""
         # The latest tick of this source for this contract while it was not eligible.
@@ -110,6 +125,8 @@ class Bridge:
         bad_input_log_interval_s: float = 5.0,
         future_tick_s: float = 2.0,
         clock: Callable[[], float] = time.time,
+        decide: Decide | None = None,
+        first_look_s: float = FIRST_LOOK_S,
     ) -> None:
         self.socket = socket
         self.counters = counters or Counters()
@@ -118,6 +135,11 @@ class Bridge:
         self.limit = FutureLimit(future_tick_s, clock)
         """Ticks dated past ``limit.not_after`` are from the future."""
         self.arbiter = Arbiter()
+        self.mains = Mains(self.arbiter.lane, decide, first_look_s=first_look_s) if decide else None
+        """The main contracts and their day books; None: no aliases (``decide`` unset)."""
+        self.on_main: Callable[[Outcome], None] | None = None
+        """Told of every decision and alias taken over, after its announcement (the
+        KV and NATS side, :class:`~.mainstore.MainStore`)."""
         self.table: dict[str, Eligible] = {}
         """vt_symbol -> its eligible sources (what the routing bucket says now)."""
         self._streams: dict[str, TickStream] = {}
@@ -197,21 +219,40 @@ class Bridge:
         not_after = self.limit.not_after
         if not_after.tzinfo is not tick.datetime.tzinfo:
             not_after = self.limit.in_zone(tick.datetime.tzinfo)
+        product = feed.product
+        if product is not None and tick.datetime >= product.due_at:
+            closing = lane.last  # before offer replaces it: a close of the day ending
+            due = True
+        else:
+            closing = None
+            due = False
         verdict = lane.offer(tick, not_after)
         if verdict > 0:
+            if due:
+                self._due(feed, lane, closing, tick)
             buffer = self._buffer
             zeromq.encode_into(tick, buffer)
+            send = self._send
             try:
                 # copy=True (the default) copies the small frame into ZeroMQ at once,
                 # which is what makes reusing the buffer safe, and is faster than
                 # zero-copy for frames this small.
-                self._send(feed.topic, _SNDMORE_NOBLOCK)
-                self._send(buffer, _NOBLOCK)
+                send(feed.topic, _SNDMORE_NOBLOCK)
+                send(buffer, _NOBLOCK)
             except zmq.ZMQError as error:
                 counters.zmq_errors += 1
                 self._bad.warning("zmq", "ZeroMQ refused a tick: %s", error)
                 return False
             counters.forwarded += 1
+            if product is not None and product.main_lane is lane:
+                try:
+                    send(product.topic, _SNDMORE_NOBLOCK)
+                    send(buffer, _NOBLOCK)
+                except zmq.ZMQError as error:
+                    counters.zmq_errors += 1
+                    self._bad.warning("zmq", "ZeroMQ refused an alias tick: %s", error)
+                else:
+                    counters.aliased += 1
             return True
         drops = feed.drops
         if verdict == DUPLICATE:
@@ -238,6 +279,42 @@ class Bridge:
                 symbol=feed.vt_symbol,
             )
         return False
+
+    def _due(self, feed: SourceFeed, lane: Lane, closing: Tick | None, tick: Tick) -> None:
+        """The rare branch: ``feed``'s product may start a trading day (a decision) or
+        take its alias over from the bucket. The announcement goes out before the
+        alias's first tick; a failure here costs the alias, never the tick."""
+        product = feed.product
+        assert product is not None and self.mains is not None
+        try:
+            outcome = self.mains.on_due(product, lane, closing, tick)
+        except Exception:
+            # Looked at again the next trading day, not at every tick until then.
+            product.due_at = roll_moment(trading_day(tick.datetime), tick.datetime.tzinfo)
+            self._bad.warning(
+                "mains",
+                "main contract of %s not decided; its alias stays as it was until the "
+                "next trading day",
+                product.key,
+                exc_info=True,
+                symbol=product.alias,
+            )
+            return
+        if outcome is None:
+            return
+        try:
+            self._send(product.announce_topic, _SNDMORE_NOBLOCK)
+            self._send(_main_encoder.encode(outcome.main), _NOBLOCK)
+        except zmq.ZMQError as error:
+            self.counters.zmq_errors += 1
+            self._bad.warning("zmq", "ZeroMQ refused an announcement: %s", error)
+        else:
+            self.counters.announced += 1
+        if self.on_main is not None:
+            try:
+                self.on_main(outcome)
+            except Exception:
+                self._bad.warning("internal", "failed on a main contract", exc_info=True)
 
     def _new_stream(self, subject: str) -> TickStream | None:
         parsed = subjects.parse_ticks(subject)
@@ -266,6 +343,10 @@ class Bridge:
         if drops is None:
             drops = self.drops[feed.source] = TickDrops()
         feed.drops = drops
+        if self.mains is not None:
+            feed.product = product = self.mains.product_of(feed.exchange, symbol)
+            if product is not None:
+                feed.lane = product.months[feed.vt_symbol]
         eligible = self.table.get(feed.vt_symbol)
         feed.eligible = eligible is not None and feed.source in eligible.sources
         stream.feeds[symbol] = feed

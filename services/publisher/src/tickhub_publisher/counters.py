@@ -36,6 +36,12 @@ class Counters:
     """Batches dropped by nats-py because the subscription's pending limits were full."""
     zmq_errors: int = 0
     """ZeroMQ refused a send (never expected on a PUB socket: it drops per subscriber)."""
+    aliased: int = 0
+    """Of ``forwarded``: ticks of a main contract sent a second time, on their
+    product's alias topic (``rb888.SHFE``)."""
+    announced: int = 0
+    """Main contracts announced on ``#main.<alias>`` (decisions, and aliases taken over
+    from the bucket at a start)."""
 
     def snapshot(self) -> dict[str, int]:
         return asdict(self)
