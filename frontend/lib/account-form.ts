@@ -8,6 +8,7 @@
  * field, so the operator reads one message from one place.
  */
 
+import { EXCHANGES } from "./exchanges";
 import type { Account, FieldError, GatewayType } from "./types";
 
 export interface SimFields {
@@ -40,6 +41,8 @@ export interface AccountFormValues {
   is_enabled: boolean;
   canary: string;
   contracts: string;
+  capacity: string;
+  excluded: string;
   sim: SimFields;
   ctp: CtpFields;
 }
@@ -51,6 +54,8 @@ export const FORM_FIELDS = [
   "is_enabled",
   "canary",
   "contracts",
+  "capacity",
+  "excluded",
   "sim.ticks_per_second",
   "sim.delay_ms",
   "sim.seed",
@@ -69,6 +74,11 @@ export const FORM_FIELDS = [
   "ctp.trading_hours",
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
+
+/** The api's bounds of an account's capacity (schemas.py), and its default. */
+export const CAPACITY_MIN = 1;
+export const CAPACITY_MAX = 100_000;
+export const CAPACITY_DEFAULT = 5000;
 
 const SIM_DEFAULTS: SimFields = { ticks_per_second: "2", delay_ms: "0", seed: "0", fail_login: false };
 const CTP_DEFAULTS: CtpFields = {
@@ -94,6 +104,8 @@ export function emptyForm(): AccountFormValues {
     is_enabled: true,
     canary: "",
     contracts: "",
+    capacity: String(CAPACITY_DEFAULT),
+    excluded: "",
     sim: { ...SIM_DEFAULTS },
     ctp: { ...CTP_DEFAULTS },
   };
@@ -109,6 +121,8 @@ export function formFromAccount(account: Account): AccountFormValues {
     is_enabled: account.is_enabled,
     canary: account.canary,
     contracts: account.contracts.join("\n"),
+    capacity: String(account.capacity ?? CAPACITY_DEFAULT),
+    excluded: (account.excluded ?? []).join("\n"),
     sim: sim
       ? {
           ticks_per_second: String(sim.ticks_per_second),
@@ -194,6 +208,8 @@ export function createBody(form: AccountFormValues): Body {
     is_enabled: form.is_enabled,
     canary: form.canary.trim(),
     contracts: parseList(form.contracts),
+    capacity: parseNumber(form.capacity),
+    excluded: parseList(form.excluded),
   });
   if (form.gateway_type === "sim") body.sim = simBody(form.sim);
   else body.ctp = ctpBody(form.ctp);
@@ -218,6 +234,10 @@ export function updateBody(original: Account, form: AccountFormValues): Body {
   if (canary !== original.canary) body.canary = canary;
   const contracts = parseList(form.contracts);
   if (!sameList(contracts, original.contracts)) body.contracts = contracts;
+  const capacity = parseNumber(form.capacity);
+  if (capacity !== original.capacity) body.capacity = capacity;
+  const excluded = parseList(form.excluded);
+  if (!sameList(excluded, original.excluded ?? [])) body.excluded = excluded;
 
   if (form.gateway_type !== original.gateway_type) {
     body.gateway_type = form.gateway_type;
@@ -285,4 +305,39 @@ export function placeErrors(errors: readonly FieldError[]): PlacedErrors {
     (placed.fields[field] ??= []).push(message);
   }
   return placed;
+}
+
+export const MAX_EXCLUDED = 200;
+
+/** An exchange (`CZCE`) or a product of one (`SR.CZCE`, `rb.SHFE`): the api's
+ * EXCLUSION_PATTERN. */
+const EXCLUDED_ITEM = new RegExp(`^([A-Za-z0-9_]{1,32}\\.)?(${EXCHANGES.join("|")})$`);
+
+/** What is refused before anything is sent: the same bounds as the api's, said at the
+ * input (the api's own 422 stays the final word on everything else). */
+export function checkForm(form: AccountFormValues): PlacedErrors {
+  const placed: PlacedErrors = { fields: {}, form: [] };
+  const capacity = form.capacity.trim();
+  const value = Number(capacity);
+  if (capacity === "" || !Number.isInteger(value) || value < CAPACITY_MIN || value > CAPACITY_MAX) {
+    placed.fields.capacity = [
+      `A whole number from ${CAPACITY_MIN} to ${CAPACITY_MAX.toLocaleString("en-US")} (default ${CAPACITY_DEFAULT}).`,
+    ];
+  }
+  const bad = parseList(form.excluded)
+    .map((item, index) => ({ item, index }))
+    .filter(({ item }) => !EXCLUDED_ITEM.test(item));
+  const count = parseList(form.excluded).length;
+  if (count > MAX_EXCLUDED) {
+    placed.fields.excluded = [`At most ${MAX_EXCLUDED} exclusions (${count} given).`];
+  } else if (bad.length > 0) {
+    placed.fields.excluded = bad.map(
+      ({ item, index }) => `item ${index + 1}: ${item} is neither an exchange (CZCE) nor a product (SR.CZCE)`,
+    );
+  }
+  return placed;
+}
+
+export function hasErrors(placed: PlacedErrors): boolean {
+  return placed.form.length > 0 || Object.keys(placed.fields).length > 0;
 }

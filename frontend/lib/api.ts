@@ -7,20 +7,30 @@
  */
 
 import type { Account, FieldError, GatewayView, Problem } from "./types";
+import type {
+  CatalogRefreshResult,
+  InstrumentPage,
+  ResolvedUniverse,
+  UniverseEntry,
+  UniverseList,
+} from "./universe-types";
 
 export class ApiError extends Error {
   readonly status: number;
   readonly type: string;
   readonly detail: string;
   readonly fieldErrors: FieldError[];
+  /** The answer's JSON as it came (a reply that is not a Problem, e.g. a 502's result). */
+  readonly body: unknown;
 
-  constructor(status: number, type: string, detail: string, fieldErrors: FieldError[] = []) {
+  constructor(status: number, type: string, detail: string, fieldErrors: FieldError[] = [], body: unknown = undefined) {
     super(detail);
     this.name = "ApiError";
     this.status = status;
     this.type = type;
     this.detail = detail;
     this.fieldErrors = fieldErrors;
+    this.body = body;
   }
 }
 
@@ -42,7 +52,7 @@ export interface ApiOptions {
 }
 
 export interface RequestOptions {
-  method?: "GET" | "POST" | "PUT" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   body?: unknown;
   signal?: AbortSignal;
   /** Use this token instead of the stored one (the login screen tries one). */
@@ -84,12 +94,14 @@ export class Api {
     if (!response.ok) {
       if (response.status === 401 && token === undefined) this.options.onUnauthorized?.();
       if (isProblem(parsed)) {
-        throw new ApiError(response.status, parsed.type, parsed.detail, parsed.errors ?? []);
+        throw new ApiError(response.status, parsed.type, parsed.detail, parsed.errors ?? [], parsed);
       }
       throw new ApiError(
         response.status,
         "http_error",
         `the api answered ${response.status} ${response.statusText}`.trim(),
+        [],
+        parsed,
       );
     }
     return parsed as T;
@@ -117,5 +129,47 @@ export class Api {
 
   control(id: number, action: ControlAction): Promise<GatewayView> {
     return this.request<GatewayView>(`/api/accounts/${id}/${action}`, { method: "POST" });
+  }
+
+  // --- the universe and the instrument catalog -------------------------------------
+
+  universe(signal?: AbortSignal): Promise<UniverseList> {
+    return this.request<UniverseList>("/api/universe", { signal });
+  }
+
+  createUniverseEntry(body: { text: string; options?: boolean; note?: string }): Promise<UniverseEntry> {
+    return this.request<UniverseEntry>("/api/universe", { method: "POST", body });
+  }
+
+  updateUniverseEntry(id: number, body: { options?: boolean; note?: string }): Promise<UniverseEntry> {
+    return this.request<UniverseEntry>(`/api/universe/${id}`, { method: "PATCH", body });
+  }
+
+  deleteUniverseEntry(id: number): Promise<void> {
+    return this.request<void>(`/api/universe/${id}`, { method: "DELETE" });
+  }
+
+  /** `query`: "?search=...&offset=...&limit=..." (lib/universe-query.ts builds it). */
+  resolvedUniverse(query: string, signal?: AbortSignal): Promise<ResolvedUniverse> {
+    return this.request<ResolvedUniverse>(`/api/universe/resolved${query}`, { signal });
+  }
+
+  instruments(query: string, signal?: AbortSignal): Promise<InstrumentPage> {
+    return this.request<InstrumentPage>(`/api/instruments${query}`, { signal });
+  }
+
+  /** A new catalog from the sources now (seconds). The api's 502 (the gateway manager
+   * could not make one: the stored catalog stays) is returned as a result with ok false
+   * and its reason; anything else it refuses (503: no manager answered) is thrown. */
+  async refreshCatalog(): Promise<CatalogRefreshResult> {
+    try {
+      return await this.request<CatalogRefreshResult>("/api/instruments/refresh", { method: "POST" });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 502) {
+        const body = (typeof error.body === "object" && error.body !== null ? error.body : {}) as Partial<CatalogRefreshResult>;
+        return { ...body, ok: false, error: body.error || error.detail };
+      }
+      throw error;
+    }
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import { ExternalStore } from "./external-store";
+import { isUniverseEvent } from "./universe-events";
 import { INITIAL_CONNECTION, type ConnectionInfo } from "./ws-client";
 import type {
   ContractRoute,
@@ -57,6 +58,8 @@ export interface LiveState {
   logsTotal: number;
   /** Bumped by every `accounts` message: the account list is to be read again. */
   accountsVersion: number;
+  /** Bumped by every universe event (lib/universe-events.ts): the Universe page reads again. */
+  universeVersion: number;
   /** What the api says of its own links (snapshot; pings repeat nats); null: not said. */
   backend: { nats: string | null; database: string | null };
 }
@@ -77,6 +80,7 @@ export const INITIAL_STATE: LiveState = {
   logs: [],
   logsTotal: 0,
   accountsVersion: 0,
+  universeVersion: 0,
   backend: { nats: null, database: null },
 };
 
@@ -189,6 +193,10 @@ export class LiveStore extends ExternalStore<LiveState> {
   }
 
   apply(message: ServerMessage): void {
+    if (isUniverseEvent(message)) {
+      this.update({ universeVersion: this.working.universeVersion + 1 });
+      return;
+    }
     switch (message.type) {
       case "snapshot":
         this.applySnapshot(message);

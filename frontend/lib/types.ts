@@ -60,7 +60,8 @@ export interface GatewayStatus {
   canary_tick_at?: string | null;
   last_tick_at?: string | null;
   ticks_total?: number;
-  subscribed?: string[];
+  /** How many contracts the worker holds subscribed now, canary included. */
+  subscribed_count?: number;
   ticks_per_s?: number;
   canary_received_at?: string | null;
   contracts?: string[];
@@ -238,6 +239,11 @@ export type ServerMessage =
   | { type: "log"; data: LogRecord }
   | { type: "accounts"; data: AccountChanged }
   | { type: "publisher"; data: PublisherStats }
+  // Universe notices (lib/universe-events.ts): the Universe page reads its data again.
+  | { type: "catalog_changed"; data: Record<string, unknown> }
+  | { type: "universe_changed"; data: Record<string, unknown> }
+  | { type: "allocation_changed"; data: Record<string, unknown> }
+  | { type: "main_contract_changed"; data: Record<string, unknown> }
   | { type: "ping"; at: string; nats?: string };
 
 // --- accounts (schemas.py) ---------------------------------------------------------
@@ -261,6 +267,8 @@ export interface CtpConfig {
   /** ctp: the broker's library; local: tickhub's stand-in, on a local `tickhub ctp-front`. */
   md_library: "ctp" | "local";
   trading_hours: "exchange" | "always";
+  /** Subscriptions sent to the md front per second at most (a flood gets disconnected). */
+  subscribe_per_s: number;
 }
 
 export interface CtpOut extends CtpConfig {
@@ -275,7 +283,12 @@ export interface Account {
   priority: number;
   is_enabled: boolean;
   canary: string;
+  /** An explicit override; empty: the account takes its contracts from the universe. */
   contracts: string[];
+  /** The most contracts the universe puts on this account (1..100000). */
+  capacity: number;
+  /** Exchanges (`CZCE`) and products (`SR.CZCE`) the universe never puts on it. */
+  excluded: string[];
   ctp: CtpOut | null;
   sim: SimConfig | null;
   created_at: string;

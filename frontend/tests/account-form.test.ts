@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 
-import { createBody, emptyForm, formFromAccount, placeErrors, updateBody } from "@/lib/account-form";
+import {
+  checkForm,
+  createBody,
+  emptyForm,
+  formFromAccount,
+  hasErrors,
+  placeErrors,
+  updateBody,
+} from "@/lib/account-form";
 
 import { account, ctpAccount } from "./fixtures";
 
@@ -12,6 +20,8 @@ describe("account form bodies", () => {
       priority: "3",
       canary: "rb2605.SHFE",
       contracts: "rb2605.SHFE\nm2605.DCE, IF2512.CFFEX",
+      capacity: "800",
+      excluded: "CZCE\nSR.CZCE",
       sim: { ticks_per_second: "4", delay_ms: "15", seed: "", fail_login: false },
     };
     expect(createBody(form)).toEqual({
@@ -21,6 +31,8 @@ describe("account form bodies", () => {
       is_enabled: true,
       canary: "rb2605.SHFE",
       contracts: ["rb2605.SHFE", "m2605.DCE", "IF2512.CFFEX"],
+      capacity: 800,
+      excluded: ["CZCE", "SR.CZCE"],
       sim: { ticks_per_second: 4, delay_ms: 15, fail_login: false },
     });
   });
@@ -67,6 +79,44 @@ describe("account form bodies", () => {
     const body = updateBody(original, form);
     expect(body.gateway_type).toBe("ctp");
     expect(body.ctp).toMatchObject({ userid: "u", broker_id: "9999", md_fronts: ["tcp://h:1"], environment: "production" });
+  });
+});
+
+describe("capacity and exclusions", () => {
+  it("a new account has the api's default capacity, no exclusion, and takes the universe", () => {
+    const body = createBody({ ...emptyForm(), name: "a", canary: "rb2605.SHFE" });
+    expect(body).toMatchObject({ capacity: 5000, excluded: [], contracts: [] });
+  });
+
+  it("updates capacity and exclusions only when they changed", () => {
+    const original = account("sim-a", { capacity: 300, excluded: ["CZCE"] });
+    const form = formFromAccount(original);
+    expect(form.capacity).toBe("300");
+    expect(form.excluded).toBe("CZCE");
+    expect(updateBody(original, form)).toEqual({});
+    form.capacity = "1200";
+    form.excluded = "CZCE, SR.CZCE";
+    form.contracts = "";
+    expect(updateBody(original, form)).toEqual({ capacity: 1200, excluded: ["CZCE", "SR.CZCE"], contracts: [] });
+  });
+
+  it("refuses a capacity out of the api's bounds before sending", () => {
+    for (const capacity of ["0", "100001", "1.5", "", "many"]) {
+      const placed = checkForm({ ...emptyForm(), capacity });
+      expect(placed.fields.capacity, capacity).toEqual(["A whole number from 1 to 100,000 (default 5000)."]);
+    }
+    for (const capacity of ["1", "5000", "100000"]) expect(hasErrors(checkForm({ ...emptyForm(), capacity }))).toBe(false);
+  });
+
+  it("refuses an exclusion that is neither an exchange nor a product", () => {
+    expect(hasErrors(checkForm({ ...emptyForm(), excluded: "CZCE\nSR.CZCE rb.SHFE" }))).toBe(false);
+    expect(checkForm({ ...emptyForm(), excluded: "CZCE, sr czce.x NYSE" }).fields.excluded).toEqual([
+      "item 2: sr is neither an exchange (CZCE) nor a product (SR.CZCE)",
+      "item 3: czce.x is neither an exchange (CZCE) nor a product (SR.CZCE)",
+      "item 4: NYSE is neither an exchange (CZCE) nor a product (SR.CZCE)",
+    ]);
+    const many = Array.from({ length: 201 }, (_, i) => `p${i}.DCE`).join("\n");
+    expect(checkForm({ ...emptyForm(), excluded: many }).fields.excluded).toEqual(["At most 200 exclusions (201 given)."]);
   });
 });
 

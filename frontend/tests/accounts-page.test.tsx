@@ -11,7 +11,8 @@ function api(overrides: (call: Call) => Response | undefined = () => undefined) 
   return testContext((call) => {
     const answer = overrides(call);
     if (answer) return answer;
-    if (call.method === "GET" && call.path === "/api/accounts") return json(200, [account("sim-a"), ctpAccount("ctp-main")]);
+    if (call.method === "GET" && call.path === "/api/accounts")
+      return json(200, [account("sim-a"), { ...ctpAccount("ctp-main"), contracts: [], capacity: 800, excluded: ["CZCE", "SR.CZCE"] }]);
     if (call.method === "PUT") return json(200, { ...account("sim-a"), ...(call.body as object) });
     if (call.method === "DELETE") return json(204, null);
     return json(201, account("sim-c"));
@@ -155,5 +156,44 @@ describe("AccountsPage", () => {
     expect(reads()).toBe(1);
     ctx.store.apply({ type: "accounts", data: { account_id: 9, name: "x", action: "created", at: new Date().toISOString() } });
     await waitFor(() => expect(reads()).toBe(2));
+  });
+
+  it("shows each account's capacity, and 'universe' where it takes its contracts from there", async () => {
+    const ctx = api();
+    renderLive(<AccountsPage />, ctx.value);
+    const explicit = await screen.findByTestId("account-row-sim-a");
+    expect(within(explicit).getByTestId("contracts-cell")).toHaveTextContent("2 explicit");
+    expect(within(explicit).getByText("5,000")).toBeInTheDocument();
+    const universe = screen.getByTestId("account-row-ctp-main");
+    expect(within(universe).getByTestId("contracts-cell")).toHaveTextContent("universe");
+    expect(within(universe).getByTestId("contracts-cell")).toHaveTextContent("excl. CZCE, SR.CZCE");
+    expect(within(universe).getByText("800")).toBeInTheDocument();
+  });
+
+  it("refuses a capacity out of bounds at its field without asking the api, and sends a good one", async () => {
+    const ctx = api();
+    renderLive(<AccountsPage />, ctx.value);
+    const user = userEvent.setup({ delay: null });
+    await screen.findByTestId("account-row-sim-a");
+    await user.click(screen.getByRole("button", { name: "Edit sim-a" }));
+    const dialog = await screen.findByRole("dialog");
+    expect(within(dialog).getByText(/leave empty to take contracts from the universe/)).toBeInTheDocument();
+    const capacity = within(dialog).getByLabelText("Capacity");
+    expect(capacity).toHaveValue("5000");
+    await user.clear(capacity);
+    await user.type(capacity, "100001");
+    await user.type(within(dialog).getByLabelText("Excluded"), "CZCE");
+    await user.click(within(dialog).getByRole("button", { name: "Save" }));
+    expect(await within(dialog).findByTestId("error-capacity")).toHaveTextContent("A whole number from 1 to 100,000");
+    expect(capacity).toHaveAttribute("aria-invalid", "true");
+    expect(writes(ctx.calls)).toEqual([]);
+
+    await user.clear(capacity);
+    await user.type(capacity, "2000");
+    await user.click(within(dialog).getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).not.toBeInTheDocument());
+    expect(writes(ctx.calls)).toEqual([
+      { method: "PUT", path: "/api/accounts/1", body: { capacity: 2000, excluded: ["CZCE"] }, auth: "Bearer t0ken" },
+    ]);
   });
 });

@@ -20,8 +20,12 @@ import { Switch } from "@/components/ui/switch";
 import { Tabs, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { ApiError } from "@/lib/api";
 import {
+  CAPACITY_MAX,
+  CAPACITY_MIN,
+  checkForm,
   createBody,
   emptyForm,
+  hasErrors,
   formFromAccount,
   placeErrors,
   updateBody,
@@ -61,7 +65,7 @@ function Field({
     .filter(Boolean)
     .join(" ");
   return (
-    <div className={cn("grid gap-1.5", className)} data-field={field}>
+    <div className={cn("grid content-start gap-1.5", className)} data-field={field}>
       <Label htmlFor={id}>{label}</Label>
       {children({ id, "aria-invalid": messages.length > 0, "aria-describedby": describedBy || undefined })}
       {hint && (
@@ -130,6 +134,11 @@ function AccountForm({
 
   async function submit(event: React.FormEvent) {
     event.preventDefault();
+    const refused = checkForm(form);
+    if (hasErrors(refused)) {
+      setErrors(refused);
+      return;
+    }
     const body = account ? updateBody(account, form) : createBody(form);
     if (account && Object.keys(body).length === 0) {
       onDone();
@@ -197,15 +206,55 @@ function AccountForm({
             <Switch {...props} checked={form.is_enabled} onCheckedChange={(checked) => set("is_enabled", checked)} />
           )}
         </Field>
-        <Field field="contracts" label="Contracts" errors={errors} hint="One per line (or separated by commas)." className="sm:col-span-2">
+        <Field
+          field="contracts"
+          label="Contracts"
+          errors={errors}
+          hint="Explicit override: leave empty to take contracts from the universe. One per line (or separated by commas)."
+          className="sm:col-span-2"
+        >
           {(props) => (
             <textarea
               {...props}
               name="contracts"
               rows={3}
+              placeholder="empty: from the universe"
               className={textareaClass}
               value={form.contracts}
               onChange={(e) => set("contracts", e.target.value)}
+            />
+          )}
+        </Field>
+        <Field
+          field="capacity"
+          label="Capacity"
+          errors={errors}
+          hint={`The most contracts the universe puts on this account (${CAPACITY_MIN} to ${CAPACITY_MAX.toLocaleString("en-US")}).`}
+        >
+          {(props) => (
+            <Input
+              {...props}
+              name="capacity"
+              inputMode="numeric"
+              value={form.capacity}
+              onChange={(e) => set("capacity", e.target.value)}
+            />
+          )}
+        </Field>
+        <Field
+          field="excluded"
+          label="Excluded"
+          errors={errors}
+          hint="Exchanges (CZCE) or products (SR.CZCE) the universe never puts on this account."
+        >
+          {(props) => (
+            <textarea
+              {...props}
+              name="excluded"
+              rows={2}
+              className={textareaClass}
+              value={form.excluded}
+              onChange={(e) => set("excluded", e.target.value)}
             />
           )}
         </Field>

@@ -41,6 +41,30 @@ function settingsSummary(account: Account): string {
   return "";
 }
 
+/** An explicit list's size, or "universe" when the account takes its contracts from it;
+ * and what it excludes. */
+function ContractsSummary({ account }: { account: Account }) {
+  const excluded = account.excluded ?? [];
+  return (
+    <div className="flex items-center gap-2">
+      {account.contracts.length === 0 ? (
+        <Badge variant="outline" title="Takes its contracts from the universe">
+          universe
+        </Badge>
+      ) : (
+        <span className="tabular-nums" title={account.contracts.join(", ")}>
+          {account.contracts.length} explicit
+        </span>
+      )}
+      {excluded.length > 0 && (
+        <span className="text-muted-foreground max-w-40 truncate text-xs" title={`Excluded: ${excluded.join(", ")}`}>
+          excl. {excluded.join(", ")}
+        </span>
+      )}
+    </div>
+  );
+}
+
 export function AccountsPage() {
   const { api } = useLiveContext();
   const version = useLive((s) => s.accountsVersion);
@@ -156,7 +180,8 @@ export function AccountsPage() {
                 <TableHead className="text-right">Priority</TableHead>
                 <TableHead>Enabled</TableHead>
                 <TableHead>Canary</TableHead>
-                <TableHead className="text-right">Contracts</TableHead>
+                <TableHead>Contracts</TableHead>
+                <TableHead className="text-right">Capacity</TableHead>
                 <TableHead>Settings</TableHead>
                 <TableHead>Updated</TableHead>
                 <TableHead className="text-right">Actions</TableHead>
@@ -184,9 +209,10 @@ export function AccountsPage() {
                     </div>
                   </TableCell>
                   <TableCell className="font-mono text-xs">{account.canary}</TableCell>
-                  <TableCell className="text-right tabular-nums" title={account.contracts.join(", ")}>
-                    {account.contracts.length}
+                  <TableCell data-testid="contracts-cell">
+                    <ContractsSummary account={account} />
                   </TableCell>
+                  <TableCell className="text-right tabular-nums">{(account.capacity ?? 0).toLocaleString("en-US")}</TableCell>
                   <TableCell className="text-muted-foreground text-xs">{settingsSummary(account)}</TableCell>
                   <TableCell className="text-muted-foreground text-xs">{formatDateTime(account.updated_at)}</TableCell>
                   <TableCell className="text-right">

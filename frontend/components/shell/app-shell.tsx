@@ -3,7 +3,7 @@
 import * as React from "react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { LayoutDashboard, LogOut, ScrollText, TriangleAlert, Users } from "lucide-react";
+import { Globe, LayoutDashboard, LogOut, ScrollText, TriangleAlert, Users } from "lucide-react";
 
 import { Button } from "@/components/ui/button";
 import { Skeleton } from "@/components/ui/skeleton";
@@ -21,6 +21,7 @@ import { LoginScreen } from "./login-screen";
 const NAV = [
   { href: "/", label: "Dashboard", icon: LayoutDashboard },
   { href: "/accounts/", label: "Accounts", icon: Users },
+  { href: "/universe/", label: "Universe", icon: Globe },
   { href: "/logs/", label: "Logs", icon: ScrollText },
 ];
 

@@ -1,0 +1,2 @@
+/** The exchanges a vt_symbol may name (tickhub_universe.entries.EXCHANGES). */
+export const EXCHANGES = ["CFFEX", "CZCE", "DCE", "GFEX", "INE", "SHFE"] as const;
