@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from . import baselines, failover, pipeline
+from . import baselines, failover, pipeline, universe
 from .common import Result
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -83,6 +83,8 @@ HEADER = (
 
 
 Maker = Callable[[], Result]
+FUTURES = universe.market(options=False)
+OPTIONS = universe.market(options=True)
 CASES: dict[str, tuple[str, Callable[[float], list[Maker]]]] = {
     "steady-2k": (
         "2,000 ticks/s (100 contracts × 20/s)",
@@ -101,28 +103,31 @@ CASES: dict[str, tuple[str, Callable[[float], list[Maker]]]] = {
         ],
     ),
     "futures": (
-        "the full futures market: 1,000 contracts, one 500 ms snapshot burst each, from "
-        "three hot sources (6,000 ticks/s in, 2,000 out)",
+        "the full futures market as a universe (SHFE, INE, DCE, CZCE, GFEX, CFFEX: "
+        f"{len(FUTURES)} contracts listed today), one 500 ms snapshot burst each, from three "
+        f"hot sources ({6 * len(FUTURES):,} ticks/s in, {2 * len(FUTURES):,} out)",
         lambda s: [
-            lambda: baselines.raw_zmq(2000, s, 1000, burst=True),
-            lambda: baselines.vnpy_rpc(2000, s, 1000, burst=True),
-            lambda: pipeline.tickhub(2, 1000, s, copies=3, burst=True),
+            lambda: baselines.raw_zmq(2 * len(FUTURES), s, len(FUTURES), burst=True),
+            lambda: baselines.vnpy_rpc(2 * len(FUTURES), s, len(FUTURES), burst=True),
+            lambda: pipeline.tickhub(2, 0, s, copies=3, burst=True, market=FUTURES),
         ],
     ),
     "options": (
-        "with options: 10,000 instruments, one 500 ms snapshot burst each, from three hot "
-        "sources (60,000 ticks/s in, 20,000 out)",
+        "the whole market with options as a universe (the six exchanges with options: "
+        f"{len(OPTIONS):,} instruments), one 500 ms snapshot burst each, from three hot "
+        f"sources ({6 * len(OPTIONS):,} ticks/s in, {2 * len(OPTIONS):,} out)",
         lambda s: [
-            lambda: baselines.raw_zmq(20_000, s, 10_000, burst=True),
-            lambda: baselines.vnpy_rpc(20_000, s, 10_000, burst=True),
-            lambda: pipeline.tickhub(2, 10_000, s, copies=3, burst=True),
+            lambda: baselines.raw_zmq(2 * len(OPTIONS), s, len(OPTIONS), burst=True),
+            lambda: baselines.vnpy_rpc(2 * len(OPTIONS), s, len(OPTIONS), burst=True),
+            lambda: pipeline.tickhub(2, 0, s, copies=3, burst=True, market=OPTIONS),
         ],
     ),
     "sharded": (
-        "sharded: the options case split by exchange over two publisher processes",
+        "sharded: the options case split by exchange over two publisher processes "
+        "(SHFE, INE, CFFEX | DCE, CZCE, GFEX)",
         lambda s: [
-            lambda: baselines.raw_zmq(20_000, s, 10_000, burst=True),
-            lambda: pipeline.tickhub(2, 10_000, s, copies=3, burst=True, publishers=2),
+            lambda: baselines.raw_zmq(2 * len(OPTIONS), s, len(OPTIONS), burst=True),
+            lambda: pipeline.tickhub(2, 0, s, copies=3, burst=True, publishers=2, market=OPTIONS),
         ],
     ),
     "flat-out": (
@@ -203,6 +208,7 @@ def throughput(args: argparse.Namespace) -> None:
     if unknown:
         raise SystemExit(f"python -m bench: unknown case(s) {sorted(unknown)}; know {list(CASES)}")
     sections: list[str] = []
+    hub_runs: list[Result] = []
     for case in chosen:
         title, makers = CASES[case]
         print(f"== {title}", flush=True)
@@ -220,7 +226,18 @@ def throughput(args: argparse.Namespace) -> None:
             for r in results
             if r.stages_ms
         )
-        sections.append(f"### {title}\n\n{table}\n{stages}")
+        memory = "".join(
+            f"\n_{r.name}, resident memory with {r.contracts:,} contracts (MB):_ "
+            + " · ".join(f"{role} {mb:.0f}" for role, mb in r.rss_mb.items())
+            + "\n"
+            for r in results
+            if r.contracts and r.rss_mb
+        )
+        sections.append(f"### {title}\n\n{table}\n{stages}{memory}")
+        hub_runs.extend(r for r in results if r.contracts and r.rss_mb)
+    if len({r.contracts for r in hub_runs}) > 1:
+        sections.append(per_contract_memory(hub_runs))
+    sections.append("### The universe's own work\n\n" + universe.timings())
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     generated = (
@@ -230,6 +247,24 @@ def throughput(args: argparse.Namespace) -> None:
     print(generated)
     if not args.no_write:
         write_section(BEGIN, END, generated)
+
+
+def per_contract_memory(runs: list[Result]) -> str:
+    """Memory per contract: the resident memory's growth from the run with the fewest
+    contracts to the one with the most, per contract, for each process role."""
+    small = min(runs, key=lambda r: r.contracts)
+    large = max(runs, key=lambda r: r.contracts)
+    more = large.contracts - small.contracts
+    cells = " · ".join(
+        f"{role} {(large.rss_mb[role] - small.rss_mb.get(role, 0.0)) * 1024 / more:.1f}"
+        for role in large.rss_mb
+    )
+    return (
+        "### Memory per contract\n\n"
+        f"From {small.contracts:,} to {large.contracts:,} contracts ({small.name} → "
+        f"{large.name}), resident memory grew by, in KB per contract: {cells}. Under burst "
+        "load, so queues in flight are counted too: an upper bound.\n"
+    )
 
 
 if __name__ == "__main__":

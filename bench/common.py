@@ -107,6 +107,10 @@ class Result:
     """CPU seconds per process role over the measured window."""
     stages_ms: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Stage -> (p50, p99) ms of the ticks' time in it (the hub's runs)."""
+    rss_mb: dict[str, float] = field(default_factory=dict)
+    """Resident memory per process role at the end of the measured window."""
+    contracts: int = 0
+    """Contracts the run carried (the hub's runs)."""
 
     def cpu_us_per_tick(self) -> dict[str, float]:
         return {role: s * 1e6 / self.received for role, s in self.cpu_s.items() if self.received}
@@ -168,4 +172,5 @@ def receiver_result(
     result = Result(**json.loads(line))
     if meter is not None:
         result.cpu_s = {**meter.seconds, **result.cpu_s}
+        result.rss_mb = dict(meter.rss_mb)
     return result

@@ -1,4 +1,4 @@
-"""CPU time of processes, read from /proc: what each part of a run costs per tick.
+"""CPU time and memory of processes, read from /proc: what each part of a run costs.
 
 A process's CPU is its user + system time (``/proc/PID/stat`` fields 14 and 15, in
 clock ticks). A gateway's workers are its children, so a role can name a parent and
@@ -24,6 +24,18 @@ def cpu_s(pid: int) -> float:
     # The command name (field 2) may hold spaces; everything after its ')' splits.
     fields = stat.rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / _HZ
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` in MB (``VmRSS``; 0.0 once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def children(pid: int) -> list[int]:
@@ -53,6 +65,8 @@ class Meter:
         self._pids: dict[str, list[int]] = {}
         self._start: dict[int, float] = {}
         self.seconds: dict[str, float] = {}
+        self.rss_mb: dict[str, float] = {}
+        """Resident memory per role at :meth:`stop`."""
 
     def start(self) -> None:
         self._pids = {role: pids() for role, pids in self.roles.items()}
@@ -64,6 +78,7 @@ class Meter:
             role: sum(max(0.0, cpu_s(pid) - self._start[pid]) for pid in pids)
             for role, pids in self._pids.items()
         }
+        self.rss_mb = {role: sum(rss_mb(pid) for pid in pids) for role, pids in self._pids.items()}
         return self.seconds
 
 

@@ -17,6 +17,7 @@ CPU is read per process role over the receiver's measured window (:mod:`bench.cp
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from tickhub_cli.natsserver import NatsServer
 from tickhub_cli.ports import free_port
 from tickhub_contracts.messages import SimSettings, SourceConfig
 
+from . import universe
 from .common import EXCHANGES, Result, receiver_result, spawn_receiver, symbols
 from .cpu import Meter, children
 from .routing import write_routes
@@ -44,28 +46,39 @@ def tickhub(
     burst: bool = False,
     publishers: int = 1,
     warmup_s: float = 3.0,
+    market: dict[str, str] | None = None,
 ) -> Result:
     """Deliver ``per_contract * n_contracts`` ticks/s, split over ``workers`` groups of
     sim sources with disjoint contracts (one Python worker tops out below 50k/s), each
     group ``copies`` hot sources strong. Evenly spread over time (one phase group per
     millisecond of a slot, as the baselines pace theirs) unless ``burst``.
     ``publishers`` > 1 shards the publisher by exchange (the contracts are spread over
-    that many exchanges) and the client subscribes to every shard."""
-    rate = per_contract * n_contracts
-    contracts = symbols(n_contracts, exchanges=publishers)
+    that many exchanges) and the client subscribes to every shard.
+
+    ``market``: the contracts are a resolved universe (:mod:`bench.universe`, one
+    worker group; ``n_contracts`` is ignored), sharded two ways by exchange."""
     groups = 1 if burst else max(1, round(1000 / per_contract))
-    sources = [
-        SourceConfig(
-            name=f"bench-{i}" + (f"-{c}" if copies > 1 else ""),
-            gateway_type="sim",
-            priority=1 + c,
-            contracts=contracts[i::workers],
-            canary=contracts[i],
-            sim=SimSettings(ticks_per_second=per_contract, phase_groups=groups),
-        )
-        for i in range(workers)
-        for c in range(copies)
-    ]
+    sim = SimSettings(ticks_per_second=per_contract, phase_groups=groups)
+    if market is not None:
+        n_contracts = len(market)
+        sources = universe.sources(market, copies, sim)
+        shards = [list(shard) for shard in universe.SHARDS] if publishers > 1 else [[]]
+    else:
+        contracts = symbols(n_contracts, exchanges=publishers)
+        sources = [
+            SourceConfig(
+                name=f"bench-{i}" + (f"-{c}" if copies > 1 else ""),
+                gateway_type="sim",
+                priority=1 + c,
+                contracts=contracts[i::workers],
+                canary=contracts[i],
+                sim=sim,
+            )
+            for i in range(workers)
+            for c in range(copies)
+        ]
+        shards = [[ex] for ex in exchanges(publishers)] if publishers > 1 else [[]]
+    rate = per_contract * n_contracts
     name = f"tickhub, {len(sources)} sim worker(s)" + (
         f", {copies} hot copies" if copies > 1 else ""
     )
@@ -90,16 +103,15 @@ def tickhub(
             "TICKHUB_SOURCES_FILE": str(pool_file),
             "TICKHUB_LOG_LEVEL": "WARNING",
         }
-        shards = exchanges(publishers)
         endpoints = [f"tcp://127.0.0.1:{free_port()}" for _ in shards]
         pubs = [
             subprocess.Popen(
                 [sys.executable, "-m", "tickhub_publisher"],
                 env=env
                 | {"TICKHUB_ZMQ_PUB": ep}
-                | ({"TICKHUB_PUBLISHER_EXCHANGES": f'["{ex}"]'} if publishers > 1 else {}),
+                | ({"TICKHUB_PUBLISHER_EXCHANGES": json.dumps(shard)} if shard else {}),
             )
-            for ex, ep in zip(shards, endpoints, strict=True)
+            for shard, ep in zip(shards, endpoints, strict=True)
         ]
         gateway = subprocess.Popen([sys.executable, "-m", "tickhub_gateway"], env=env)
         services = [*pubs, gateway]
@@ -122,7 +134,9 @@ def tickhub(
                 "--skip-s", str(warmup_s), "--timeout", str(seconds + warmup_s + 60),
                 *(["--bursts"] if burst else []),
             )  # fmt: skip
-            return receiver_result(receiver, timeout=seconds + warmup_s + 90, meter=meter)
+            result = receiver_result(receiver, timeout=seconds + warmup_s + 90, meter=meter)
+            result.contracts = n_contracts
+            return result
         finally:
             for process in services:
                 process.terminate()

@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 import zmq
 
+from tickhub_contracts import zeromq
 from tickhub_contracts.messages import Tick
 
 from .common import Result, percentile
@@ -111,7 +112,11 @@ def run_msgpack(args: argparse.Namespace, tally: Tally) -> None:
                 warm = True
                 print("warm", flush=True)
             continue
+        if topic[:1] == zeromq.ANNOUNCEMENT:
+            continue  # a main-contract announcement, not a tick
         tick = decoder.decode(payload)
+        if topic != f"{tick.symbol}.{tick.exchange}".encode():
+            continue  # a main-contract alias's copy (rb888.SHFE) of a tick counted already
         stamp = ns_of(tick.datetime) if args.stamp == "exchange" else tick.received_ns
         if skip_until is None:
             skip_until = time.monotonic() + args.skip_s
