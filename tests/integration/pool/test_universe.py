@@ -6,6 +6,7 @@ worker."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from tests.integration.pool.conftest import (
     GatewayService,
     Watch,
     create,
+    ctp_body,
     running,
     sim_body,
 )
@@ -23,6 +25,7 @@ from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import CatalogRefresh, CatalogRefreshed
 from tickhub_gateway.sources.sim import listings
 from tickhub_markets.trading_days import trading_day
+from tickhub_universe.catalog import write_catalog_csv
 
 
 def listed_futures(product: str, exchange: str) -> set[str]:
@@ -120,3 +123,40 @@ async def test_a_catalog_refresh_on_request_answers_with_what_it_stored(
 
     found = (await client.get("/api/instruments", params={"search": "rb"})).json()
     assert found["total"] >= 6 and all("rb" in i["vt_symbol"] for i in found["instruments"])
+
+
+async def test_a_pool_of_market_data_only_accounts_takes_the_catalog_file_then_keeps_it(
+    gateway_service: GatewayService,
+    watch: Watch,
+    client: httpx.AsyncClient,
+    nc: Client,
+    tmp_path: Path,
+) -> None:
+    # A ctp account without a trading front cannot list instruments: the operator's
+    # file is the catalog, and with no file the stored one stays.
+    day = trading_day(dt.datetime.now(dt.UTC))
+    chosen = [i for i in listings.listed(day, options=False) if i.product in ("rb", "cu")]
+    catalog_file = tmp_path / "catalog.csv"
+    catalog_file.write_text(write_catalog_csv(chosen))
+    gateway_service.env["TICKHUB_CATALOG_FILE"] = str(catalog_file)
+    changes: Inbox[CatalogRefreshed] = await inbox(nc, subjects.CATALOG_CHANGED, CatalogRefreshed)
+    await create(client, ctp_body("ctp-md-only", 1, contracts=[]))
+    await add_entry(client, "cu.SHFE")
+    await gateway_service.start()
+
+    stored = await changes.wait_for(lambda c: c.ok, within=TIMEOUT * 3)
+    assert stored.origin == "file" and stored.instruments == len(chosen)
+    copper = {i.vt_symbol for i in chosen if i.product == "cu"}
+    await watch.until(
+        lambda s: s.source == "ctp-md-only" and set(s.contracts) == copper, within=TIMEOUT
+    )
+    found = (await client.get("/api/instruments", params={"search": "cu"})).json()
+    assert {i["vt_symbol"] for i in found["instruments"]} == copper
+
+    catalog_file.unlink()
+    refused = await client.post("/api/instruments/refresh")
+    assert refused.status_code == 502, refused.text
+    assert "keeping the stored catalog" in refused.text
+    resolved = (await client.get("/api/universe/resolved")).json()
+    assert resolved["catalog"]["origin"] == "file"
+    assert resolved["catalog"]["instruments"] == len(chosen)
