@@ -133,7 +133,9 @@ async def test_no_secret_reaches_the_bus_or_the_log(
     up = await watch.until(lambda s: s.source == "ctp-a" and s.state == "running")
     url = f"/api/accounts/{account['id']}"
     mark = watch.mark()
-    assert (await client.put(url, json={"priority": 4, "contracts": []})).status_code == 200
+    # A setting the worker uses: a new process (contracts alone would be a resubscription).
+    edit = {"priority": 4, "ctp": {"connect_timeout_s": 3.0}}
+    assert (await client.put(url, json=edit)).status_code == 200
     await watch.until(
         lambda s: s.source == "ctp-a" and s.state == "running" and s.pid != up.pid,
         after=mark,

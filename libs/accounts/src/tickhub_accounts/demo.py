@@ -21,7 +21,8 @@ def product_entry(vt_symbol: str) -> str | None:
     """``'rb2605.SHFE'`` -> ``'rb.SHFE'``; None for a symbol without a product's letters."""
     symbol, exchange = subjects.split_vt_symbol(vt_symbol)
     product = product_of(symbol)
-    return f"{product}.{exchange}" if product and product != symbol else None
+    month = symbol[len(product) :]
+    return f"{product}.{exchange}" if product and month.isdigit() else None
 
 
 def demo_universe(settings: Settings) -> list[str]:

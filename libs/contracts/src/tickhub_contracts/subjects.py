@@ -18,7 +18,9 @@ PREFIX = "tickhub"
 # A NATS token may not contain '.', '*', '>' or white space. Sources, services,
 # exchanges and symbols are all restricted to this so that they can never split or
 # widen a subject.
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""Matched whole (fullmatch): ``$`` would let a trailing newline through, and a newline
+in a subject is a protocol injection."""
 
 
 class InvalidToken(ValueError):
@@ -27,7 +29,7 @@ class InvalidToken(ValueError):
 
 def token(value: str, what: str = "token") -> str:
     """Return ``value`` if it is a safe subject token, else raise :class:`InvalidToken`."""
-    if not _TOKEN.match(value):
+    if not _TOKEN.fullmatch(value):
         raise InvalidToken(
             f"{what} {value!r} must be 1-64 characters of letters, digits, '-' or '_'"
         )

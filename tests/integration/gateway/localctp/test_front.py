@@ -562,8 +562,8 @@ def test_the_command_refuses_a_taken_port_and_a_bad_file_in_one_line(
     result = tickhub("ctp-front", "--port", "0", "--instruments", str(catalog), env=front_env)
     assert result.returncode == 2
     assert result.stderr == (
-        f"tickhub: ctp-front: {catalog}:3: kind 'swap' is not one of future, option, spread, "
-        "other\n"
+        f"tickhub: ctp-front: {catalog}, line 3: kind 'swap' is none of future, option, "
+        "spread, other\n"
     )
     missing = tmp_path / "missing.csv"
     result = tickhub("ctp-front", "--port", "0", "--instruments", str(missing), env=front_env)
