@@ -235,7 +235,7 @@ def throughput(args: argparse.Namespace) -> None:
         )
         sections.append(f"### {title}\n\n{table}\n{stages}{memory}")
         hub_runs.extend(r for r in results if r.contracts and r.rss_mb)
-    if len({r.contracts for r in hub_runs}) > 1:
+    if any(len({r.contracts for r in hub_runs if r.name == run.name}) > 1 for run in hub_runs):
         sections.append(per_contract_memory(hub_runs))
     sections.append("### The universe's own work\n\n" + universe.timings())
 
@@ -251,9 +251,16 @@ def throughput(args: argparse.Namespace) -> None:
 
 def per_contract_memory(runs: list[Result]) -> str:
     """Memory per contract: the resident memory's growth from the run with the fewest
-    contracts to the one with the most, per contract, for each process role."""
-    small = min(runs, key=lambda r: r.contracts)
-    large = max(runs, key=lambda r: r.contracts)
+    contracts to the one with the most among runs of the same processes (the same
+    name: as many workers), per contract, for each process role."""
+    by_name: dict[str, list[Result]] = {}
+    for run in runs:
+        by_name.setdefault(run.name, []).append(run)
+    same = max(
+        by_name.values(), key=lambda rs: max(r.contracts for r in rs) - min(r.contracts for r in rs)
+    )
+    small = min(same, key=lambda r: r.contracts)
+    large = max(same, key=lambda r: r.contracts)
     more = large.contracts - small.contracts
     cells = " · ".join(
         f"{role} {(large.rss_mb[role] - small.rss_mb.get(role, 0.0)) * 1024 / more:.1f}"
