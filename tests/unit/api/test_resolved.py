@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from tickhub_accounts.universe_store import NO_CATALOG, CatalogMeta
 from tickhub_api.live import LiveBoard
-from tickhub_api.resolved import Carrier, Universe, aliases_of, page, rows_of, trading_day
+from tickhub_api.resolved import Carrier, Universe, aliases_of, page, rows_of
 from tickhub_contracts.messages import MainContract
 from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_universe.resolve import Resolved
@@ -29,15 +29,15 @@ RESOLVED = Resolved(
 
 def test_the_trading_day_is_the_clocks_or_the_catalogs_if_later() -> None:
     friday_night = datetime(2025, 12, 5, 21, 0, tzinfo=CHINA_TZ)
-    assert trading_day(friday_night, NO_CATALOG) == date(2025, 12, 8)
+    assert NO_CATALOG.resolution_day(friday_night) == date(2025, 12, 8)
     later = CatalogMeta(
         origin="ctp", trading_day=date(2025, 12, 9), refreshed_at=None, instruments=1
     )
-    assert trading_day(friday_night, later) == date(2025, 12, 9)
+    assert later.resolution_day(friday_night) == date(2025, 12, 9)
     earlier = CatalogMeta(
         origin="ctp", trading_day=date(2025, 12, 1), refreshed_at=None, instruments=1
     )
-    assert trading_day(friday_night, earlier) == date(2025, 12, 8)
+    assert earlier.resolution_day(friday_night) == date(2025, 12, 8)
 
 
 def _universe() -> Universe:

@@ -21,6 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from tickhub_contracts.messages import Instrument
+from tickhub_markets.trading_days import trading_day
 from tickhub_runtime.logs import get_logger
 from tickhub_universe.entries import Entry, EntryError, parse_entry
 
@@ -69,6 +70,13 @@ class CatalogMeta:
     trading_day: date | None
     refreshed_at: datetime | None
     instruments: int
+
+    def resolution_day(self, now: datetime) -> date:
+        """The trading day the universe is resolved for at ``now``: the clock's, or the
+        catalog's when its source says it is later (a front already in tomorrow's
+        trading day). The gateway allocates by it and the api shows it."""
+        today = trading_day(now)
+        return max(today, self.trading_day) if self.trading_day is not None else today
 
 
 NO_CATALOG = CatalogMeta(origin="", trading_day=None, refreshed_at=None, instruments=0)
@@ -239,14 +247,7 @@ async def replace_catalog(
         changed=len(changed),
         total=len(wanted),
     )
-    log.info(
-        "catalog from %s stored: %d instruments, %d listed, %d expired, %d changed",
-        origin or "?",
-        diff.total,
-        len(diff.listed),
-        len(diff.expired),
-        diff.changed,
-    )
+    # The caller logs it, with the contracts listed and gone: one line per new catalog.
     return diff
 
 

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -31,6 +31,15 @@ class ContextAdapter(logging.LoggerAdapter[logging.Logger]):
         extra.update(kwargs.get("extra") or {})
         kwargs["extra"] = extra
         return msg, kwargs
+
+
+def few(items: Iterable[str], shown: int = 5) -> str:
+    """A list for a log line, sorted and cut: a universe change can move thousands of
+    contracts at once (``rb2605.SHFE, rb2610.SHFE and 3 more``)."""
+    listed = sorted(items)
+    if len(listed) <= shown:
+        return ", ".join(listed) or "nothing"
+    return f"{', '.join(listed[:shown])} and {len(listed) - shown} more"
 
 
 def get_logger(name: str, source: str | None = None, symbol: str | None = None) -> ContextAdapter:

@@ -31,7 +31,6 @@ from tortoise.connection import get_connection
 from tickhub_accounts.models import Allocation, MarketDataAccount, UniverseEntry
 from tickhub_accounts.universe_store import CatalogMeta, catalog_meta, load_catalog
 from tickhub_contracts.messages import MainContract
-from tickhub_markets.trading_days import trading_day as trading_day_at
 from tickhub_runtime.logs import get_logger
 from tickhub_universe.catalog import Catalog
 from tickhub_universe.entries import EntryError, parse_entry
@@ -40,14 +39,6 @@ from tickhub_universe.resolve import Resolved, resolve
 log = get_logger(__name__)
 
 Clock = Callable[[], dt.datetime]
-
-
-def trading_day(now: dt.datetime, meta: CatalogMeta) -> dt.date:
-    """The trading day the universe is resolved for, as the gateway manager works it
-    out: the clock's, or the catalog's when its source says it is later (a front
-    already in tomorrow's trading day)."""
-    today = trading_day_at(now)
-    return max(today, meta.trading_day) if meta.trading_day is not None else today
 
 
 @dataclass(frozen=True)
@@ -160,7 +151,7 @@ class ResolvedCache:
     ) -> Universe:
         texts = tuple(await UniverseEntry.all().order_by("text").values_list("text", "options"))
         meta = await catalog_meta()
-        day = trading_day(now, meta)
+        day = meta.resolution_day(now)
         resolved_key = (texts, meta, day, universe_epoch)
         rows_key = (resolved_key, await _stamps(), allocation_epoch)
         async with self._lock:  # one resolve at a time; the others wait for its result

@@ -61,11 +61,3 @@ def changes(held: Iterable[str], wanted: Iterable[str]) -> tuple[list[str], list
     """(to subscribe, to unsubscribe) to go from ``held`` to ``wanted``."""
     held_set, wanted_set = set(held), set(wanted)
     return sorted(wanted_set - held_set), sorted(held_set - wanted_set)
-
-
-def few(vt_symbols: Iterable[str], shown: int = 5) -> str:
-    """Contracts for a log line: a universe change can move thousands at once."""
-    listed = sorted(vt_symbols)
-    if len(listed) <= shown:
-        return ", ".join(listed) or "nothing"
-    return f"{', '.join(listed[:shown])} and {len(listed) - shown} more"

@@ -42,11 +42,10 @@ from tickhub_contracts.messages import (
 from tickhub_contracts.timezone import CHINA_TZ
 from tickhub_markets.trading_days import trading_day
 from tickhub_runtime import listen
-from tickhub_runtime.logs import get_logger
+from tickhub_runtime.logs import few, get_logger
 from tickhub_runtime.settings import Settings
 from tickhub_universe.catalog import Catalog, CatalogFileError, read_catalog_file
 
-from .assignment import few
 from .gateway_manager import GatewayManager
 
 log = get_logger("tickhub.gateway.catalog")
@@ -138,9 +137,7 @@ class CatalogKeeper:
     def trading_day(self) -> dt.date:
         """The trading day the universe is resolved for: the clock's, or the catalog's
         when its source says it is later (a front already in tomorrow's trading day)."""
-        today = trading_day(self.clock())
-        known = self.meta.trading_day
-        return max(today, known) if known is not None else today
+        return self.meta.resolution_day(self.clock())
 
     # --- the schedule -----------------------------------------------------------------
 

@@ -12,9 +12,9 @@ import asyncio
 import time
 
 from tickhub_contracts.messages import Command, Heartbeat, WorkerCommand, contracts_digest
+from tickhub_runtime.logs import few
 
 from . import assignment
-from .assignment import few
 from .state import ManagerState, Source
 from .workers import Workers
 

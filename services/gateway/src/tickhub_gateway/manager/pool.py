@@ -38,11 +38,10 @@ from tickhub_accounts.universe_store import load_allocation, store_allocation, u
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import AccountChanged, SourceConfig, UniverseChanged
 from tickhub_runtime import bus, listen
-from tickhub_runtime.logs import get_logger
+from tickhub_runtime.logs import few, get_logger
 from tickhub_runtime.settings import Settings
 from tickhub_universe.resolve import is_live
 
-from .assignment import few
 from .catalog import CatalogKeeper
 from .gateway_manager import GatewayManager
 from .universe import spread

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from tickhub_contracts import codec, subjects
 from tickhub_contracts.messages import Reply, WorkerCommand
+from tickhub_runtime.logs import few
 
 from . import assignment, process
 from .state import ManagerState, Source
@@ -41,7 +42,7 @@ class Workers:
         source.log.info(
             "worker started (pid %d)%s",
             proc.pid,
-            f" holding {assignment.few(source.held)}" if self.state.mode == "cold" else "",
+            f" holding {few(source.held)}" if self.state.mode == "cold" else "",
         )
         await self.status.publish(source)
         self.state.track(asyncio.create_task(self._wait_exit(source, proc)))

@@ -46,7 +46,7 @@ from tickhub_contracts.messages import (
     contracts_digest,
 )
 from tickhub_runtime import listen
-from tickhub_runtime.logs import get_logger
+from tickhub_runtime.logs import few, get_logger
 from tickhub_runtime.settings import Settings
 
 from ..protocol import CRASH_EXIT_CODE
@@ -418,7 +418,7 @@ class WorkerHost:
                 self._fault(command.fault)
         except (ValueError, FaultNotSupported) as error:
             return Reply(ok=False, error=str(error))
-        self.log.info("%s %s done", command.action, command.fault or _few(command.vt_symbols))
+        self.log.info("%s %s done", command.action, command.fault or few(command.vt_symbols))
         return Reply(ok=True)
 
     def _fault(self, kind: FaultKind | None) -> None:
@@ -428,13 +428,6 @@ class WorkerHost:
             raise FaultNotSupported("hang is done by the manager (SIGSTOP), not the worker")
         self.log.warning("fault %s", kind)
         self.gateway.inject_fault(kind)
-
-
-def _few(vt_symbols: list[str], shown: int = 5) -> str:
-    """A list for a log line: a universe change can move thousands at once."""
-    if len(vt_symbols) <= shown:
-        return ", ".join(vt_symbols)
-    return f"{', '.join(vt_symbols[:shown])} and {len(vt_symbols) - shown} more"
 
 
 def _encode_batch(ticks: list[Tick]) -> bytes:
