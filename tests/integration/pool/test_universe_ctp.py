@@ -151,7 +151,8 @@ async def test_the_whole_market_is_subscribed_at_a_pace_and_follows_listings_and
     took = time.monotonic() - started
     resolved = (await client.get("/api/universe/resolved", params={"limit": 1})).json()
     assert resolved["counts"] == {"contracts": len(today), "uncovered": 0, "single": 0}
-    assert resolved["catalog"]["origin"] == "ctp-a"
+    # The first account logged in answers (which one is a race of the two logins).
+    assert resolved["catalog"]["origin"] in {"ctp-a", "ctp-b"}
     assert "subscribed" in gateway_service.text(), "no progress line for a long subscription"
 
     # Five weeks on: the fronts list a new market; a refresh brings it in.

@@ -58,3 +58,25 @@ def test_the_trading_day_is_the_clocks_or_the_catalogs_when_it_is_later() -> Non
         origin="ctp-a", trading_day=dt.date(2026, 11, 2), refreshed_at=None, instruments=1
     )
     assert kept.trading_day() == dt.date(2026, 12, 4)  # a stale catalog: the clock's day
+
+
+class _Pool:
+    """A manager with ctp-a preferred but still connecting, and ctp-b logged in."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def instrument_sources(self, *, connected: bool) -> list[str]:
+        return ["ctp-b"] if connected else ["ctp-a", "ctp-b"]
+
+    async def ask_worker(self, name: str, command: object) -> str | None:
+        self.asked.append(name)
+        return "not now"  # each refuses: the refresh goes on to the next
+
+
+async def test_a_refresh_asks_the_logged_in_sources_before_the_preferred_connecting_one() -> None:
+    pool = _Pool()
+    kept = CatalogKeeper(Settings(_env_file=None), cast(Any, None), cast(Any, pool), lambda: None)
+    answer = await kept.refresh("test")
+    assert pool.asked == ["ctp-b", "ctp-a"]
+    assert not answer.ok and "ctp-b: not now; ctp-a: not now" in (answer.error or "")

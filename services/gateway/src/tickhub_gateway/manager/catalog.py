@@ -2,11 +2,11 @@
 
 Where a new catalog comes from, first that works:
 
-1. a running source that can list instruments, preferred first: a ``ctp`` account
-   with a trading front (its td api's instrument query), or a ``sim`` (the simulated
-   market's listings). The worker answers ``query_instruments`` with
-   :class:`InstrumentBatch` messages on ``tickhub.instruments.<source>``; the catalog
-   is taken only when it arrives whole;
+1. a running source that can list instruments (those logged in first, each group
+   preferred first): a ``ctp`` account with a trading front (its td api's instrument
+   query), or a ``sim`` (the simulated market's listings). The worker answers
+   ``query_instruments`` with :class:`InstrumentBatch` messages on
+   ``tickhub.instruments.<source>``; the catalog is taken only when it arrives whole;
 2. the operator's catalog file (``TICKHUB_CATALOG_FILE``, docs/universe.md), for a pool
    of market-data-only accounts;
 3. else the stored catalog stays, and the refresh says why it could not do better.
@@ -185,7 +185,11 @@ class CatalogKeeper:
         async with self._refreshing:
             log.info("catalog refresh (%s)", by)
             errors: list[str] = []
-            for name in self.manager.instrument_sources(connected=False):
+            # Those logged in first: one still connecting would hold the refresh until
+            # it logs in (or the query times out) while another could answer now.
+            ready = self.manager.instrument_sources(connected=True)
+            later = [n for n in self.manager.instrument_sources(connected=False) if n not in ready]
+            for name in ready + later:
                 batch, instruments = await self._ask(name)
                 if batch.error:
                     errors.append(f"{name}: {batch.error}")
