@@ -69,7 +69,7 @@ FROM runtime AS service-failover
 CMD ["python", "-m", "tickhub_failover"]
 
 FROM runtime AS service-publisher
-EXPOSE 5555
+EXPOSE 5555 5556
 # SIGTERM (docker stop) drains the NATS connection and exits 0.
 CMD ["python", "-m", "tickhub_publisher"]
 

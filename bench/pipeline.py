@@ -108,7 +108,7 @@ def tickhub(
             subprocess.Popen(
                 [sys.executable, "-m", "tickhub_publisher"],
                 env=env
-                | {"TICKHUB_ZMQ_PUB": ep}
+                | {"TICKHUB_ZMQ_PUB": ep, "TICKHUB_ZMQ_RECOVERY": f"tcp://127.0.0.1:{free_port()}"}
                 | ({"TICKHUB_PUBLISHER_EXCHANGES": json.dumps(shard)} if shard else {}),
             )
             for shard, ep in zip(shards, endpoints, strict=True)

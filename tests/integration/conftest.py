@@ -59,6 +59,7 @@ def settings(nats_server: NatsServer, tmp_path: Path) -> Settings:
         nats_url=nats_server.url,
         data_dir=tmp_path / "data",
         zmq_pub="tcp://127.0.0.1:0",
+        zmq_recovery="tcp://127.0.0.1:0",
         _env_file=None,
     )
 

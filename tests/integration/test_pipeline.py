@@ -75,6 +75,7 @@ async def hub(settings: Settings) -> AsyncIterator[str]:
         "TICKHUB_NATS_URL": settings.resolved_nats_url,
         "TICKHUB_DATA_DIR": str(settings.data_dir),
         "TICKHUB_ZMQ_PUB": endpoint,
+        "TICKHUB_ZMQ_RECOVERY": f"tcp://127.0.0.1:{free_port()}",
         "TICKHUB_SOURCES": msgspec.json.encode(sources).decode(),
     }
     env.pop("TICKHUB_DATABASE_URL", None)  # a static pool: no database beside it

@@ -88,6 +88,9 @@ def ports_for(settings: Settings, services: list[str], bundled_nats: bool) -> li
         zmq = zmq_tcp_endpoint(settings.zmq_pub)
         if zmq is not None:
             ports.append(Port(zmq[0], zmq[1], "TICKHUB_ZMQ_PUB"))
+        recovery = zmq_tcp_endpoint(settings.zmq_recovery) if settings.zmq_recovery else None
+        if recovery is not None:
+            ports.append(Port(recovery[0], recovery[1], "TICKHUB_ZMQ_RECOVERY"))
     if "api" in services and settings.api_port:
         ports.append(Port(settings.api_host, settings.api_port, "TICKHUB_API_PORT"))
     return ports

@@ -136,6 +136,11 @@ def banner(
         f"tickhub is up (data dir {settings.data_dir})",
         nats_line,
         f"  ZeroMQ   {settings.zmq_pub}  (ticks: [vt_symbol, msgpack], see docs/zmq.md)",
+        *(
+            [f"  recovery {settings.zmq_recovery}  (snapshots and gap fills, docs/clients.md)"]
+            if settings.zmq_recovery
+            else []
+        ),
         f"  API      http://{api_host}:{settings.api_port}  (OpenAPI at /docs)",
         *([f"  database {database}"] if database else []),
         *([f"  login    {login}"] if login else []),

@@ -30,6 +30,7 @@ def hub_env(data_dir: Path, **extra: str) -> dict[str, str]:
         TICKHUB_DATA_DIR=str(data_dir),
         TICKHUB_NATS_PORT=str(free_port()),
         TICKHUB_ZMQ_PUB=f"tcp://127.0.0.1:{free_port()}",
+        TICKHUB_ZMQ_RECOVERY=f"tcp://127.0.0.1:{free_port()}",
         TICKHUB_API_PORT=str(free_port()),
         TICKHUB_STOP_GRACE_S="15",
     )

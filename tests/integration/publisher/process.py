@@ -35,5 +35,12 @@ class Service(ServiceProcess):
 
 async def start_service(settings: Settings, **env: str) -> Service:
     return await start_process(
-        "publisher", settings, Service, **{"TICKHUB_ZMQ_PUB": settings.zmq_pub, **env}
+        "publisher",
+        settings,
+        Service,
+        **{
+            "TICKHUB_ZMQ_PUB": settings.zmq_pub,
+            "TICKHUB_ZMQ_RECOVERY": settings.zmq_recovery,
+            **env,
+        },
     )

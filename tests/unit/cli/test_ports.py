@@ -45,13 +45,25 @@ def _settings(**values: object) -> Settings:
 
 
 def test_up_checks_bundled_nats_zmq_and_api_ports() -> None:
-    settings = _settings(nats_port=4333, zmq_pub="tcp://127.0.0.1:5666", api_port=8111)
+    settings = _settings(
+        nats_port=4333,
+        zmq_pub="tcp://127.0.0.1:5666",
+        zmq_recovery="tcp://127.0.0.1:5667",
+        api_port=8111,
+    )
     wanted = ports.ports_for(settings, ["gateway", "publisher", "api"], bundled_nats=True)
     assert [(p.port, p.setting) for p in wanted] == [
         (4333, "TICKHUB_NATS_PORT"),
         (5666, "TICKHUB_ZMQ_PUB"),
+        (5667, "TICKHUB_ZMQ_RECOVERY"),
         (8111, "TICKHUB_API_PORT"),
     ]
+
+
+def test_no_recovery_endpoint_binds_no_port() -> None:
+    settings = _settings(zmq_pub="tcp://127.0.0.1:5666", zmq_recovery="")
+    wanted = ports.ports_for(settings, ["publisher"], bundled_nats=False)
+    assert [p.setting for p in wanted] == ["TICKHUB_ZMQ_PUB"]
 
 
 def test_a_named_nats_server_and_other_services_bind_nothing() -> None:

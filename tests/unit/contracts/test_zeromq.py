@@ -32,7 +32,7 @@ def _field_strategy(name: str, hint: Any) -> st.SearchStrategy[Any]:
         return st.none() | st.datetimes()
     if name == "seq":
         return st.none() | st.integers(1, 2**63 - 1)
-    if name == "received_ns":
+    if name in ("received_ns", "epoch"):
         return st.integers(0, 2**63 - 1)
     if hint is bool:
         return st.booleans()

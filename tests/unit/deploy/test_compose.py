@@ -184,6 +184,8 @@ def test_the_publisher_binds_all_interfaces_on_the_published_port() -> None:
     publisher = SERVICES["publisher"]
     assert _env("publisher")["TICKHUB_ZMQ_PUB"] == "tcp://0.0.0.0:5555"
     assert "5555:5555" in publisher["ports"]
+    assert _env("publisher")["TICKHUB_ZMQ_RECOVERY"] == "tcp://0.0.0.0:5556"
+    assert "5556:5556" in publisher["ports"]
 
 
 def test_the_api_listens_on_all_interfaces_on_the_published_port() -> None:

@@ -76,6 +76,10 @@ class Tick(msgspec.Struct, kw_only=True, gc=False):
     settlement re-send at 15:20, a replay after the close): never sent as live."""
     seq: int | None = None
     """Per-contract sequence number, stamped by the publisher on what it forwards."""
+    epoch: int = 0
+    """The publisher run that stamped ``seq``: its start, ms since the Unix epoch.
+    ``seq`` counts within one epoch; another epoch is a restarted publisher, never a
+    continuation (docs/clients.md)."""
 
     @property
     def vt_symbol(self) -> str:

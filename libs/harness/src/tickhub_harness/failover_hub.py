@@ -95,6 +95,8 @@ class Hub:
         self.service_names = list(services)
         self.watch_ticks = watch_ticks
         self.endpoint = f"tcp://127.0.0.1:{free_port()}"
+        self.recovery_endpoint = f"tcp://127.0.0.1:{free_port()}"
+        """The publisher's recovery endpoint (snapshots and gap fills)."""
         self.nats = NatsServer(workdir / "nats")
         self.services: dict[str, Service] = {}
         self.recorder = Recorder(self.endpoint)
@@ -127,6 +129,7 @@ class Hub:
             TICKHUB_NATS_URL=self.nats.url,
             TICKHUB_DATA_DIR=str(self.workdir / "data"),
             TICKHUB_ZMQ_PUB=self.endpoint,
+            TICKHUB_ZMQ_RECOVERY=self.recovery_endpoint,
             TICKHUB_SOURCES=msgspec.json.encode(self.sources).decode(),
             TICKHUB_FAILOVER_MODE=self.mode,
             TICKHUB_LOG_LEVEL="INFO",

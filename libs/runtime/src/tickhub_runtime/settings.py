@@ -38,6 +38,37 @@ class Settings(BaseSettings):
         ge=1,
         description="Messages queued per slow ZeroMQ subscriber before ZeroMQ drops for it.",
     )
+    zmq_recovery: str = Field(
+        "tcp://127.0.0.1:5556",
+        description="ZeroMQ ROUTER endpoint of the recovery service beside the PUB socket "
+        "(snapshots and gap fills by seq, docs/clients.md). Empty: none.",
+    )
+    recovery_ring: int = Field(
+        256,
+        ge=0,
+        le=100_000,
+        description="Ticks kept per contract for gap fills (the newest); a client asking "
+        "for older ones is told to take a snapshot.",
+    )
+    recovery_ring_total: int = Field(
+        200_000,
+        ge=0,
+        description="Ticks kept for gap fills in all (~0.8 KB each): past it the oldest of "
+        "any contract go first, so a whole market cannot grow the publisher unbounded.",
+    )
+    recovery_max_ticks: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Ticks in one recovery reply at most (the client asks again for more): "
+        "no reply holds the tick path for long.",
+    )
+    recovery_requests_per_s: float = Field(
+        2000.0,
+        gt=0,
+        description="Recovery requests served per second at most; more wait in ZeroMQ's "
+        "bounded queue, so a flood of requests cannot stall the tick path.",
+    )
     publisher_pending_msgs: int = Field(
         100_000,
         ge=1,

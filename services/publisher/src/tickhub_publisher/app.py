@@ -23,6 +23,8 @@ from .bridge import Bridge
 from .counters import StatsLine
 from .mains import FIRST_LOOK_S
 from .mainstore import PERSIST_S, MainStore
+from .recovery import Answers, Book, RecoveryServer
+from .ring import Rings
 from .zmqpub import BindError, bind_pub, bound_endpoint
 
 log = get_logger("tickhub.publisher")
@@ -63,6 +65,9 @@ class Publisher:
         self.nc: Client | None = None
         self.routing: Mirror[bytes] | None = None
         self.endpoint = ""
+        self.recovery: RecoveryServer | None = None
+        self.recovery_endpoint = ""
+        """Where the recovery endpoint listens ("" when TICKHUB_ZMQ_RECOVERY is empty)."""
         self._stats_task: asyncio.Task[None] | None = None
         self._publish_task: asyncio.Task[None] | None = None
         self.started_at = dt.datetime.now(dt.UTC)
@@ -84,7 +89,27 @@ class Publisher:
             future_tick_s=settings.future_tick_s,
             decide=decide if self.aliases else None,
             first_look_s=self.first_look_s,
+            rings=Rings(settings.recovery_ring, settings.recovery_ring_total),
         )
+        if settings.zmq_recovery:
+            answers = Answers(
+                Book(bridge.arbiter, bridge.mains),
+                bridge.rings,
+                bridge.epoch,
+                max_ticks=settings.recovery_max_ticks,
+                ring=settings.recovery_ring,
+            )
+            self.recovery = RecoveryServer(
+                self.context, settings.zmq_recovery, answers, settings.recovery_requests_per_s
+            )
+            try:
+                self.recovery_endpoint = self.recovery.start()
+            except BindError:
+                self.recovery = None
+                self.socket.close(0)
+                self.socket = None
+                self.context.term()
+                raise
         on_error = bridge.on_nats_error
         if self.service_logs:
             self.nc = await bus.open_for_service(settings, "publisher", error_cb=on_error)
@@ -125,10 +150,12 @@ class Publisher:
         self._stats_task = asyncio.create_task(self._log_stats(), name="publisher-stats")
         self._publish_task = asyncio.create_task(self._publish_stats(), name="publisher-drops")
         log.info(
-            "publishing ticks on %s (sndhwm %d) of %s",
+            "publishing ticks on %s (sndhwm %d) of %s, epoch %d; recovery on %s",
             self.endpoint,
             settings.zmq_sndhwm,
             ", ".join(settings.publisher_exchanges) or "every exchange",
+            bridge.epoch,
+            self.recovery_endpoint or "none (TICKHUB_ZMQ_RECOVERY is empty)",
         )
 
     async def _log_stats(self) -> None:
@@ -181,6 +208,9 @@ class Publisher:
             except Exception as error:  # a lost server must not stop the shutdown
                 log.warning("nats drain failed (%r); closing", error)
                 await self.nc.close()
+        if self.recovery is not None:
+            await self.recovery.close()
+            self.recovery = None
         if self.bridge is not None:
             log.info("final stats %s", StatsLine(self.bridge.counters).totals())
         if self.socket is not None:

@@ -26,6 +26,7 @@ Pure and single-threaded: the bridge calls it from the event loop only.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import KeysView
 
 from tickhub_contracts.messages import Tick
 from tickhub_markets.trading_days import trading_day
@@ -140,6 +141,14 @@ class Arbiter:
         if lane is None:
             lane = self._lanes[vt_symbol] = Lane(vt_symbol)
         return lane
+
+    def get(self, vt_symbol: str) -> Lane | None:
+        """The contract's lane if it has one (never makes one)."""
+        return self._lanes.get(vt_symbol)
+
+    def names(self) -> KeysView[str]:
+        """Every contract with a lane."""
+        return self._lanes.keys()
 
     def offer(self, tick: Tick, not_after: dt.datetime) -> int:
         """:meth:`Lane.offer` on the tick's own contract (the bridge keeps lanes itself)."""

@@ -14,7 +14,10 @@ batch. Then per tick, in order, cheapest test first:
    not (not live, out of session, future, stale, duplicate), counted per source.
    Every eligible source feeds the same lane, so the first copy of each tick to
    arrive, from whichever source, goes out and later copies are duplicates;
-5. msgpack into a reused buffer and two frames on the PUB socket, never blocking;
+5. stamped with the publisher's ``epoch`` (its start: a client tells a restart from
+   continuity by it), msgpack into a reused buffer, kept as bytes in the contract's
+   ring for gap fills (:mod:`.ring`, read by the recovery endpoint, :mod:`.recovery`),
+   and two frames on the PUB socket, never blocking;
 6. a future's tick (``feed.product``, :mod:`.mains`): one datetime comparison with
    its product's ``due_at`` (the next trading day's start, where the product's main
    contract is decided: rare, and announced on ``#main.<alias>`` first), and, when
@@ -50,6 +53,7 @@ from .clock import FutureLimit
 from .counters import Counters
 from .mains import FIRST_LOOK_S, Decide, Mains, Outcome, Product, roll_moment
 from .moves import MoveLog
+from .ring import Ring, Rings
 from .routing import Eligible, InvalidRoute
 
 log = get_logger(__name__)
@@ -82,6 +86,7 @@ class SourceFeed:
         "held_at",
         "lane",
         "product",
+        "ring",
         "source",
         "symbol",
         "topic",
@@ -95,6 +100,8 @@ class SourceFeed:
         self.eligible = False
         """Whether this source's ticks may go out for this contract now (the routing)."""
         self.lane: Lane | None = None
+        self.ring: Ring | None = None
+        """The contract's ring (shared by every source's feed of it, like the lane)."""
         self.product: Product | None = None
         """The product when the contract is a future and aliases are on (:mod:`.mains`)."""
         self.drops = TickDrops()
@@ -127,8 +134,14 @@ class Bridge:
         clock: Callable[[], float] = time.time,
         decide: Decide | None = None,
         first_look_s: float = FIRST_LOOK_S,
+        epoch: int | None = None,
+        rings: Rings | None = None,
     ) -> None:
         self.socket = socket
+        self.epoch = epoch if epoch is not None else time.time_ns() // 1_000_000
+        """This run's epoch (its start, ms since the Unix epoch), on every tick sent."""
+        self.rings = rings if rings is not None else Rings(0, 0)
+        """Every contract's newest ticks, for the recovery endpoint (none kept: 0, 0)."""
         self.counters = counters or Counters()
         self.drops: dict[str, TickDrops] = {}
         """Source -> its ticks not sent, by reason (what :class:`PublisherStats` carries)."""
@@ -230,8 +243,15 @@ class Bridge:
         if verdict > 0:
             if due:
                 self._due(feed, lane, closing, tick)
+            tick.epoch = self.epoch
             buffer = self._buffer
             zeromq.encode_into(tick, buffer)
+            ring = feed.ring
+            if ring is None:
+                ring = feed.ring = self.rings.of(feed.vt_symbol)
+            # Before the send: a tick ZeroMQ refuses still has its seq, and a client
+            # that sees the hole gets it from here.
+            self.rings.add(ring, verdict, buffer)
             send = self._send
             try:
                 # copy=True (the default) copies the small frame into ZeroMQ at once,

@@ -1,0 +1,1 @@
+"""tickhub-client (being written)."""

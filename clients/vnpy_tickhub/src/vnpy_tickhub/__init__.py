@@ -1,0 +1,1 @@
+"""vnpy_tickhub (being written)."""
