@@ -130,6 +130,17 @@ CASES: dict[str, tuple[str, Callable[[float], list[Maker]]]] = {
             lambda: pipeline.tickhub(2, 0, s, copies=3, burst=True, publishers=2, market=OPTIONS),
         ],
     ),
+    "recovery": (
+        "the futures case while a client hammers the recovery endpoint (snapshots of every "
+        "contract and gap fills of 100, 50 requests in flight, flat out), beside the same "
+        "hub left alone",
+        lambda s: [
+            lambda: baselines.raw_zmq(2 * len(FUTURES), s, len(FUTURES), burst=True),
+            lambda: baselines.vnpy_rpc(2 * len(FUTURES), s, len(FUTURES), burst=True),
+            lambda: pipeline.tickhub(2, 0, s, copies=3, burst=True, market=FUTURES),
+            lambda: pipeline.tickhub(2, 0, s, copies=3, burst=True, market=FUTURES, hammer=True),
+        ],
+    ),
     "flat-out": (
         "throughput: 50,000 ticks/s offered to tickhub (500 contracts × 100/s, two sim "
         "workers); baselines sending flat out",
@@ -226,6 +237,7 @@ def throughput(args: argparse.Namespace) -> None:
             for r in results
             if r.stages_ms
         )
+        notes = "".join(f"\n_{r.name}: {note}._\n" for r in results for note in r.notes)
         memory = "".join(
             f"\n_{r.name}, resident memory with {r.contracts:,} contracts (MB):_ "
             + " · ".join(f"{role} {mb:.0f}" for role, mb in r.rss_mb.items())
@@ -233,7 +245,7 @@ def throughput(args: argparse.Namespace) -> None:
             for r in results
             if r.contracts and r.rss_mb
         )
-        sections.append(f"### {title}\n\n{table}\n{stages}{memory}")
+        sections.append(f"### {title}\n\n{table}\n{stages}{notes}{memory}")
         hub_runs.extend(r for r in results if r.contracts and r.rss_mb)
     if any(len({r.contracts for r in hub_runs if r.name == run.name}) > 1 for run in hub_runs):
         sections.append(per_contract_memory(hub_runs))

@@ -47,6 +47,7 @@ def tickhub(
     publishers: int = 1,
     warmup_s: float = 3.0,
     market: dict[str, str] | None = None,
+    hammer: bool = False,
 ) -> Result:
     """Deliver ``per_contract * n_contracts`` ticks/s, split over ``workers`` groups of
     sim sources with disjoint contracts (one Python worker tops out below 50k/s), each
@@ -56,7 +57,10 @@ def tickhub(
     that many exchanges) and the client subscribes to every shard.
 
     ``market``: the contracts are a resolved universe (:mod:`bench.universe`, one
-    worker group; ``n_contracts`` is ignored), sharded two ways by exchange."""
+    worker group; ``n_contracts`` is ignored), sharded two ways by exchange.
+
+    ``hammer``: a client (:mod:`bench.hammer`) floods the publisher's recovery
+    endpoint with snapshots and gap fills over the whole run."""
     groups = 1 if burst else max(1, round(1000 / per_contract))
     sim = SimSettings(ticks_per_second=per_contract, phase_groups=groups)
     if market is not None:
@@ -82,6 +86,8 @@ def tickhub(
     name = f"tickhub, {len(sources)} sim worker(s)" + (
         f", {copies} hot copies" if copies > 1 else ""
     )
+    if hammer:
+        name += ", recovery endpoint hammered"
     with (
         tempfile.TemporaryDirectory(prefix="tickhub-bench-") as tmp,
         NatsServer(Path(tmp) / "nats") as nats,
@@ -104,14 +110,15 @@ def tickhub(
             "TICKHUB_LOG_LEVEL": "WARNING",
         }
         endpoints = [f"tcp://127.0.0.1:{free_port()}" for _ in shards]
+        recoveries = [f"tcp://127.0.0.1:{free_port()}" for _ in shards]
         pubs = [
             subprocess.Popen(
                 [sys.executable, "-m", "tickhub_publisher"],
                 env=env
-                | {"TICKHUB_ZMQ_PUB": ep, "TICKHUB_ZMQ_RECOVERY": f"tcp://127.0.0.1:{free_port()}"}
+                | {"TICKHUB_ZMQ_PUB": ep, "TICKHUB_ZMQ_RECOVERY": rec}
                 | ({"TICKHUB_PUBLISHER_EXCHANGES": json.dumps(shard)} if shard else {}),
             )
-            for shard, ep in zip(shards, endpoints, strict=True)
+            for shard, ep, rec in zip(shards, endpoints, recoveries, strict=True)
         ]
         gateway = subprocess.Popen([sys.executable, "-m", "tickhub_gateway"], env=env)
         services = [*pubs, gateway]
@@ -125,7 +132,10 @@ def tickhub(
                 "publisher": lambda: [p.pid for p in pubs],
             }
         )
+        flood: subprocess.Popen[str] | None = None
         try:
+            if hammer:
+                flood = spawn_hammer(recoveries[0], seconds + warmup_s + 30)
             receiver = spawn_receiver(
                 "--kind", "msgpack", "--name", name,
                 "--endpoint", ",".join(endpoints), "--expect", str(int(rate * seconds)),
@@ -136,8 +146,13 @@ def tickhub(
             )  # fmt: skip
             result = receiver_result(receiver, timeout=seconds + warmup_s + 90, meter=meter)
             result.contracts = n_contracts
+            if flood is not None:
+                flood.terminate()  # its figures so far: it prints them on SIGTERM
+                result.notes.append(hammer_note(flood))
             return result
         finally:
+            if flood is not None and flood.poll() is None:
+                flood.kill()
             for process in services:
                 process.terminate()
             for process in services:
@@ -162,3 +177,30 @@ def descendants(pid: int) -> list[int]:
 def exchanges(publishers: int) -> list[str]:
     """The exchanges a run's contracts are spread over: one per publisher shard."""
     return EXCHANGES[: max(1, publishers)]
+
+
+def spawn_hammer(endpoint: str, seconds: float) -> subprocess.Popen[str]:
+    """Start ``python -m bench.hammer``; returns once its first request was answered."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.hammer", "--endpoint", endpoint, "--seconds", str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if line != "ready":
+        process.kill()
+        raise RuntimeError(f"hammer failed to start: {line!r}")
+    return process
+
+
+def hammer_note(process: subprocess.Popen[str]) -> str:
+    """What the hammer got answered, as a note of the run."""
+    out, _ = process.communicate(timeout=30)
+    figures = json.loads(out.strip().splitlines()[-1])
+    per_s = figures["replies"] / figures["seconds"]
+    ticks_per_s = figures["ticks"] / figures["seconds"]
+    return (
+        f"recovery hammered: {per_s:,.0f} replies/s answered ({ticks_per_s:,.0f} ticks/s in "
+        f"them) of {figures['sent']:,} requests sent"
+    )

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tickhub_publisher.recovery import rest_after
 from tickhub_publisher.ring import Rings, TooOld
 
 CONTRACTS = ("rb2605.SHFE", "au2606.SHFE", "m2605.DCE")
@@ -95,3 +96,12 @@ def test_no_ring_answers_only_a_client_that_is_up_to_date() -> None:
     with pytest.raises(TooOld):
         rings.since("rb2605.SHFE", 1, 10)
     assert rings.since("unknown.SHFE", 0, 10) == ([], True)
+
+
+@given(cost=st.floats(0, 1), share=st.floats(0.01, 1))
+def test_resting_after_each_reply_keeps_the_recovery_endpoint_to_its_share(
+    cost: float, share: float
+) -> None:
+    rest = rest_after(cost, share)
+    assert rest >= 0
+    assert cost <= share * (cost + rest) + 1e-9

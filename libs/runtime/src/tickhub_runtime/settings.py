@@ -63,11 +63,13 @@ class Settings(BaseSettings):
         description="Ticks in one recovery reply at most (the client asks again for more): "
         "no reply holds the tick path for long.",
     )
-    recovery_requests_per_s: float = Field(
-        2000.0,
+    recovery_share: float = Field(
+        0.2,
         gt=0,
-        description="Recovery requests served per second at most; more wait in ZeroMQ's "
-        "bounded queue, so a flood of requests cannot stall the tick path.",
+        le=1,
+        description="The share of the publisher's time the recovery endpoint may take at "
+        "most; past it requests wait in ZeroMQ's bounded queue, so a flood of requests "
+        "slows the answers, not the ticks.",
     )
     publisher_pending_msgs: int = Field(
         100_000,

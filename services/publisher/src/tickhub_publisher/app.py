@@ -100,7 +100,7 @@ class Publisher:
                 ring=settings.recovery_ring,
             )
             self.recovery = RecoveryServer(
-                self.context, settings.zmq_recovery, answers, settings.recovery_requests_per_s
+                self.context, settings.zmq_recovery, answers, settings.recovery_share
             )
             try:
                 self.recovery_endpoint = self.recovery.start()

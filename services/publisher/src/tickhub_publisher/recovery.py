@@ -14,11 +14,13 @@ It shares the event loop with the tick path, so it is bounded everywhere:
 1. ZeroMQ queues at most ``RCVHWM`` requests (then TCP pushes back on the clients)
    and refuses a request bigger than ``MAXMSGSIZE``; replies to a client that does
    not read are dropped at its ``SNDHWM``, never queued without end;
-2. one request at a time, at most ``recovery_requests_per_s`` per second (a token
-   bucket: more wait in ZeroMQ's queue);
+2. one request at a time, and at most ``recovery_share`` of the event loop's time:
+   after a reply that took t, the server rests ``t * (1 - share) / share`` before the
+   next one (more requests wait in ZeroMQ's queue), so a flood slows the answers,
+   never the ticks;
 3. at most ``recovery_max_ticks`` ticks per reply (the client asks again for more),
-   and the loop is given back between requests: a request costs the tick path at
-   most one reply's work.
+   and a contract's snapshot is encoded once per tick of it, however many clients
+   ask.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import asyncio
 import bisect
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import msgspec
 import zmq
@@ -107,6 +109,9 @@ class Answers:
         self.epoch = epoch
         self.max_ticks = max_ticks
         self.ring = ring
+        self._snapshots: dict[str, tuple[Tick, bytes]] = {}
+        """topic -> the tick last snapshotted and its payload: encoded again only once
+        the topic's latest tick is another."""
 
     def answer(self, frame: bytes) -> list[bytes]:
         try:
@@ -142,11 +147,18 @@ class Answers:
             if count == self.max_ticks:
                 more = frames[-2].decode()
                 break
-            snapshot = msgspec.structs.replace(tick, live=False)
-            frames += (zeromq.topic(topic), zeromq.encode(snapshot))
+            frames += (zeromq.topic(topic), self._snapshot_of(topic, tick))
             count += 1
         header = RecoveryReply(id=request.id, ok=True, epoch=self.epoch, count=count, more=more)
         return [recovery.encode(header), *frames]
+
+    def _snapshot_of(self, topic: str, tick: Tick) -> bytes:
+        cached = self._snapshots.get(topic)
+        if cached is not None and cached[0] is tick:
+            return cached[1]
+        payload = zeromq.encode(msgspec.structs.replace(tick, live=False))
+        self._snapshots[topic] = (tick, payload)
+        return payload
 
     def _since(self, request: RecoveryRequest) -> list[bytes]:
         if request.epoch != self.epoch:
@@ -197,22 +209,9 @@ class Answers:
         return [recovery.encode(header), *frames]
 
 
-class TokenBucket:
-    """At most ``rate`` per second, in bursts of at most ``rate`` (one second's)."""
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.clock = clock
-        self.tokens = rate
-        self.at = clock()
-
-    def wait(self) -> float:
-        """Take one token: how long to wait first (0: none)."""
-        now = self.clock()
-        self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        self.tokens -= 1
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+def rest_after(cost_s: float, share: float) -> float:
+    """How long to rest after work of ``cost_s`` to use at most ``share`` of the time."""
+    return cost_s * (1.0 - share) / share
 
 
 class RecoveryServer:
@@ -223,12 +222,12 @@ class RecoveryServer:
         context: zmq.Context[zmq.Socket[bytes]],
         endpoint: str,
         answers: Answers,
-        requests_per_s: float,
+        share: float,
     ) -> None:
         self.context = zmq.asyncio.Context.shadow(context.underlying)
         self.endpoint = endpoint
         self.answers = answers
-        self.bucket = TokenBucket(requests_per_s)
+        self.share = share
         self.socket: zmq.asyncio.Socket | None = None
         self.served = 0
         self._task: asyncio.Task[None] | None = None
@@ -262,23 +261,21 @@ class RecoveryServer:
         assert socket is not None
         while True:
             frames = await socket.recv_multipart()
-            wait = self.bucket.wait()
-            if wait:
-                await asyncio.sleep(wait)
+            started = time.perf_counter()
             try:
                 reply = self._reply(frames)
             except Exception:
                 self._bad.warning("internal", "failed on a recovery request", exc_info=True)
-                continue
-            if reply is None:
-                continue
-            try:
-                # ROUTER never blocks: a client past its SNDHWM loses this reply.
-                await socket.send_multipart(reply, zmq.NOBLOCK)
-            except zmq.ZMQError as error:
-                self._bad.warning("send", "recovery reply not sent: %s", error)
-            self.served += 1
-            await asyncio.sleep(0)  # the tick path's turn before the next request
+                reply = None
+            if reply is not None:
+                try:
+                    # ROUTER never blocks: a client past its SNDHWM loses this reply.
+                    await socket.send_multipart(reply, zmq.NOBLOCK)
+                except zmq.ZMQError as error:
+                    self._bad.warning("send", "recovery reply not sent: %s", error)
+                self.served += 1
+            # The tick path's turn, for longer the more this request cost.
+            await asyncio.sleep(rest_after(time.perf_counter() - started, self.share))
 
     def _reply(self, frames: list[bytes]) -> list[bytes] | None:
         """``[identity, b"", request]`` (REQ, or DEALER sending an empty frame first)."""
