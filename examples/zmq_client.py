@@ -66,6 +66,7 @@ class Tick(msgspec.Struct, kw_only=True):
     live: bool = True  # always True on this socket
     in_session: bool = True  # always True on this socket
     seq: int | None = None  # per contract 1, 2, 3 ... from the publisher
+    epoch: int = 0  # the publisher run seq counts in: another one is a restart
 
 
 def main() -> None:
@@ -84,7 +85,7 @@ def main() -> None:
     socket.connect(args.endpoint)
 
     decoder = msgspec.msgpack.Decoder(Tick)
-    last_seq: dict[str, int] = {}
+    last_seq: dict[str, tuple[int, int]] = {}  # vt_symbol -> (epoch, seq)
     received = 0
     try:
         while not args.count or received < args.count:
@@ -96,13 +97,14 @@ def main() -> None:
             tick = decoder.decode(payload)
             vt_symbol = topic.decode()
             assert tick.seq is not None
-            previous = last_seq.get(vt_symbol)
+            epoch, previous = last_seq.get(vt_symbol, (tick.epoch, None))
             note = ""
-            if previous is not None and tick.seq > previous + 1:
-                note = f"  GAP: missed {tick.seq - previous - 1}"
-            elif previous is not None and tick.seq <= previous:
+            if epoch != tick.epoch:
                 note = "  RESET: the publisher restarted"
-            last_seq[vt_symbol] = tick.seq
+            elif previous is not None and tick.seq > previous + 1:
+                # tickhub-client (docs/clients.md) fills these from the recovery endpoint.
+                note = f"  GAP: missed {tick.seq - previous - 1}"
+            last_seq[vt_symbol] = (tick.epoch, tick.seq)
             at = tick.datetime.astimezone(CHINA)  # exchange time, China's clock
             print(
                 f"{at:%H:%M:%S.%f} {vt_symbol} seq={tick.seq} source={tick.source} "

@@ -139,8 +139,9 @@ async def test_the_example_reports_gaps_and_restarts_and_stops_on_ctrl_c() -> No
         assert lines, "the example never printed a tick"
         # A contract that only shares the prefix must not show up.
         pub.send_multipart([b"rb2605.SHFE2", payload(1, exchange="SHFE2")])
-        for sent in (seq + 1, seq + 4, 1):
-            pub.send_multipart([RB.encode(), payload(sent)])
+        for sent, epoch in ((seq + 1, EPOCH), (seq + 4, EPOCH), (seq + 5, EPOCH + 1)):
+            # The last one follows in seq but comes from another run: a restart.
+            pub.send_multipart([RB.encode(), payload(sent, epoch=epoch)])
         while not any("RESET" in text for text in lines):
             assert await line(10) is not None, lines
         process.send_signal(signal.SIGINT)
@@ -157,10 +158,13 @@ async def test_the_example_reports_gaps_and_restarts_and_stops_on_ctrl_c() -> No
     assert all("GAP" not in text and "RESET" not in text for text in warm)
     assert f"seq={seq + 1} " in tail[0] and "GAP" not in tail[0]
     assert f"seq={seq + 4} " in tail[1] and tail[1].endswith("GAP: missed 2")
-    assert "seq=1 " in tail[2] and tail[2].endswith("RESET: the publisher restarted")
+    assert f"seq={seq + 5} " in tail[2] and tail[2].endswith("RESET: the publisher restarted")
 
 
-def payload(seq: int, symbol: str = "rb2605", exchange: str = "SHFE") -> bytes:
+EPOCH = 1_764_800_000_000
+
+
+def payload(seq: int, symbol: str = "rb2605", exchange: str = "SHFE", epoch: int = EPOCH) -> bytes:
     t = Tick(
         symbol=symbol,
         exchange=exchange,
@@ -168,5 +172,6 @@ def payload(seq: int, symbol: str = "rb2605", exchange: str = "SHFE") -> bytes:
         source="sim-a",
         last_price=3500.0,
         seq=seq,
+        epoch=epoch,
     )
     return zeromq.encode(t)
