@@ -16,7 +16,8 @@ PYTEST_WORKERS ?= 2
 # "Setup if needed": redone whenever the lock or any package's pyproject changes.
 STAMP := .venv/.tickhub-setup
 SETUP_INPUTS := uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml) \
-	$(wildcard frontend/package.json frontend/package-lock.json e2e/package.json e2e/package-lock.json)
+	$(wildcard frontend/package.json frontend/package-lock.json e2e/package.json e2e/package-lock.json \
+	examples/node/package.json examples/node/package-lock.json)
 # The dashboard's static export, which the api serves at /: rebuilt when its sources change.
 DASHBOARD := $(if $(wildcard frontend/package.json),frontend/out/index.html)
 DASHBOARD_INPUTS := $(shell find frontend/app frontend/components frontend/lib frontend/public \
@@ -65,7 +66,7 @@ PREREQS := scripts/check-prereqs.sh $(PYTHON)
 $(STAMP): $(SETUP_INPUTS) | $(UV)
 	@$(PREREQS)
 	$(UV) sync --frozen
-	@for dir in frontend e2e; do \
+	@for dir in frontend e2e examples/node; do \
 		if [[ -f $$dir/package.json ]]; then \
 			command -v npm >/dev/null || { echo "make: npm not found; install Node 20 for $$dir/" >&2; exit 1; }; \
 			(cd $$dir && $(NPM_INSTALL)) || exit 1; \
@@ -116,4 +117,5 @@ clean: ## remove caches and the setup stamp (keeps .venv and the data dir)
 	find . -name __pycache__ -type d -not -path './.venv/*' -not -path './node_modules/*' -prune -exec rm -rf {} +
 
 distclean: clean ## also remove .venv, the bootstrapped uv and the stand-in CTP library
-	rm -rf .venv .bin frontend/out frontend/node_modules e2e/node_modules $(LOCALCTP)/lib
+	rm -rf .venv .bin frontend/out frontend/node_modules e2e/node_modules examples/node/node_modules \
+		$(LOCALCTP)/lib

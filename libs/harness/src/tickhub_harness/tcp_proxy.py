@@ -2,10 +2,12 @@
 
 ``TcpProxy(target)`` listens on a free loopback port and forwards every connection to
 ``target`` (``tcp://HOST:PORT``), byte for byte, in both directions. ``cut()`` drops
-every connection and refuses new ones (accepted, then closed at once, as a dead
-route looks to ZeroMQ: it keeps retrying) until ``restore()``. It runs on an event
-loop of its own in a thread, so sync and asyncio tests use it alike; ``close()`` ends
-it and every connection.
+every connection and refuses new ones (accepted, then reset at once, as a dead
+route looks to ZeroMQ: it keeps retrying) until ``restore()``; nothing the target
+sends after ``cut()`` reaches the client. ``retarget()`` points it at another
+server (a restarted publisher on a new port). It runs on an event loop of its own in
+a thread, so sync and asyncio tests use it alike; ``close()`` ends it and every
+connection.
 """
 
 from __future__ import annotations
@@ -21,8 +23,7 @@ CHUNK = 65_536
 
 class TcpProxy:
     def __init__(self, target: str) -> None:
-        host, _, port = target.removeprefix("tcp://").rpartition(":")
-        self.target = (host, int(port))
+        self.target = _address(target)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="tcp-proxy", daemon=True)
         self._writers: set[asyncio.StreamWriter] = set()
@@ -43,13 +44,14 @@ class TcpProxy:
         return await asyncio.start_server(self._accept, "127.0.0.1", 0)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._cut:
-            writer.close()
-            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
-            writer.close()
+            writer.transport.abort()
+            return
+        if self._cut:  # checked once connected: a cut while connecting counts too
+            writer.transport.abort()
+            up_writer.transport.abort()
             return
         self.connections += 1
         self._writers |= {writer, up_writer}
@@ -59,12 +61,12 @@ class TcpProxy:
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            while data := await reader.read(CHUNK):
+            while (data := await reader.read(CHUNK)) and writer in self._writers:
                 writer.write(data)
                 await writer.drain()
         finally:
             self._writers.discard(writer)
-            writer.close()
+            writer.transport.abort()  # the other direction ends with it
 
     async def _drop_all(self) -> None:
         for writer in list(self._writers):
@@ -81,6 +83,11 @@ class TcpProxy:
     def restore(self) -> None:
         self._cut = False
 
+    def retarget(self, target: str) -> None:
+        """Forward new connections to ``target`` and drop those to the old one."""
+        self.target = _address(target)
+        self._call(self._drop_all())
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._cut = True
@@ -96,3 +103,8 @@ class TcpProxy:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _address(endpoint: str) -> tuple[str, int]:
+    host, _, port = endpoint.removeprefix("tcp://").rpartition(":")
+    return host, int(port)
