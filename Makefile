@@ -15,7 +15,7 @@ UV := $(shell scripts/uv-path.sh .bin)
 PYTEST_WORKERS ?= 2
 # "Setup if needed": redone whenever the lock or any package's pyproject changes.
 STAMP := .venv/.tickhub-setup
-SETUP_INPUTS := uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml) \
+SETUP_INPUTS := uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml cli/pyproject.toml clients/*/pyproject.toml) \
 	$(wildcard frontend/package.json frontend/package-lock.json e2e/package.json e2e/package-lock.json \
 	examples/node/package.json examples/node/package-lock.json)
 # The dashboard's static export, which the api serves at /: rebuilt when its sources change.
