@@ -10,9 +10,10 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -20,6 +21,8 @@ from nats.aio.client import Client
 
 from tickhub_cli.natsserver import NatsServer
 from tickhub_cli.postgres import EmbeddedPostgres
+from tickhub_contracts.messages import SourceConfig
+from tickhub_harness.failover_hub import Hub
 from tickhub_runtime import bus
 from tickhub_runtime.settings import Settings
 
@@ -145,3 +148,29 @@ async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
     run beside other helpers' tests on the same server."""
     async with own_schema(postgres_server_url) as url:
         yield url
+
+
+# --- a whole hub ------------------------------------------------------------------------
+
+MakeHub = Callable[..., Awaitable[Hub]]
+
+
+@pytest.fixture
+async def make_hub(tmp_path: Path) -> AsyncIterator[MakeHub]:
+    """``await make_hub([sources...], **kw)``: nats-server and every service as real
+    processes (:class:`~tickhub_harness.failover_hub.Hub`). Whatever was started is
+    ended at teardown, also when the test failed half-way, and each hub's last words
+    (verdicts, routing, log tails) are printed so a failure explains itself."""
+    hubs: list[Hub] = []
+
+    async def make(sources: Sequence[SourceConfig], **kw: Any) -> Hub:
+        hub = Hub(tmp_path / f"hub{len(hubs)}", sources, **kw)
+        hubs.append(hub)
+        return await hub.start()
+
+    try:
+        yield make
+    finally:
+        for hub in hubs:
+            print(hub.diagnostics())
+            await hub.close()

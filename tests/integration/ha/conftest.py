@@ -6,14 +6,12 @@ The worker faults run on two kinds of pair (:func:`pair`): two sims, and two ``c
 accounts on two local CTP fronts serving the same feed (vnpy_ctp's CtpGateway and
 tickhub's stand-in library, the path a desk uses).
 
-Each test builds the pool it needs (``await make_hub([...])``); whatever it started
-is ended at teardown, also when the test failed half-way, and the hub's last words
-(verdicts, routing, log tails) are printed so a failure explains itself.
+Each test builds the pool it needs (``await make_hub([...])``, a fixture of
+tests/integration/conftest.py shared with the client tests).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,30 +19,14 @@ from typing import Any
 import pytest
 
 from tickhub_contracts.messages import SourceConfig
-from tickhub_harness.failover_hub import Hub
 from tickhub_harness.local_fronts import LocalFront, local_ctp_source
 from tickhub_harness.pool import CANARY, CONTRACTS, SEED, sim_source
 
+from ..conftest import MakeHub  # the fixture make_hub is the integration level's
+
 pytestmark = pytest.mark.integration
 
-MakeHub = Callable[..., Awaitable[Hub]]
-
-
-@pytest.fixture
-async def make_hub(tmp_path: Path) -> AsyncIterator[MakeHub]:
-    hubs: list[Hub] = []
-
-    async def make(sources: Sequence[SourceConfig], **kw: Any) -> Hub:
-        hub = Hub(tmp_path / f"hub{len(hubs)}", sources, **kw)
-        hubs.append(hub)
-        return await hub.start()
-
-    try:
-        yield make
-    finally:
-        for hub in hubs:
-            print(hub.diagnostics())
-            await hub.close()
+__all__ = ["MakeHub", "Pair"]
 
 
 @dataclass
