@@ -20,9 +20,15 @@ def test_every_vnpy_field_is_copied_and_tickhub_fields_are_set():
     for name in VNPY_FIELDS:
         assert getattr(tick, name) == getattr(data, name), name
     assert tick.exchange == "SHFE"
-    assert (tick.source, tick.received_ns, tick.live, tick.seq) == ("sim-a", 123, False, None)
+    assert (tick.source, tick.received_ns, tick.live, tick.seq, tick.epoch) == (
+        "sim-a",
+        123,
+        False,
+        None,
+        0,
+    )
     # Every Tick field but tickhub's own comes from vnpy: none forgotten.
-    own = {"source", "received_ns", "live", "in_session", "seq", "exchange"}
+    own = {"source", "received_ns", "live", "in_session", "seq", "epoch", "exchange"}
     assert set(Tick.__struct_fields__) - own == set(VNPY_FIELDS)
 
 
