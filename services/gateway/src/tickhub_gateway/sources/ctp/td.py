@@ -80,6 +80,11 @@ class TickhubTdApi(CtpTdApi):  # type: ignore[misc]  # vnpy_ctp: no types
 
     def onFrontDisconnected(self, reason: int) -> None:
         self.login_status = False
+        with self._query_lock:
+            # A query cut off by the disconnect never ends (its last answer went with
+            # the link): the next login queries again, and answers what is still owed.
+            self._querying = False
+            self._found = []
         self.gateway.log.warning("td front disconnected: %s", describe_disconnect(reason))
 
     def onRspUserLogin(
