@@ -167,6 +167,22 @@ class GatewayService:
                     os.kill(pid, signal.SIGKILL)
 
 
+LOG_TAIL_LINES = 80
+"""The gateway log's last lines shown under a failed pool test."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test shows the gateway service's last log lines beside pytest's own
+    capture: the service runs as a child, and what it did is the first question."""
+    report = yield
+    service = getattr(item, "funcargs", {}).get("gateway_service")
+    if report.failed and isinstance(service, GatewayService):
+        tail = service.text().splitlines()[-LOG_TAIL_LINES:]
+        report.sections.append((f"gateway log (last {LOG_TAIL_LINES} lines)", "\n".join(tail)))
+    return report
+
+
 @pytest.fixture
 async def gateway_service(
     api_settings: Settings, migrated_url: str, tmp_path: Path
